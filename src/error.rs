@@ -1,0 +1,48 @@
+//! Errors the library reports to its caller. The binary prints them and exits with code 2.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong outside the model itself: reading a scenario, writing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read scenario file `{path}`: {source}")]
+    ReadScenario {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("malformed TOML in `{file}`: {message}")]
+    MalformedToml { file: String, message: String },
+
+    #[error("invalid scenario `{file}`:\n{}", format_problems(.problems))]
+    InvalidScenario {
+        file: String,
+        problems: Vec<Problem>,
+    },
+
+    #[error("cannot write output to `{path}`: {source}")]
+    WriteOutput {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// One thing wrong with a scenario: the dotted key and what is allowed there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+fn format_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - `{}`: {}", p.key, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! biocluster: an agent-based simulator of biotech/biopharma cluster ecosystems.
+//!
+//! A scenario (TOML, [`scenario`]) becomes a bevy_ecs world ([`model`]) of firms, universities,
+//! pharma partners, agencies and investors; one [`systems`] file per mechanism runs each simulated
+//! month in the order [`model::build_schedule`] lists; [`observe`] records what a survey-minded
+//! analyst would want to see. ARCHITECTURE.md has the bird's eye view.
+
+pub mod cli;
+pub mod error;
+pub mod kinds;
+pub mod model;
+pub mod observe;
+pub mod scenario;
+pub mod systems;
+
+pub use error::{Error, Result};
+pub use scenario::Scenario;

@@ -1,0 +1,203 @@
+//! Entity kinds and their data. Every agent has an [`AgentId`], an [`AgentKind`] and a [`Home`];
+//! firms, universities and pharma partners also hold [`Knowledge`].
+//!
+//! Invariant: an entity's set of components never changes after it is spawned (exits are a
+//! status, not a despawn), so each kind lives in one archetype and queries visit agents in spawn
+//! order, which is id order. Mechanisms rely on this for deterministic iteration.
+
+use bevy_ecs::prelude::Component;
+
+use crate::kinds::{BusinessModel, KnowledgeVec, Stage};
+
+/// Dense id, in spawn order; also the agent's ledger account and its index in registries.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub u32);
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AgentKind {
+    Firm,
+    University,
+    Pharma,
+    Agency,
+    Investor,
+}
+
+impl AgentKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::Firm => "firm",
+            AgentKind::University => "university",
+            AgentKind::Pharma => "pharma",
+            AgentKind::Agency => "agency",
+            AgentKind::Investor => "investor",
+        }
+    }
+}
+
+/// Where an agent sits: its cluster (index into the scenario's clusters) and position in km.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Home {
+    pub cluster: usize,
+    pub x_km: f64,
+    pub y_km: f64,
+}
+
+impl Home {
+    pub fn distance_km(&self, other: &Home) -> f64 {
+        (self.x_km - other.x_km).hypot(self.y_km - other.y_km)
+    }
+}
+
+/// Knowledge stock by technology field, in knowledge units (assumed scale; see docs/model.md).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Knowledge(pub KnowledgeVec);
+
+impl Knowledge {
+    pub fn total(&self) -> f64 {
+        self.0.iter().sum()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Alive,
+    Failed,
+    Acquired,
+}
+
+/// How a firm came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Initial,
+    UniversitySpinoff,
+    Spinout,
+    Startup,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Initial => "initial",
+            Origin::UniversitySpinoff => "university_spinoff",
+            Origin::Spinout => "spinout",
+            Origin::Startup => "startup",
+        }
+    }
+}
+
+/// A dedicated biotech firm's state (cash lives in the ledger).
+#[derive(Component, Debug, Clone)]
+pub struct Firm {
+    pub model: BusinessModel,
+    pub status: Status,
+    pub origin: Origin,
+    /// Founding month relative to the simulation start (negative for firms older than the run).
+    pub founded_month: i64,
+    pub exit_month: Option<u32>,
+    pub listed: bool,
+    pub employees: f64,
+    /// Main technology field (index into `kinds::FIELDS`).
+    pub focus: usize,
+    /// R&D spend in the last month (M$), staff and projects.
+    pub rd_month: f64,
+    /// Total operating cost in the last month (M$).
+    pub burn_month: f64,
+    /// Revenue over roughly the last 12 months (M$; exponentially smoothed).
+    pub revenue_trailing: f64,
+}
+
+impl Firm {
+    pub fn is_alive(&self) -> bool {
+        self.status == Status::Alive
+    }
+    pub fn age_years(&self, month: u32) -> f64 {
+        (month as i64 - self.founded_month) as f64 / 12.0
+    }
+}
+
+/// A drug development project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: u32,
+    pub field: usize,
+    pub stage: Stage,
+    pub months_in_stage: u32,
+    pub duration_months: u32,
+    /// Pharma partner that licensed the project (pays costs and milestones, sells on approval).
+    pub licensee: Option<u32>,
+    /// Royalty rate and milestone per remaining stage, fixed at signing.
+    pub royalty_rate: f64,
+    pub milestone_musd: f64,
+    /// Pharma partner sharing costs in a co-development alliance.
+    pub codeveloper: Option<u32>,
+}
+
+impl Project {
+    /// Developed with a large partner (Danzon et al.: higher late-stage success).
+    pub fn has_large_partner(&self) -> bool {
+        self.licensee.is_some() || self.codeveloper.is_some()
+    }
+}
+
+/// An approved, marketed product.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub field: usize,
+    pub peak_sales_musd_per_year: f64,
+    /// Launch month relative to the simulation start (negative if launched before it).
+    pub launch_month: i64,
+    /// Pharma licensee selling it and paying royalties, if licensed out.
+    pub licensee: Option<u32>,
+    pub royalty_rate: f64,
+    /// Co-development partner taking its cost share of the profits.
+    pub codeveloper: Option<u32>,
+}
+
+/// A firm's projects and marketed products.
+#[derive(Component, Debug, Clone, Default)]
+pub struct Pipeline {
+    pub projects: Vec<Project>,
+    pub products: Vec<Product>,
+}
+
+impl Pipeline {
+    /// The furthest stage reached by an active project, if any.
+    pub fn max_stage(&self) -> Option<Stage> {
+        self.projects.iter().map(|p| p.stage).max()
+    }
+    /// 0 (none or discovery) .. 6 (marketed product): a coarse maturity score.
+    pub fn maturity(&self) -> usize {
+        if !self.products.is_empty() {
+            6
+        } else {
+            self.max_stage().map_or(0, |s| s.index())
+        }
+    }
+}
+
+/// Project spend the firm itself bore this month (M$), written by the pipeline, read by finance.
+#[derive(Component, Debug, Default, Clone, Copy)]
+pub struct ProjectSpend(pub f64);
+
+#[derive(Component, Debug, Clone)]
+pub struct University {
+    pub budget_musd_per_year: f64,
+}
+
+#[derive(Component, Debug, Clone)]
+pub struct Pharma {
+    /// Fields where its own pipeline has gaps: where it licenses and acquires.
+    pub gap_fields: Vec<usize>,
+}
+
+#[derive(Component, Debug, Clone)]
+pub struct Investor {
+    /// `Some(policy index)` for a public fund run under a policy instrument.
+    pub public_policy: Option<usize>,
+}
+
+#[derive(Component, Debug, Clone)]
+pub struct Agency {
+    /// Index into the scenario's agencies.
+    pub index: usize,
+}

@@ -1,0 +1,331 @@
+//! World-wide resources: parameters, the clock, the agent registry, the alliance book, policy
+//! effects and the counters the observation system reads.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use bevy_ecs::prelude::{Entity, Resource};
+
+use super::components::{AgentKind, Home};
+use crate::kinds::{AllianceKind, Stage};
+use crate::scenario::Scenario;
+
+/// The validated scenario, shared read-only by every system.
+#[derive(Resource, Clone)]
+pub struct Params(pub Arc<Scenario>);
+
+impl Deref for Params {
+    type Target = Scenario;
+    fn deref(&self) -> &Scenario {
+        &self.0
+    }
+}
+
+/// Simulated time: one tick is one month.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Clock {
+    /// Months since the start (0-based) of the tick being run.
+    pub month: u32,
+    pub start_year: i32,
+    started: bool,
+}
+
+impl Clock {
+    pub fn new(start_year: i32) -> Self {
+        Clock {
+            month: 0,
+            start_year,
+            started: false,
+        }
+    }
+    pub fn advance(&mut self) {
+        if self.started {
+            self.month += 1;
+        }
+        self.started = true;
+    }
+    pub fn year(&self) -> i32 {
+        self.start_year + (self.month / 12) as i32
+    }
+    pub fn is_year_start(&self) -> bool {
+        self.month % 12 == 0
+    }
+    pub fn is_year_end(&self) -> bool {
+        self.month % 12 == 11
+    }
+}
+
+/// Ids of the agents located in one cluster, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterMembers {
+    pub firms: Vec<u32>,
+    pub universities: Vec<u32>,
+    pub pharma: Vec<u32>,
+    pub investors: Vec<u32>,
+}
+
+/// Who is who: agent ids to entities, kinds, homes, and lists by cluster and kind.
+#[derive(Resource, Debug, Default)]
+pub struct Registry {
+    pub entities: Vec<Entity>,
+    pub kind: Vec<AgentKind>,
+    pub home: Vec<Home>,
+    /// False once a firm has failed or been acquired; always true for other agents.
+    pub alive: Vec<bool>,
+    pub by_cluster: Vec<ClusterMembers>,
+    pub pharma: Vec<u32>,
+    pub investors: Vec<u32>,
+    /// Agent id of each scenario agency, by agency index.
+    pub agencies: Vec<u32>,
+    /// Agent id of the public fund run by each policy (None for other kinds).
+    pub public_funds: Vec<Option<u32>>,
+    next_project_id: u32,
+}
+
+impl Registry {
+    pub fn new(n_clusters: usize) -> Self {
+        Registry {
+            by_cluster: vec![ClusterMembers::default(); n_clusters],
+            ..Default::default()
+        }
+    }
+
+    /// The id the next registered agent will get.
+    pub fn next_id(&self) -> u32 {
+        self.entities.len() as u32
+    }
+
+    pub fn register(&mut self, entity: Entity, kind: AgentKind, home: Home) -> u32 {
+        let id = self.next_id();
+        self.entities.push(entity);
+        self.kind.push(kind);
+        self.home.push(home);
+        self.alive.push(true);
+        let members = &mut self.by_cluster[home.cluster];
+        match kind {
+            AgentKind::Firm => members.firms.push(id),
+            AgentKind::University => members.universities.push(id),
+            AgentKind::Pharma => {
+                members.pharma.push(id);
+                self.pharma.push(id);
+            }
+            AgentKind::Investor => {
+                members.investors.push(id);
+                self.investors.push(id);
+            }
+            AgentKind::Agency => self.agencies.push(id),
+        }
+        id
+    }
+
+    pub fn new_project_id(&mut self) -> u32 {
+        self.next_project_id += 1;
+        self.next_project_id
+    }
+
+    pub fn distance_km(&self, a: u32, b: u32) -> f64 {
+        self.home[a as usize].distance_km(&self.home[b as usize])
+    }
+}
+
+/// One alliance between a firm and a partner (firm, university, pharma partner or investor).
+#[derive(Debug, Clone)]
+pub struct Alliance {
+    pub firm: u32,
+    pub partner: u32,
+    pub kind: AllianceKind,
+    pub formed_month: u32,
+    pub ended_month: Option<u32>,
+}
+
+impl Alliance {
+    pub fn other(&self, id: u32) -> u32 {
+        if self.firm == id {
+            self.partner
+        } else {
+            self.firm
+        }
+    }
+    /// Active at any time during months `from..=to`.
+    pub fn active_during(&self, from: u32, to: u32) -> bool {
+        self.formed_month <= to && self.ended_month.is_none_or(|end| end >= from)
+    }
+}
+
+/// Every alliance ever formed, with each agent's active and past ties.
+#[derive(Resource, Debug, Default)]
+pub struct AllianceBook {
+    pub alliances: Vec<Alliance>,
+    active: Vec<Vec<u32>>,
+    partners_ever: Vec<Vec<u32>>,
+    /// Alliances formed in the current tick, for the deal-signing step.
+    pub formed_this_month: Vec<u32>,
+}
+
+impl AllianceBook {
+    /// Makes room for agents up to `id`.
+    pub fn ensure(&mut self, id: u32) {
+        let n = id as usize + 1;
+        if self.active.len() < n {
+            self.active.resize_with(n, Vec::new);
+            self.partners_ever.resize_with(n, Vec::new);
+        }
+    }
+
+    pub fn form(&mut self, firm: u32, partner: u32, kind: AllianceKind, month: u32) -> u32 {
+        self.ensure(firm.max(partner));
+        let idx = self.alliances.len() as u32;
+        self.alliances.push(Alliance {
+            firm,
+            partner,
+            kind,
+            formed_month: month,
+            ended_month: None,
+        });
+        for (a, b) in [(firm, partner), (partner, firm)] {
+            self.active[a as usize].push(idx);
+            if !self.partners_ever[a as usize].contains(&b) {
+                self.partners_ever[a as usize].push(b);
+            }
+        }
+        self.formed_this_month.push(idx);
+        idx
+    }
+
+    pub fn end(&mut self, idx: u32, month: u32) {
+        let alliance = &mut self.alliances[idx as usize];
+        if alliance.ended_month.is_some() {
+            return;
+        }
+        alliance.ended_month = Some(month);
+        let (a, b) = (alliance.firm, alliance.partner);
+        for agent in [a, b] {
+            let list = &mut self.active[agent as usize];
+            if let Some(pos) = list.iter().position(|&i| i == idx) {
+                list.remove(pos);
+            }
+        }
+    }
+
+    /// Ends every active alliance of an agent (on exit).
+    pub fn end_all_of(&mut self, id: u32, month: u32) {
+        self.ensure(id);
+        for idx in self.active[id as usize].clone() {
+            self.end(idx, month);
+        }
+    }
+
+    pub fn active_of(&self, id: u32) -> &[u32] {
+        self.active.get(id as usize).map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn degree(&self, id: u32) -> usize {
+        self.active_of(id).len()
+    }
+
+    pub fn has_active(&self, id: u32, kind: AllianceKind) -> bool {
+        self.active_of(id)
+            .iter()
+            .any(|&i| self.alliances[i as usize].kind == kind)
+    }
+
+    pub fn count_active(&self, id: u32, pred: impl Fn(AllianceKind) -> bool) -> usize {
+        self.active_of(id)
+            .iter()
+            .filter(|&&i| pred(self.alliances[i as usize].kind))
+            .count()
+    }
+
+    /// Every agent this one has ever been allied with, in order of first alliance.
+    pub fn previous_partners(&self, id: u32) -> &[u32] {
+        self.partners_ever
+            .get(id as usize)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn were_partners(&self, a: u32, b: u32) -> bool {
+        self.partners_ever
+            .get(a as usize)
+            .is_some_and(|v| v.contains(&b))
+    }
+
+    pub fn active_between(&self, a: u32, b: u32, kind: AllianceKind) -> Option<u32> {
+        self.active_of(a).iter().copied().find(|&i| {
+            let al = &self.alliances[i as usize];
+            al.kind == kind && al.other(a) == b
+        })
+    }
+}
+
+/// Effects of the policy instruments active this year, per cluster, and their budgets.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PolicyEffects {
+    /// Effective infrastructure level (environment plus shared-infrastructure boosts, <= 1).
+    pub infrastructure: Vec<f64>,
+    pub spinoff_multiplier: Vec<f64>,
+    pub search_multiplier: Vec<f64>,
+    pub acceptance_bonus: Vec<f64>,
+    pub mobility_multiplier: Vec<f64>,
+    /// Budget left this year, by policy index (M$).
+    pub remaining_budget: Vec<f64>,
+}
+
+impl PolicyEffects {
+    /// Takes up to `amount` from a policy's remaining budget; returns what was granted.
+    pub fn draw(&mut self, policy: usize, amount: f64) -> f64 {
+        let granted = amount.min(self.remaining_budget[policy]).max(0.0);
+        self.remaining_budget[policy] -= granted;
+        granted
+    }
+}
+
+/// Whether the IPO window is open this year.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct IpoWindow {
+    pub open: bool,
+}
+
+/// Events counted per cluster during the current year.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterCounters {
+    pub spinoffs: u32,
+    pub spinouts: u32,
+    pub startups: u32,
+    pub failures: u32,
+    pub acquisitions: u32,
+    pub ipos: u32,
+    pub alliances_formed_tech: u32,
+    pub alliances_formed_nontech: u32,
+    pub approvals: u32,
+    pub model_switches: u32,
+}
+
+#[derive(Resource, Debug, Clone, Default)]
+pub struct YearCounters {
+    pub clusters: Vec<ClusterCounters>,
+}
+
+/// Stage outcomes over the whole run, split by whether a large partner was on board.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PipelineStats {
+    pub attempts: [u64; 6],
+    pub successes: [u64; 6],
+    pub partnered_attempts: [u64; 6],
+    pub partnered_successes: [u64; 6],
+    /// Sum of months spent in each stage by projects that completed it.
+    pub months_in_stage: [u64; 6],
+}
+
+impl PipelineStats {
+    pub fn record(&mut self, stage: Stage, partnered: bool, success: bool, months: u32) {
+        let i = stage.index();
+        if partnered {
+            self.partnered_attempts[i] += 1;
+            self.partnered_successes[i] += u64::from(success);
+        } else {
+            self.attempts[i] += 1;
+            self.successes[i] += u64::from(success);
+        }
+        self.months_in_stage[i] += u64::from(months);
+    }
+}

@@ -1,0 +1,178 @@
+//! Observation: what a run reports. The record system (reads only) builds a yearly time series per
+//! cluster and a firm-year panel; [`finish`] adds the end-of-run audits. Writers live in `write`.
+
+pub mod record;
+pub mod write;
+
+use bevy_ecs::prelude::*;
+
+use crate::model::components::{AgentId, Firm};
+use crate::model::ledger::Ledger;
+use crate::model::resources::{AllianceBook, PipelineStats};
+
+/// Metrics of the yearly time series, in column order (units in the README).
+pub const TS_COLUMNS: &[&str] = &[
+    "firms_alive",
+    "firms_product",
+    "firms_platform",
+    "firms_hybrid",
+    "firms_listed",
+    "entries_spinoff",
+    "entries_spinout",
+    "entries_startup",
+    "failures",
+    "acquisitions",
+    "ipos",
+    "model_switches",
+    "alliances_formed_tech",
+    "alliances_formed_nontech",
+    "alliances_active_tech",
+    "alliances_active_nontech",
+    "network_density",
+    "largest_component_share",
+    "knowledge_stock",
+    "projects_discovery",
+    "projects_preclinical",
+    "projects_phase1",
+    "projects_phase2",
+    "projects_phase3",
+    "projects_filing",
+    "approvals",
+    "products_marketed",
+    "revenue_product_musd",
+    "revenue_services_musd",
+    "revenue_licensing_musd",
+    "vc_money_musd",
+    "ipo_money_musd",
+    "public_grants_musd",
+    "public_tax_credit_musd",
+    "public_fund_musd",
+    "public_other_musd",
+    "employment",
+];
+
+/// One year of one cluster (or of the whole ecosystem, cluster "all").
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeSeriesRow {
+    pub year: i32,
+    pub cluster: String,
+    pub cluster_type: String,
+    /// Values in [`TS_COLUMNS`] order.
+    pub values: Vec<f64>,
+}
+
+impl TimeSeriesRow {
+    pub fn get(&self, metric: &str) -> Option<f64> {
+        TS_COLUMNS
+            .iter()
+            .position(|c| *c == metric)
+            .map(|i| self.values[i])
+    }
+}
+
+/// One firm in one year it was alive (at least part of it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelRow {
+    pub year: i32,
+    pub firm_id: u32,
+    pub cluster: String,
+    pub cluster_type: String,
+    pub business_model: &'static str,
+    pub origin: &'static str,
+    pub age_years: f64,
+    pub employees: f64,
+    pub rd_musd: f64,
+    pub sales_musd: f64,
+    pub sales_product_musd: f64,
+    pub sales_services_musd: f64,
+    pub sales_licensing_musd: f64,
+    pub alliances_tech: u32,
+    pub alliances_nontech: u32,
+    pub vc_musd: f64,
+    pub public_support_musd: f64,
+    pub cash_musd: f64,
+    pub projects: u32,
+    pub max_stage: &'static str,
+    pub products: u32,
+    pub listed: bool,
+    pub status: &'static str,
+}
+
+/// A firm's exit seen from the books: for the "dead firms take no actions" audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitAudit {
+    pub firm_id: u32,
+    pub exit_month: u32,
+    pub last_flow_month: Option<u32>,
+    pub alliances_formed_after_exit: usize,
+    pub alliances_still_active: usize,
+}
+
+/// Everything a replication reports.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct RunRecord {
+    pub timeseries: Vec<TimeSeriesRow>,
+    pub panel: Vec<PanelRow>,
+    pub pipeline: PipelineStats,
+    /// Sum of all balances, agents' and external (zero when money is conserved).
+    pub ledger_net_total: f64,
+    /// Largest gap between an agent's balance and its inflows minus outflows.
+    pub ledger_reconciliation_gap: f64,
+    /// Money moved by (flow, payer kind, payee kind), in M$.
+    pub ledger_routes: Vec<(String, String, String, f64)>,
+    pub exits: Vec<ExitAudit>,
+}
+
+/// Takes the record out of a finished world and adds the audits.
+pub fn finish(world: &mut World) -> RunRecord {
+    let mut record = world.remove_resource::<RunRecord>().unwrap_or_default();
+    let mut query = world.query::<(&AgentId, &Firm)>();
+    let exited: Vec<(u32, u32)> = query
+        .iter(world)
+        .filter_map(|(id, f)| f.exit_month.map(|m| (id.0, m)))
+        .collect();
+    let ledger = world.resource::<Ledger>();
+    let book = world.resource::<AllianceBook>();
+    record.pipeline = world.resource::<PipelineStats>().clone();
+    record.ledger_net_total = ledger.net_total();
+    record.ledger_reconciliation_gap = ledger.max_reconciliation_gap();
+    record.ledger_routes = ledger
+        .routes()
+        .iter()
+        .map(|((flow, from, to), amount)| {
+            (
+                format!("{flow:?}"),
+                party_name(from),
+                party_name(to),
+                *amount,
+            )
+        })
+        .collect();
+    let mut exits = Vec::new();
+    for (id, exit_month) in exited {
+        let mine = book
+            .alliances
+            .iter()
+            .filter(|a| a.firm == id || a.partner == id);
+        exits.push(ExitAudit {
+            firm_id: id,
+            exit_month,
+            last_flow_month: ledger.last_flow_month(id),
+            alliances_formed_after_exit: mine
+                .clone()
+                .filter(|a| a.formed_month > exit_month)
+                .count(),
+            alliances_still_active: mine.filter(|a| a.ended_month.is_none()).count(),
+        });
+    }
+    exits.sort_by_key(|e| e.firm_id);
+    record.exits = exits;
+    record
+}
+
+fn party_name(p: &crate::model::ledger::Party) -> String {
+    match p {
+        crate::model::ledger::Party::Agent(kind) => kind.name().to_string(),
+        crate::model::ledger::Party::External(e) => format!("external:{e:?}"),
+    }
+}

@@ -1,0 +1,298 @@
+//! The record system: reads the world once a month (R&D tallies) and at each year end writes the
+//! year's time-series rows (one per cluster plus "all") and firm-panel rows. It changes nothing
+//! the mechanisms read.
+
+use bevy_ecs::prelude::*;
+
+use super::{PanelRow, RunRecord, TS_COLUMNS, TimeSeriesRow};
+use crate::kinds::{BusinessModel, Stage};
+use crate::model::Tick;
+use crate::model::components::*;
+use crate::model::ledger::{Flow, Ledger};
+use crate::model::resources::{AllianceBook, Clock, Params, Registry, YearCounters};
+
+pub(crate) fn install(schedule: &mut Schedule) {
+    schedule.add_systems(record_year.in_set(Tick::Record));
+}
+
+/// R&D spend of each firm so far this year (M$), by agent id.
+#[derive(Default)]
+pub struct YearRd(Vec<f64>);
+
+#[allow(clippy::too_many_arguments)]
+fn record_year(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    registry: Res<Registry>,
+    ledger: Res<Ledger>,
+    book: Res<AllianceBook>,
+    counters: Res<YearCounters>,
+    firms: Query<(&AgentId, &Home, &Firm, &Pipeline)>,
+    knowledge: Query<(&Home, &Knowledge, Option<&Firm>), Without<Pharma>>,
+    mut year_rd: Local<YearRd>,
+    mut record: ResMut<RunRecord>,
+) {
+    let rd = &mut year_rd.0;
+    rd.resize(registry.entities.len(), 0.0);
+    let year_first_month = clock.month - clock.month % 12;
+    let in_year =
+        |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
+    for (id, _, firm, _) in &firms {
+        if firm.is_alive() {
+            rd[id.0 as usize] += firm.rd_month;
+        }
+    }
+    if !clock.is_year_end() {
+        return;
+    }
+    let year = clock.year();
+    let n_clusters = params.clusters.len();
+    let col = |name: &str| {
+        TS_COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .expect("known column")
+    };
+    // Row c is cluster c; row n_clusters is the whole ecosystem.
+    let mut rows = vec![vec![0.0; TS_COLUMNS.len()]; n_clusters + 1];
+    let mut add = |cluster: usize, name: &str, v: f64| {
+        let i = col(name);
+        rows[cluster][i] += v;
+        rows[n_clusters][i] += v;
+    };
+
+    // Alliances by firm and category over the year.
+    let mut tech = vec![0u32; registry.entities.len()];
+    let mut nontech = vec![0u32; registry.entities.len()];
+    for alliance in &book.alliances {
+        if alliance.active_during(year_first_month, clock.month) {
+            let counts = if alliance.kind.is_tech() {
+                &mut tech
+            } else {
+                &mut nontech
+            };
+            counts[alliance.firm as usize] += 1;
+        }
+        if alliance.ended_month.is_none() {
+            let cluster = registry.home[alliance.firm as usize].cluster;
+            add(
+                cluster,
+                if alliance.kind.is_tech() {
+                    "alliances_active_tech"
+                } else {
+                    "alliances_active_nontech"
+                },
+                1.0,
+            );
+        }
+    }
+
+    for (id, home, firm, pipeline) in &firms {
+        if !in_year(firm) {
+            continue;
+        }
+        let c = home.cluster;
+        let flows = ledger.year_inflows(id.0);
+        let inflow = |f: Flow| flows[f as usize];
+        let product = inflow(Flow::ProductSales);
+        let services = inflow(Flow::Services);
+        let licensing =
+            inflow(Flow::LicensingUpfront) + inflow(Flow::Milestone) + inflow(Flow::Royalty);
+        add(c, "revenue_product_musd", product);
+        add(c, "revenue_services_musd", services);
+        add(c, "revenue_licensing_musd", licensing);
+        add(c, "vc_money_musd", inflow(Flow::VcRound));
+        add(
+            c,
+            "ipo_money_musd",
+            inflow(Flow::IpoProceeds) + inflow(Flow::FollowOn),
+        );
+        add(c, "public_grants_musd", inflow(Flow::Grant));
+        add(c, "public_tax_credit_musd", inflow(Flow::TaxCredit));
+        add(c, "public_fund_musd", inflow(Flow::PublicFundRound));
+        add(
+            c,
+            "public_other_musd",
+            inflow(Flow::RentSubsidy) + inflow(Flow::MatchingSubsidy),
+        );
+        let public: f64 = (0..flows.len())
+            .filter(|&i| Flow::ALL[i].is_public_support())
+            .map(|i| flows[i])
+            .sum();
+
+        if firm.is_alive() {
+            add(c, "firms_alive", 1.0);
+            add(
+                c,
+                match firm.model {
+                    BusinessModel::Product => "firms_product",
+                    BusinessModel::Platform => "firms_platform",
+                    BusinessModel::Hybrid => "firms_hybrid",
+                },
+                1.0,
+            );
+            add(c, "firms_listed", f64::from(u8::from(firm.listed)));
+            add(c, "employment", firm.employees);
+            for project in &pipeline.projects {
+                add(c, &format!("projects_{}", project.stage.name()), 1.0);
+            }
+            add(c, "products_marketed", pipeline.products.len() as f64);
+        }
+
+        record.panel.push(PanelRow {
+            year,
+            firm_id: id.0,
+            cluster: params.clusters[c].name.clone(),
+            cluster_type: params.clusters[c].cluster_type.name().to_string(),
+            business_model: firm.model.name(),
+            origin: firm.origin.name(),
+            age_years: firm.age_years(clock.month).max(0.0),
+            employees: firm.employees,
+            rd_musd: rd[id.0 as usize],
+            sales_musd: product + services + licensing,
+            sales_product_musd: product,
+            sales_services_musd: services,
+            sales_licensing_musd: licensing,
+            alliances_tech: tech[id.0 as usize],
+            alliances_nontech: nontech[id.0 as usize],
+            vc_musd: inflow(Flow::VcRound) + inflow(Flow::PublicFundRound),
+            public_support_musd: public,
+            cash_musd: ledger.balance(id.0),
+            projects: pipeline.projects.len() as u32,
+            max_stage: pipeline.max_stage().map_or("none", Stage::name),
+            products: pipeline.products.len() as u32,
+            listed: firm.listed,
+            status: match firm.status {
+                Status::Alive => "alive",
+                Status::Failed => "failed",
+                Status::Acquired => "acquired",
+            },
+        });
+    }
+
+    for (c, counter) in counters.clusters.iter().enumerate() {
+        add(c, "entries_spinoff", f64::from(counter.spinoffs));
+        add(c, "entries_spinout", f64::from(counter.spinouts));
+        add(c, "entries_startup", f64::from(counter.startups));
+        add(c, "failures", f64::from(counter.failures));
+        add(c, "acquisitions", f64::from(counter.acquisitions));
+        add(c, "ipos", f64::from(counter.ipos));
+        add(c, "model_switches", f64::from(counter.model_switches));
+        add(
+            c,
+            "alliances_formed_tech",
+            f64::from(counter.alliances_formed_tech),
+        );
+        add(
+            c,
+            "alliances_formed_nontech",
+            f64::from(counter.alliances_formed_nontech),
+        );
+        add(c, "approvals", f64::from(counter.approvals));
+    }
+    for (home, k, firm) in &knowledge {
+        if firm.is_none_or(Firm::is_alive) {
+            add(home.cluster, "knowledge_stock", k.total());
+        }
+    }
+
+    // Network of alive actors (firms, universities, pharma, investors) and active alliances.
+    let is_node = |id: usize| registry.alive[id] && registry.kind[id] != AgentKind::Agency;
+    let edges: Vec<(u32, u32)> = book
+        .alliances
+        .iter()
+        .filter(|a| a.ended_month.is_none())
+        .map(|a| (a.firm.min(a.partner), a.firm.max(a.partner)))
+        .collect();
+    for c in 0..=n_clusters {
+        let nodes: Vec<u32> = (0..registry.entities.len())
+            .filter(|&i| is_node(i) && (c == n_clusters || registry.home[i].cluster == c))
+            .map(|i| i as u32)
+            .collect();
+        let (density, giant) = network_stats(&nodes, &edges, registry.entities.len());
+        rows[c][col("network_density")] = density;
+        rows[c][col("largest_component_share")] = giant;
+    }
+
+    for (c, values) in rows.into_iter().enumerate() {
+        let (cluster, cluster_type) = if c < n_clusters {
+            (
+                params.clusters[c].name.clone(),
+                params.clusters[c].cluster_type.name().to_string(),
+            )
+        } else {
+            ("all".to_string(), "all".to_string())
+        };
+        record.timeseries.push(TimeSeriesRow {
+            year,
+            cluster,
+            cluster_type,
+            values,
+        });
+    }
+    for v in rd.iter_mut() {
+        *v = 0.0;
+    }
+}
+
+/// Density (distinct linked pairs / possible pairs) and largest-component share of the subgraph
+/// on `nodes`; edges with an end outside `nodes` are ignored.
+pub fn network_stats(nodes: &[u32], edges: &[(u32, u32)], n_ids: usize) -> (f64, f64) {
+    let n = nodes.len();
+    if n < 2 {
+        return (0.0, if n == 1 { 1.0 } else { 0.0 });
+    }
+    let mut local = vec![usize::MAX; n_ids];
+    for (i, &id) in nodes.iter().enumerate() {
+        local[id as usize] = i;
+    }
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for &(a, b) in edges {
+        let (la, lb) = (local[a as usize], local[b as usize]);
+        if la == usize::MAX || lb == usize::MAX || la == lb {
+            continue;
+        }
+        pairs.push((la.min(lb), la.max(lb)));
+        let (ra, rb) = (root(&mut parent, la), root(&mut parent, lb));
+        if ra != rb {
+            parent[ra] = rb;
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut sizes = vec![0usize; n];
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        sizes[r] += 1;
+    }
+    let giant = *sizes.iter().max().unwrap_or(&0) as f64 / n as f64;
+    let possible = n as f64 * (n as f64 - 1.0) / 2.0;
+    (pairs.len() as f64 / possible, giant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_stats_of_a_path_and_an_isolate() {
+        // 0-1-2 linked, 3 alone: 2 of 6 pairs linked, giant component 3 of 4.
+        let (density, giant) = network_stats(&[0, 1, 2, 3], &[(0, 1), (1, 2), (1, 2)], 4);
+        assert!((density - 2.0 / 6.0).abs() < 1e-12);
+        assert!((giant - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn alliance_kinds_split_into_five_and_five() {
+        use crate::kinds::AllianceKind;
+        assert_eq!(AllianceKind::ALL.iter().filter(|k| k.is_tech()).count(), 5);
+    }
+}

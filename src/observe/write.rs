@@ -1,0 +1,201 @@
+//! Writers: the only code that writes run outputs. Every file is written to a temporary name in
+//! the same folder and renamed into place, so an interrupted run never leaves a half-written file.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{RunRecord, TS_COLUMNS};
+use crate::error::{Error, Result};
+use crate::kinds::Stage;
+use crate::scenario::Scenario;
+
+/// Writes `contents` to `path` atomically (temporary file + rename).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let err = |source| Error::WriteOutput {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp"));
+    std::fs::write(&tmp, contents).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// A number as written in CSV and JSON outputs: fixed precision, so outputs are byte-stable.
+pub fn num(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+pub fn timeseries_csv(record: &RunRecord) -> String {
+    let mut out = format!("year,cluster,cluster_type,{}\n", TS_COLUMNS.join(","));
+    for row in &record.timeseries {
+        let _ = write!(out, "{},{},{}", row.year, row.cluster, row.cluster_type);
+        for v in &row.values {
+            let _ = write!(out, ",{}", num(*v));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub const PANEL_COLUMNS: &[&str] = &[
+    "year",
+    "firm_id",
+    "cluster",
+    "cluster_type",
+    "business_model",
+    "origin",
+    "age_years",
+    "employees",
+    "rd_musd",
+    "sales_musd",
+    "sales_product_musd",
+    "sales_services_musd",
+    "sales_licensing_musd",
+    "alliances_tech",
+    "alliances_nontech",
+    "vc_musd",
+    "public_support_musd",
+    "cash_musd",
+    "projects",
+    "max_stage",
+    "products",
+    "listed",
+    "status",
+];
+
+pub fn panel_csv(record: &RunRecord) -> String {
+    let mut out = PANEL_COLUMNS.join(",");
+    out.push('\n');
+    for r in &record.panel {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            r.year,
+            r.firm_id,
+            r.cluster,
+            r.cluster_type,
+            r.business_model,
+            r.origin,
+            num(r.age_years),
+            num(r.employees),
+            num(r.rd_musd),
+            num(r.sales_musd),
+            num(r.sales_product_musd),
+            num(r.sales_services_musd),
+            num(r.sales_licensing_musd),
+            r.alliances_tech,
+            r.alliances_nontech,
+            num(r.vc_musd),
+            num(r.public_support_musd),
+            num(r.cash_musd),
+            r.projects,
+            r.max_stage,
+            r.products,
+            u8::from(r.listed),
+            r.status,
+        );
+    }
+    out
+}
+
+/// The run summary: what ran, the final year per cluster, pipeline rates against their inputs,
+/// and the ledger audit.
+pub fn summary_json(scenario: &Scenario, replication: u64, record: &RunRecord) -> String {
+    let last_year = record.timeseries.last().map(|r| r.year);
+    let final_rows: Vec<_> = record
+        .timeseries
+        .iter()
+        .filter(|r| Some(r.year) == last_year)
+        .map(|r| {
+            let metrics: serde_json::Map<String, serde_json::Value> = TS_COLUMNS
+                .iter()
+                .zip(&r.values)
+                .map(|(k, v)| (k.to_string(), json!(round6(*v))))
+                .collect();
+            json!({ "cluster": r.cluster, "cluster_type": r.cluster_type, "metrics": metrics })
+        })
+        .collect();
+    let stages: Vec<_> = Stage::ALL
+        .iter()
+        .map(|s| {
+            let i = s.index();
+            let p = &record.pipeline;
+            let rate = |succ: u64, n: u64| if n == 0 { serde_json::Value::Null } else { json!(round6(succ as f64 / n as f64)) };
+            let n = p.attempts[i] + p.partnered_attempts[i];
+            json!({
+                "stage": s.name(),
+                "input_success_rate": scenario.pipeline.stages[i].success_rate,
+                "unpartnered_attempts": p.attempts[i],
+                "unpartnered_success_rate": rate(p.successes[i], p.attempts[i]),
+                "partnered_attempts": p.partnered_attempts[i],
+                "partnered_success_rate": rate(p.partnered_successes[i], p.partnered_attempts[i]),
+                "input_duration_years": scenario.pipeline.stages[i].duration_years,
+                "mean_duration_years": if n == 0 { serde_json::Value::Null } else { json!(round6(p.months_in_stage[i] as f64 / n as f64 / 12.0)) },
+            })
+        })
+        .collect();
+    let summary = json!({
+        "biocluster_version": env!("CARGO_PKG_VERSION"),
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "seed": scenario.seed,
+        "replication": replication,
+        "start_year": scenario.start_year,
+        "years": scenario.years,
+        "final_year": last_year,
+        "final_year_by_cluster": final_rows,
+        "pipeline_stages": stages,
+        "firm_years_in_panel": record.panel.len(),
+        "exits": record.exits.len(),
+        "ledger": {
+            "net_total_musd": round6(record.ledger_net_total),
+            "max_reconciliation_gap_musd": round6(record.ledger_reconciliation_gap),
+        },
+    });
+    let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
+    text.push('\n');
+    text
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// Writes one run's outputs into `dir`; returns the paths written.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    replication: u64,
+    record: &RunRecord,
+) -> Result<Vec<PathBuf>> {
+    let resolved = format!(
+        "# Resolved scenario as run by biocluster {} (replication {replication}).\n# Run it again with: biocluster run scenario.resolved.toml\n{}",
+        env!("CARGO_PKG_VERSION"),
+        scenario.resolved_toml()
+    );
+    let files: [(&str, String); 4] = [
+        ("scenario.resolved.toml", resolved),
+        ("timeseries.csv", timeseries_csv(record)),
+        ("panel.csv", panel_csv(record)),
+        ("summary.json", summary_json(scenario, replication, record)),
+    ];
+    let mut written = Vec::new();
+    for (name, contents) in files {
+        let path = dir.join(name);
+        write_atomic(&path, contents.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,278 @@
+//! Scenarios: TOML text -> [`raw::RawScenario`] (unknown keys refused) -> validated [`Scenario`].
+//!
+//! Every scenario is read on top of the embedded default (`scenarios/default.toml`): tables merge
+//! key by key, arrays (`[[clusters]]`, `[[agencies]]`, `[[policies]]`) replace the default's. The
+//! validated [`Scenario`] is read-only; the model never sees TOML.
+
+pub mod raw;
+mod validate;
+
+use std::path::Path;
+
+use crate::error::{Error, Problem, Result};
+use crate::kinds::{ClusterType, Stage};
+pub use raw::{
+    RawAlliances as AllianceParams, RawEntry as EntryParams, RawFinance as FinanceParams,
+    RawFirms as FirmParams, RawInvestors as InvestorParams, RawPharma as PharmaParams,
+    RawResearch as ResearchParams, RawRevenue as RevenueParams, RawSpillover as SpilloverParams,
+    RawUniversities as UniversityParams,
+};
+
+/// The embedded default scenario: a Korea-like pair of clusters.
+pub const DEFAULT_TOML: &str = include_str!("../../scenarios/default.toml");
+
+/// A validated scenario. Parameter tables whose raw form needs no conversion are reused as they
+/// are (their ranges have been checked); the others are converted to typed forms.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub start_year: i32,
+    pub years: u32,
+    pub clusters: Vec<Cluster>,
+    pub firms: FirmParams,
+    pub business_models: BusinessModels,
+    pub universities: UniversityParams,
+    pub pharma: PharmaParams,
+    pub investors: InvestorParams,
+    pub research: ResearchParams,
+    pub spillover: SpilloverParams,
+    pub alliances: AllianceParams,
+    pub pipeline: PipelineParams,
+    pub licensing: LicensingParams,
+    pub revenue: RevenueParams,
+    pub finance: FinanceParams,
+    pub entry: EntryParams,
+    pub exit: ExitParams,
+    pub agencies: Vec<Agency>,
+    pub policies: Vec<Policy>,
+    /// The merged raw scenario, kept so outputs can record exactly what ran.
+    pub raw: raw::RawScenario,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub cluster_type: ClusterType,
+    pub x_km: f64,
+    pub y_km: f64,
+    pub radius_km: f64,
+    pub environment: Environment,
+    pub population: raw::RawPopulation,
+}
+
+/// Environment levels of a cluster, each in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Environment {
+    pub infrastructure: f64,
+    pub public_research: f64,
+    pub pharma_presence: f64,
+    pub vc_presence: f64,
+    pub labour_pool: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BusinessModelParams {
+    pub rd_staff_share: f64,
+    pub service_staff_share: f64,
+    pub project_launches_per_year: f64,
+    pub licenses_from_stage: Stage,
+}
+
+#[derive(Debug, Clone)]
+pub struct BusinessModels {
+    /// Indexed by `BusinessModel as usize`.
+    pub by_model: [BusinessModelParams; 3],
+    pub switch_probability_per_year: f64,
+    pub switch_runway_months: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct StageParams {
+    pub success_rate: f64,
+    pub duration_years: f64,
+    pub cost_musd: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineParams {
+    /// Indexed by `Stage::index()`.
+    pub stages: [StageParams; 6],
+    pub duration_shape: f64,
+    pub partner_uplift: f64,
+    pub partner_uplift_from_stage: Stage,
+    pub peak_sales_median_musd_per_year: f64,
+    pub peak_sales_sigma: f64,
+    pub ramp_years: f64,
+    pub product_life_years: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DealTerms {
+    pub deal_value_musd: f64,
+    pub royalty_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LicensingParams {
+    /// Indexed by `Stage::index()`: terms for a project licensed at that stage.
+    pub terms: [DealTerms; 6],
+    pub upfront_share: f64,
+    pub deal_value_sigma: f64,
+    pub codevelopment_cost_share: f64,
+    pub university_license_fee_musd: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExitParams {
+    pub acquisitions_per_year: f64,
+    pub min_stage_for_takeover: Stage,
+    pub partner_preference: f64,
+    pub valuation_base_musd: f64,
+    pub valuation_stage_multiplier: f64,
+    pub valuation_sigma: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Agency {
+    pub name: String,
+    /// Indices into `Scenario::clusters`.
+    pub clusters: Vec<usize>,
+}
+
+/// A government instrument with its budget, schedule, eligibility and cluster scope.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub agency: usize,
+    pub clusters: Vec<usize>,
+    pub start_year: i32,
+    pub end_year: Option<i32>,
+    pub budget_musd_per_year: f64,
+    pub max_firm_age_years: Option<f64>,
+    pub max_employees: Option<f64>,
+    pub instrument: Instrument,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Instrument {
+    Grants {
+        grant_musd: f64,
+    },
+    TaxIncentive {
+        rate: f64,
+    },
+    PublicFund {
+        round_musd: f64,
+        investments_per_year: f64,
+    },
+    Incubator {
+        spinoff_multiplier: f64,
+        rent_subsidy_share: f64,
+    },
+    SharedInfrastructure {
+        infrastructure_boost: f64,
+    },
+    CooperationMatching {
+        search_multiplier: f64,
+        acceptance_bonus: f64,
+    },
+    ResearcherMobility {
+        spillover_multiplier: f64,
+    },
+}
+
+impl Policy {
+    /// Whether the instrument runs in `year` (budget, schedule).
+    pub fn active_in(&self, year: i32) -> bool {
+        year >= self.start_year && self.end_year.is_none_or(|end| year <= end)
+    }
+    pub fn covers(&self, cluster: usize) -> bool {
+        self.clusters.contains(&cluster)
+    }
+    /// Eligibility of a firm of this age and size.
+    pub fn admits(&self, age_years: f64, employees: f64) -> bool {
+        self.max_firm_age_years.is_none_or(|max| age_years <= max)
+            && self.max_employees.is_none_or(|max| employees <= max)
+    }
+}
+
+impl Scenario {
+    /// The embedded default scenario.
+    pub fn default_scenario() -> Scenario {
+        Self::from_toml_str("", "<embedded default>")
+            .expect("the embedded default scenario is valid")
+    }
+
+    /// Reads a scenario file and layers it over the default.
+    pub fn load(path: &Path) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses scenario text (layered over the default); `file` names it in error messages.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario> {
+        let table = parse_table(text, file)?;
+        Self::from_table(table, file)
+    }
+
+    /// Builds a scenario from a TOML table layered over the default.
+    pub fn from_table(table: toml::Table, file: &str) -> Result<Scenario> {
+        let mut merged = parse_table(DEFAULT_TOML, "<embedded default>")?;
+        merge(&mut merged, table);
+        let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(merged))
+            .map_err(|err| Error::InvalidScenario {
+                file: file.to_string(),
+                problems: vec![Problem {
+                    key: key_of(&err.path().to_string()),
+                    message: err.into_inner().to_string(),
+                }],
+            })?;
+        validate::validate(raw).map_err(|problems| Error::InvalidScenario {
+            file: file.to_string(),
+            problems,
+        })
+    }
+
+    /// The scenario exactly as it ran, as TOML (defaults filled in).
+    pub fn resolved_toml(&self) -> String {
+        toml::to_string(&self.raw).expect("a raw scenario always serialises")
+    }
+
+    pub fn months(&self) -> u32 {
+        self.years * 12
+    }
+}
+
+fn parse_table(text: &str, file: &str) -> Result<toml::Table> {
+    text.parse::<toml::Table>()
+        .map_err(|err| Error::MalformedToml {
+            file: file.to_string(),
+            message: err.to_string().trim_end().to_string(),
+        })
+}
+
+/// Layers `over` onto `base`: tables merge recursively, every other value (arrays too) replaces.
+pub fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+/// serde_path_to_error prints the root as "."; a key path reads better without it.
+fn key_of(path: &str) -> String {
+    if path == "." {
+        "(top level)".to_string()
+    } else {
+        path.to_string()
+    }
+}

@@ -1,0 +1,354 @@
+//! The scenario file as written: a serde mirror of the TOML with no logic.
+//!
+//! Every struct refuses unknown keys, so a typo is an error naming the key and the keys allowed,
+//! never a silently ignored setting. Meaning, unit, default and source of each key live in
+//! `scenarios/README.md` (a test keeps the two in step); validation lives in `validate.rs`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub scenario: RawMeta,
+    pub clusters: Vec<RawCluster>,
+    pub firms: RawFirms,
+    pub business_models: RawBusinessModels,
+    pub universities: RawUniversities,
+    pub pharma: RawPharma,
+    pub investors: RawInvestors,
+    pub research: RawResearch,
+    pub spillover: RawSpillover,
+    pub alliances: RawAlliances,
+    pub pipeline: RawPipeline,
+    pub licensing: RawLicensing,
+    pub revenue: RawRevenue,
+    pub finance: RawFinance,
+    pub entry: RawEntry,
+    pub exit: RawExit,
+    pub agencies: Vec<RawAgency>,
+    pub policies: Vec<RawPolicy>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub start_year: i32,
+    pub years: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawClusterType {
+    GovernmentLed,
+    PrivateLed,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub cluster_type: RawClusterType,
+    pub x_km: f64,
+    pub y_km: f64,
+    pub radius_km: f64,
+    pub environment: RawEnvironment,
+    pub population: RawPopulation,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    pub infrastructure: f64,
+    pub public_research: f64,
+    pub pharma_presence: f64,
+    pub vc_presence: f64,
+    pub labour_pool: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopulation {
+    pub firms: u32,
+    pub universities: u32,
+    pub pharma_partners: u32,
+    pub investors: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFirms {
+    pub share_product: f64,
+    pub share_platform: f64,
+    pub share_hybrid: f64,
+    pub initial_age_max_years: f64,
+    pub initial_employees_median: f64,
+    pub initial_employees_sigma: f64,
+    pub initial_cash_median_musd: f64,
+    pub initial_cash_sigma: f64,
+    pub initial_projects_max: u32,
+    pub initial_marketed_probability: f64,
+    pub wage_musd_per_employee_year: f64,
+    pub overhead_musd_per_month: f64,
+    pub employees_per_project: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBusinessModels {
+    pub product: RawBusinessModel,
+    pub platform: RawBusinessModel,
+    pub hybrid: RawBusinessModel,
+    pub switch_probability_per_year: f64,
+    pub switch_runway_months: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBusinessModel {
+    pub rd_staff_share: f64,
+    pub service_staff_share: f64,
+    pub project_launches_per_year: f64,
+    pub licenses_from_stage: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUniversities {
+    pub budget_median_musd_per_year: f64,
+    pub budget_sigma: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPharma {
+    pub dealmaking_budget_musd_per_year: f64,
+    pub alliance_capacity: u32,
+    pub gap_fields: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInvestors {
+    pub fund_musd: f64,
+    pub annual_commitments_musd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResearch {
+    pub firm_productivity: f64,
+    pub university_productivity: f64,
+    pub rd_elasticity: f64,
+    pub depreciation_per_year: f64,
+    pub learning_by_doing: f64,
+    pub initial_knowledge_firm: f64,
+    pub initial_knowledge_university: f64,
+    pub knowledge_half_saturation: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpillover {
+    pub local_rate: f64,
+    pub tie_rate: f64,
+    pub nontech_tie_share: f64,
+    pub distance_decay_km: f64,
+    pub absorptive_half_stock: f64,
+    pub optimal_cognitive_distance: f64,
+    pub cognitive_tolerance: f64,
+    pub openness_firm: f64,
+    pub openness_university: f64,
+    pub openness_pharma: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlliances {
+    pub searches_per_year: f64,
+    pub candidates: u32,
+    pub local_share: f64,
+    pub preferential_exponent: f64,
+    pub distance_decay_km: f64,
+    pub prior_tie_bonus: f64,
+    pub search_cost_musd: f64,
+    pub acceptance_probability: f64,
+    pub firm_capacity: u32,
+    pub university_capacity: u32,
+    pub nontech_base_share: f64,
+    pub revenue_half_musd_per_year: f64,
+    pub tech_dissolution_per_year: f64,
+    pub nontech_dissolution_per_year: f64,
+    pub university_fee_musd_per_month: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    pub discovery: RawStage,
+    pub preclinical: RawStage,
+    pub phase1: RawStage,
+    pub phase2: RawStage,
+    pub phase3: RawStage,
+    pub filing: RawStage,
+    pub duration_shape: f64,
+    pub partner_uplift: f64,
+    pub partner_uplift_from_stage: String,
+    pub peak_sales_median_musd_per_year: f64,
+    pub peak_sales_sigma: f64,
+    pub ramp_years: f64,
+    pub product_life_years: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub success_rate: f64,
+    pub duration_years: f64,
+    pub cost_musd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLicensing {
+    pub discovery: RawDealTerms,
+    pub preclinical: RawDealTerms,
+    pub phase1: RawDealTerms,
+    pub phase2: RawDealTerms,
+    pub phase3: RawDealTerms,
+    pub filing: RawDealTerms,
+    pub upfront_share: f64,
+    pub deal_value_sigma: f64,
+    pub codevelopment_cost_share: f64,
+    pub university_license_fee_musd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDealTerms {
+    pub deal_value_musd: f64,
+    pub royalty_rate: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRevenue {
+    pub own_market_access: f64,
+    pub partner_commission_share: f64,
+    pub cogs_share: f64,
+    pub manufacturing_cost_saving: f64,
+    pub service_revenue_musd_per_employee_year: f64,
+    pub base_service_demand: f64,
+    pub service_demand_per_alliance: f64,
+    pub service_demand_pharma_presence: f64,
+    pub regulatory_filing_speedup: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFinance {
+    pub min_runway_months: f64,
+    pub target_runway_months: f64,
+    pub staff_budget_share: f64,
+    pub hire_rate_per_month: f64,
+    pub layoff_rate_per_month: f64,
+    pub infrastructure_cost_saving: f64,
+    pub rounds_per_year: f64,
+    pub round_median_musd: f64,
+    pub round_sigma: f64,
+    pub stage_round_multiplier: f64,
+    pub remote_investor_factor: f64,
+    pub financing_alliance_boost: f64,
+    pub ipo_window_open_probability: f64,
+    pub ipo_window_stay_probability: f64,
+    pub ipo_rate_per_year: f64,
+    pub ipo_median_musd: f64,
+    pub ipo_min_age_years: f64,
+    pub follow_on_rate_per_year: f64,
+    pub follow_on_median_musd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntry {
+    pub musd_research_per_spinoff: f64,
+    pub spinout_rate_per_year: f64,
+    pub spinout_min_employees: f64,
+    pub startups_per_year: f64,
+    pub seed_median_musd: f64,
+    pub seed_sigma: f64,
+    pub knowledge_transfer_share: f64,
+    pub founding_employees: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExit {
+    pub acquisitions_per_year: f64,
+    pub min_stage_for_takeover: String,
+    pub partner_preference: f64,
+    pub valuation_base_musd: f64,
+    pub valuation_stage_multiplier: f64,
+    pub valuation_sigma: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgency {
+    pub name: String,
+    pub clusters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPolicyKind {
+    Grants,
+    TaxIncentive,
+    PublicFund,
+    Incubator,
+    SharedInfrastructure,
+    CooperationMatching,
+    ResearcherMobility,
+}
+
+/// One government instrument. Fields that only some kinds use are optional here; `validate.rs`
+/// requires the ones a kind needs and refuses the ones it does not.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub name: String,
+    pub kind: RawPolicyKind,
+    pub agency: String,
+    pub clusters: Vec<String>,
+    pub start_year: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_year: Option<i32>,
+    pub budget_musd_per_year: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_firm_age_years: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_employees: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_musd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_musd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investments_per_year: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spinoff_multiplier: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rent_subsidy_share: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_boost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_multiplier: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance_bonus: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spillover_multiplier: Option<f64>,
+}

@@ -1,0 +1,249 @@
+//! Government policy instruments (MODEL.md mechanism 10; seed 003's list, seed 004): R&D grants,
+//! tax incentives, public funds, incubators, shared infrastructure, cooperation matching and
+//! researcher mobility. Each has a yearly budget, a start (and optional end) year, eligibility
+//! (firm age, size) and a cluster scope.
+//!
+//! Money: at each year start the agency returns last year's unspent money to the treasury and
+//! receives the budgets of its active instruments. Grants are awarded once a year (annual call),
+//! tax credits and rent subsidies monthly, programme spending (shared facilities, mobility
+//! fellowships) in twelfths. Public funds receive their budget as fund capital and invest in
+//! finance-like rounds. Non-monetary effects (infrastructure level, spin-off, search and
+//! spillover multipliers) are set in [`PolicyEffects`] for the other mechanisms to read.
+
+use bevy_ecs::prelude::*;
+
+use super::saturation;
+use crate::kinds::N_FIELDS;
+use crate::model::Tick;
+use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline};
+use crate::model::ledger::{Account, External, Flow, Ledger};
+use crate::model::resources::{Clock, Params, PolicyEffects, Registry};
+use crate::model::rng::{Draws, PolicyRng};
+use crate::scenario::{Instrument, Scenario};
+
+pub(crate) fn install(schedule: &mut Schedule) {
+    schedule.add_systems(
+        (open_policy_year, pay_instruments)
+            .chain()
+            .in_set(Tick::Policy),
+    );
+}
+
+/// Year start: settle last year's budgets, fund this year's, and set the instruments' effects.
+fn open_policy_year(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    registry: Res<Registry>,
+    mut ledger: ResMut<Ledger>,
+    mut effects: ResMut<PolicyEffects>,
+) {
+    if !clock.is_year_start() {
+        return;
+    }
+    let year = clock.year();
+    for &agency in &registry.agencies {
+        let unspent = ledger.balance(agency);
+        ledger.transfer(
+            Account::Agent(agency),
+            Account::External(External::Treasury),
+            unspent,
+            Flow::BudgetReturn,
+        );
+    }
+    *effects = year_effects(&params, year);
+    for (p, policy) in params.policies.iter().enumerate() {
+        if !policy.active_in(year) {
+            continue;
+        }
+        let agency = registry.agencies[policy.agency];
+        ledger.transfer(
+            Account::External(External::Treasury),
+            Account::Agent(agency),
+            policy.budget_musd_per_year,
+            Flow::BudgetAllocation,
+        );
+        if let (Instrument::PublicFund { .. }, Some(fund)) =
+            (policy.instrument, registry.public_funds[p])
+        {
+            let capital = effects.draw(p, policy.budget_musd_per_year);
+            ledger.transfer(
+                Account::Agent(agency),
+                Account::Agent(fund),
+                capital,
+                Flow::FundCommitment,
+            );
+        }
+    }
+}
+
+/// The effects and budgets of the instruments active in `year`. Instruments with a zero budget
+/// have no effect: a lever without money is not a lever.
+pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
+    let n = scenario.clusters.len();
+    let mut e = PolicyEffects {
+        infrastructure: scenario
+            .clusters
+            .iter()
+            .map(|c| c.environment.infrastructure)
+            .collect(),
+        spinoff_multiplier: vec![1.0; n],
+        search_multiplier: vec![1.0; n],
+        acceptance_bonus: vec![0.0; n],
+        mobility_multiplier: vec![1.0; n],
+        remaining_budget: vec![0.0; scenario.policies.len()],
+    };
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        if !policy.active_in(year) || policy.budget_musd_per_year <= 0.0 {
+            continue;
+        }
+        e.remaining_budget[p] = policy.budget_musd_per_year;
+        for &c in &policy.clusters {
+            match policy.instrument {
+                Instrument::SharedInfrastructure {
+                    infrastructure_boost,
+                } => {
+                    e.infrastructure[c] = (e.infrastructure[c] + infrastructure_boost).min(1.0);
+                }
+                Instrument::Incubator {
+                    spinoff_multiplier, ..
+                } => e.spinoff_multiplier[c] *= spinoff_multiplier,
+                Instrument::CooperationMatching {
+                    search_multiplier,
+                    acceptance_bonus,
+                } => {
+                    e.search_multiplier[c] *= search_multiplier;
+                    e.acceptance_bonus[c] = (e.acceptance_bonus[c] + acceptance_bonus).min(1.0);
+                }
+                Instrument::ResearcherMobility {
+                    spillover_multiplier,
+                } => e.mobility_multiplier[c] *= spillover_multiplier,
+                _ => {}
+            }
+        }
+    }
+    e
+}
+
+/// Monthly payouts: grants (first month of the year), tax credits, rent subsidies, programme spend.
+#[allow(clippy::too_many_arguments)]
+fn pay_instruments(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    registry: Res<Registry>,
+    firms: Query<(&AgentId, &Home, &Firm, &Knowledge, &Pipeline)>,
+    mut ledger: ResMut<Ledger>,
+    mut effects: ResMut<PolicyEffects>,
+    mut rng: ResMut<PolicyRng>,
+) {
+    let year = clock.year();
+    for (p, policy) in params.policies.iter().enumerate() {
+        if !policy.active_in(year) || effects.remaining_budget[p] <= 0.0 {
+            continue;
+        }
+        let agency = Account::Agent(registry.agencies[policy.agency]);
+        let eligible = || {
+            firms.iter().filter(|(_, home, firm, _, _)| {
+                firm.is_alive()
+                    && policy.covers(home.cluster)
+                    && policy.admits(firm.age_years(clock.month), firm.employees)
+            })
+        };
+        match policy.instrument {
+            Instrument::Grants { grant_musd } if clock.is_year_start() => {
+                // Annual call: the best-scored eligible firms win; scores mix knowledge with
+                // reviewers' noise.
+                let half = params.research.knowledge_half_saturation;
+                let mut scored: Vec<(f64, u32)> = eligible()
+                    .map(|(id, _, firm, k, _)| {
+                        (
+                            saturation(k.0[firm.focus.min(N_FIELDS - 1)], half) + rng.uniform(),
+                            id.0,
+                        )
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                for (_, firm) in scored {
+                    let paid = effects.draw(p, grant_musd);
+                    if paid < grant_musd {
+                        effects.remaining_budget[p] += paid;
+                        break;
+                    }
+                    ledger.transfer(agency, Account::Agent(firm), paid, Flow::Grant);
+                }
+            }
+            Instrument::TaxIncentive { rate } => {
+                for (id, _, firm, _, _) in eligible() {
+                    let credit = effects.draw(p, rate * firm.rd_month);
+                    ledger.transfer(agency, Account::Agent(id.0), credit, Flow::TaxCredit);
+                }
+            }
+            Instrument::Incubator {
+                rent_subsidy_share, ..
+            } => {
+                for (id, _, _, _, _) in eligible() {
+                    let subsidy =
+                        effects.draw(p, rent_subsidy_share * params.firms.overhead_musd_per_month);
+                    ledger.transfer(agency, Account::Agent(id.0), subsidy, Flow::RentSubsidy);
+                }
+            }
+            Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. } => {
+                let spend = effects.draw(p, policy.budget_musd_per_year / 12.0);
+                ledger.transfer(
+                    agency,
+                    Account::External(External::Suppliers),
+                    spend,
+                    Flow::ProgrammeSpend,
+                );
+            }
+            Instrument::PublicFund {
+                round_musd,
+                investments_per_year,
+            } => {
+                let Some(fund) = registry.public_funds[p] else {
+                    continue;
+                };
+                // Like a VC, the fund invests in firms that need money (short runway).
+                let min_runway = params.finance.min_runway_months;
+                let candidates: Vec<u32> = eligible()
+                    .filter(|(id, _, firm, _, _)| {
+                        ledger.balance(id.0) < min_runway * firm.burn_month
+                    })
+                    .map(|(id, ..)| id.0)
+                    .collect();
+                let n = rng.poisson(investments_per_year / 12.0);
+                for _ in 0..n {
+                    if candidates.is_empty() || ledger.balance(fund) < round_musd {
+                        break;
+                    }
+                    let firm = candidates[rng.index(candidates.len())];
+                    ledger.transfer(
+                        Account::Agent(fund),
+                        Account::Agent(firm),
+                        round_musd,
+                        Flow::PublicFundRound,
+                    );
+                }
+            }
+            Instrument::Grants { .. } | Instrument::CooperationMatching { .. } => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_infrastructure_raises_only_its_clusters_and_caps_at_one() {
+        let s = Scenario::default_scenario();
+        let before = year_effects(&s, 2005);
+        let after = year_effects(&s, 2015);
+        assert_eq!(
+            before.infrastructure[0],
+            s.clusters[0].environment.infrastructure
+        );
+        assert!(after.infrastructure[0] > before.infrastructure[0]);
+        assert_eq!(after.infrastructure[1], before.infrastructure[1]);
+        assert!(after.infrastructure.iter().all(|v| *v <= 1.0));
+    }
+}

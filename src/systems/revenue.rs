@@ -1,0 +1,185 @@
+//! Revenue (MODEL.md mechanism 11): sales = product sales + services + licensing income.
+//!
+//! - Products: a marketed product sells peak/12 x ramp per month (linear ramp over
+//!   `pipeline.ramp_years`, withdrawn after `pipeline.product_life_years`). A licensed-out product is
+//!   sold by its licensee, who pays the firm its royalty. A product of the firm's own reaches
+//!   `revenue.own_market_access` of its market alone, all of it with a marketing or distribution
+//!   partner, who keeps `revenue.partner_commission_share` of those sales. Cost of goods is
+//!   `revenue.cogs_share` of sales, cut by `revenue.manufacturing_cost_saving` with a manufacturing
+//!   partner. A co-developer takes its cost share of the product's profit.
+//! - Services (platform and hybrid firms): service staff x `revenue.service_revenue_musd_per_employee_year`
+//!   x quality (0.5 + 0.5 q) x demand, demand = min(1, `revenue.base_service_demand` + the cluster's
+//!   pharma presence x `revenue.service_demand_pharma_presence` + `revenue.service_demand_per_alliance` per
+//!   contract-research or manufacturing alliance). The alliance-driven share is paid by a pharma
+//!   partner when the alliance is with one, the rest by outside customers.
+//! - Licensing income (upfronts, milestones) is paid in licensing and pipeline; royalties here.
+
+use bevy_ecs::prelude::*;
+
+use super::saturation;
+use crate::kinds::AllianceKind;
+use crate::model::Tick;
+use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
+use crate::model::ledger::{Account, External, Flow, Ledger};
+use crate::model::resources::{AllianceBook, Clock, Params, Registry};
+
+pub(crate) fn install(schedule: &mut Schedule) {
+    schedule.add_systems(earn_revenue.in_set(Tick::Revenue));
+}
+
+fn earn_revenue(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    registry: Res<Registry>,
+    book: Res<AllianceBook>,
+    mut firms: Query<(&AgentId, &Home, &Firm, &mut Pipeline, &Knowledge)>,
+    mut ledger: ResMut<Ledger>,
+) {
+    let rv = &params.revenue;
+    let pp = &params.pipeline;
+    let customers = Account::External(External::Customers);
+    let suppliers = Account::External(External::Suppliers);
+    for (id, home, firm, mut pipeline, knowledge) in &mut firms {
+        if !firm.is_alive() {
+            continue;
+        }
+        let me = Account::Agent(id.0);
+        let month = i64::from(clock.month);
+        pipeline
+            .products
+            .retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
+
+        let commercial_partner = book
+            .active_of(id.0)
+            .iter()
+            .map(|&i| &book.alliances[i as usize])
+            .find(|a| matches!(a.kind, AllianceKind::Marketing | AllianceKind::Distribution))
+            .map(|a| a.other(id.0));
+        let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
+        for product in &pipeline.products {
+            let gross = product.peak_sales_musd_per_year / 12.0
+                * ramp(month - product.launch_month, pp.ramp_years);
+            if let Some(licensee) = product.licensee {
+                ledger.transfer(
+                    customers,
+                    Account::Agent(licensee),
+                    gross,
+                    Flow::ProductSales,
+                );
+                ledger.transfer(
+                    Account::Agent(licensee),
+                    me,
+                    product.royalty_rate * gross,
+                    Flow::Royalty,
+                );
+                continue;
+            }
+            let access = if commercial_partner.is_some() {
+                1.0
+            } else {
+                rv.own_market_access
+            };
+            let sales = gross * access;
+            ledger.transfer(customers, me, sales, Flow::ProductSales);
+            let cogs = rv.cogs_share
+                * sales
+                * if manufacturing {
+                    1.0 - rv.manufacturing_cost_saving
+                } else {
+                    1.0
+                };
+            ledger.transfer(me, suppliers, cogs, Flow::Cogs);
+            if let Some(partner) = commercial_partner {
+                ledger.transfer(
+                    me,
+                    Account::Agent(partner),
+                    rv.partner_commission_share * sales,
+                    Flow::PartnerCommission,
+                );
+            }
+            if let Some(codeveloper) = product.codeveloper {
+                let profit = (sales - cogs).max(0.0);
+                ledger.transfer(
+                    me,
+                    Account::Agent(codeveloper),
+                    params.licensing.codevelopment_cost_share * profit,
+                    Flow::CoDevelopmentShare,
+                );
+            }
+        }
+
+        let staff = params.business_models.by_model[firm.model as usize].service_staff_share
+            * firm.employees;
+        if staff > 0.0 {
+            let quality = 0.5
+                + 0.5
+                    * saturation(
+                        knowledge.0[firm.focus],
+                        params.research.knowledge_half_saturation,
+                    );
+            let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality;
+            let env = params.clusters[home.cluster].environment;
+            let clients: Vec<u32> = book
+                .active_of(id.0)
+                .iter()
+                .map(|&i| &book.alliances[i as usize])
+                .filter(|a| {
+                    matches!(
+                        a.kind,
+                        AllianceKind::ContractResearch | AllianceKind::Manufacturing
+                    )
+                })
+                .map(|a| a.other(id.0))
+                .collect();
+            let (market, per_client) = service_demand(
+                rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
+                rv.service_demand_per_alliance,
+                clients.len(),
+            );
+            ledger.transfer(customers, me, capacity * market, Flow::Services);
+            for client in clients {
+                let payer = if registry.kind[client as usize] == AgentKind::Pharma {
+                    Account::Agent(client)
+                } else {
+                    customers
+                };
+                ledger.transfer(payer, me, capacity * per_client, Flow::Services);
+            }
+        }
+    }
+}
+
+/// Share of capacity sold on the open market and to each alliance client; total capped at 1.
+pub fn service_demand(market: f64, per_alliance: f64, clients: usize) -> (f64, f64) {
+    let market = market.min(1.0);
+    let per_client = if clients == 0 {
+        0.0
+    } else {
+        per_alliance.min((1.0 - market) / clients as f64)
+    };
+    (market, per_client)
+}
+
+/// Sales ramp: linear from launch to peak over `ramp_years`.
+pub fn ramp(months_since_launch: i64, ramp_years: f64) -> f64 {
+    ((months_since_launch as f64 + 1.0) / (ramp_years * 12.0)).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demand_never_exceeds_capacity() {
+        let (m, c) = service_demand(0.8, 0.2, 3);
+        assert!(m + 3.0 * c <= 1.0 + 1e-12);
+        assert_eq!(service_demand(0.4, 0.2, 0), (0.4, 0.0));
+    }
+
+    #[test]
+    fn ramp_reaches_peak_and_stays() {
+        assert!(ramp(0, 5.0) > 0.0);
+        assert_eq!(ramp(59, 5.0), 1.0);
+        assert_eq!(ramp(200, 5.0), 1.0);
+    }
+}
