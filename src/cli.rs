@@ -41,6 +41,9 @@ pub struct RunArgs {
     /// Replication index (selects independent random streams for the same seed).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
+    /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
+    #[arg(long)]
+    pub scale: Option<f64>,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -64,6 +67,14 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
         scenario.raw.scenario.seed = seed;
+    }
+    if let Some(factor) = args.scale {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(crate::Error::Usage(format!(
+                "--scale must be a number > 0 (got {factor})"
+            )));
+        }
+        scenario = scenario.scaled(factor)?;
     }
     let dir = args.out.join(&scenario.name);
     // Fail on an unwritable output folder before simulating, not after.
@@ -89,11 +100,12 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     if tty && !quiet {
         eprintln!();
     }
+    let simulated = started.elapsed().as_secs_f64();
     let written = write_run(&dir, &scenario, args.replication, &record)?;
     if !quiet {
         eprintln!(
-            "{name}: {years} years in {:.2} s; wrote {}",
-            started.elapsed().as_secs_f64(),
+            "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
+            started.elapsed().as_secs_f64() - simulated,
             written
                 .iter()
                 .map(|p| p.display().to_string())

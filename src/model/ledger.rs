@@ -169,22 +169,54 @@ pub enum Party {
     External(External),
 }
 
+const AGENT_KINDS: [AgentKind; 5] = [
+    AgentKind::Firm,
+    AgentKind::University,
+    AgentKind::Pharma,
+    AgentKind::Agency,
+    AgentKind::Investor,
+];
+const N_PARTIES: usize = AGENT_KINDS.len() + External::ALL.len();
+
+impl Party {
+    fn index(self) -> usize {
+        match self {
+            Party::Agent(kind) => kind as usize,
+            Party::External(e) => AGENT_KINDS.len() + e as usize,
+        }
+    }
+    fn from_index(i: usize) -> Party {
+        if i < AGENT_KINDS.len() {
+            Party::Agent(AGENT_KINDS[i])
+        } else {
+            Party::External(External::ALL[i - AGENT_KINDS.len()])
+        }
+    }
+}
+
+/// One agent's account: balance and the tallies kept beside it (one allocation, so a transfer
+/// touches one place in memory).
+#[derive(Debug, Clone)]
+struct AgentAccount {
+    balance: f64,
+    kind: AgentKind,
+    /// Inflows this simulated year by flow (reset by `start_year`).
+    year_in: [f64; N_FLOWS],
+    /// Revenue received this month (reset by `take_month_revenue`).
+    month_revenue: f64,
+    /// Lifetime inflows and outflows, for reconciliation.
+    total_in: f64,
+    total_out: f64,
+    /// The last month any money moved in or out.
+    last_flow_month: Option<u32>,
+}
+
 #[derive(Resource, Default)]
 pub struct Ledger {
-    balance: Vec<f64>,
-    kind: Vec<AgentKind>,
+    accounts: Vec<AgentAccount>,
     external: BTreeMap<External, f64>,
-    /// Per agent, inflows this simulated year by flow (reset by `start_year`).
-    year_in: Vec<[f64; N_FLOWS]>,
-    /// Per agent, revenue received this month (reset by `take_month_revenue`).
-    month_revenue: Vec<f64>,
-    /// Per agent, lifetime inflows and outflows, for reconciliation.
-    total_in: Vec<f64>,
-    total_out: Vec<f64>,
-    /// Per agent, the last month any money moved in or out.
-    last_flow_month: Vec<Option<u32>>,
-    /// Totals by (flow, payer kind, payee kind) since the start.
-    routes: BTreeMap<(Flow, Party, Party), f64>,
+    /// Totals by (flow, payer kind, payee kind) since the start, flattened.
+    routes: Vec<f64>,
     month: u32,
 }
 
@@ -193,16 +225,18 @@ impl Ledger {
     pub fn open(&mut self, id: u32, kind: AgentKind) {
         assert_eq!(
             id as usize,
-            self.balance.len(),
+            self.accounts.len(),
             "agent ids are dense and opened in order"
         );
-        self.balance.push(0.0);
-        self.kind.push(kind);
-        self.year_in.push([0.0; N_FLOWS]);
-        self.month_revenue.push(0.0);
-        self.total_in.push(0.0);
-        self.total_out.push(0.0);
-        self.last_flow_month.push(None);
+        self.accounts.push(AgentAccount {
+            balance: 0.0,
+            kind,
+            year_in: [0.0; N_FLOWS],
+            month_revenue: 0.0,
+            total_in: 0.0,
+            total_out: 0.0,
+            last_flow_month: None,
+        });
     }
 
     pub fn set_month(&mut self, month: u32) {
@@ -222,17 +256,21 @@ impl Ledger {
         }
         let payer = self.debit(from, amount);
         let payee = self.credit(to, amount, flow);
-        *self.routes.entry((flow, payer, payee)).or_insert(0.0) += amount;
+        if self.routes.is_empty() {
+            self.routes = vec![0.0; N_FLOWS * N_PARTIES * N_PARTIES];
+        }
+        self.routes[(flow as usize * N_PARTIES + payer.index()) * N_PARTIES + payee.index()] +=
+            amount;
     }
 
     fn debit(&mut self, account: Account, amount: f64) -> Party {
         match account {
             Account::Agent(id) => {
-                let i = id as usize;
-                self.balance[i] -= amount;
-                self.total_out[i] += amount;
-                self.last_flow_month[i] = Some(self.month);
-                Party::Agent(self.kind[i])
+                let a = &mut self.accounts[id as usize];
+                a.balance -= amount;
+                a.total_out += amount;
+                a.last_flow_month = Some(self.month);
+                Party::Agent(a.kind)
             }
             Account::External(e) => {
                 *self.external.entry(e).or_insert(0.0) -= amount;
@@ -244,15 +282,15 @@ impl Ledger {
     fn credit(&mut self, account: Account, amount: f64, flow: Flow) -> Party {
         match account {
             Account::Agent(id) => {
-                let i = id as usize;
-                self.balance[i] += amount;
-                self.total_in[i] += amount;
-                self.year_in[i][flow as usize] += amount;
+                let a = &mut self.accounts[id as usize];
+                a.balance += amount;
+                a.total_in += amount;
+                a.year_in[flow as usize] += amount;
                 if flow.is_revenue() {
-                    self.month_revenue[i] += amount;
+                    a.month_revenue += amount;
                 }
-                self.last_flow_month[i] = Some(self.month);
-                Party::Agent(self.kind[i])
+                a.last_flow_month = Some(self.month);
+                Party::Agent(a.kind)
             }
             Account::External(e) => {
                 *self.external.entry(e).or_insert(0.0) += amount;
@@ -262,32 +300,32 @@ impl Ledger {
     }
 
     pub fn balance(&self, id: u32) -> f64 {
-        self.balance[id as usize]
+        self.accounts[id as usize].balance
     }
 
     /// Inflows to an agent this year for one flow kind.
     pub fn year_inflow(&self, id: u32, flow: Flow) -> f64 {
-        self.year_in[id as usize][flow as usize]
+        self.accounts[id as usize].year_in[flow as usize]
     }
 
     pub fn year_inflows(&self, id: u32) -> &[f64; N_FLOWS] {
-        &self.year_in[id as usize]
+        &self.accounts[id as usize].year_in
     }
 
     /// Revenue received this month, and resets it.
     pub fn take_month_revenue(&mut self, id: u32) -> f64 {
-        std::mem::take(&mut self.month_revenue[id as usize])
+        std::mem::take(&mut self.accounts[id as usize].month_revenue)
     }
 
     /// Resets the yearly tallies.
     pub fn start_year(&mut self) {
-        for row in &mut self.year_in {
-            *row = [0.0; N_FLOWS];
+        for a in &mut self.accounts {
+            a.year_in = [0.0; N_FLOWS];
         }
     }
 
     pub fn last_flow_month(&self, id: u32) -> Option<u32> {
-        self.last_flow_month[id as usize]
+        self.accounts[id as usize].last_flow_month
     }
 
     pub fn external_balance(&self, e: External) -> f64 {
@@ -296,23 +334,39 @@ impl Ledger {
 
     /// Sum of every balance, agents' and external: zero if money is conserved.
     pub fn net_total(&self) -> f64 {
-        self.balance.iter().sum::<f64>() + self.external.values().sum::<f64>()
+        self.accounts.iter().map(|a| a.balance).sum::<f64>() + self.external.values().sum::<f64>()
     }
 
     /// Largest |balance - (inflows - outflows)| over agents: zero if no balance changed outside
     /// a transfer.
     pub fn max_reconciliation_gap(&self) -> f64 {
-        (0..self.balance.len())
-            .map(|i| (self.balance[i] - (self.total_in[i] - self.total_out[i])).abs())
+        self.accounts
+            .iter()
+            .map(|a| (a.balance - (a.total_in - a.total_out)).abs())
             .fold(0.0, f64::max)
     }
 
-    pub fn routes(&self) -> &BTreeMap<(Flow, Party, Party), f64> {
-        &self.routes
+    /// Money moved so far by (flow, payer kind, payee kind), for routes that carried any.
+    pub fn routes(&self) -> Vec<(Flow, Party, Party, f64)> {
+        let mut out = Vec::new();
+        for (i, &amount) in self.routes.iter().enumerate() {
+            if amount > 0.0 {
+                let payee = i % N_PARTIES;
+                let payer = (i / N_PARTIES) % N_PARTIES;
+                let flow = i / (N_PARTIES * N_PARTIES);
+                out.push((
+                    Flow::ALL[flow],
+                    Party::from_index(payer),
+                    Party::from_index(payee),
+                    amount,
+                ));
+            }
+        }
+        out
     }
 
     pub fn n_accounts(&self) -> usize {
-        self.balance.len()
+        self.accounts.len()
     }
 }
 

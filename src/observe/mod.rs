@@ -138,31 +138,30 @@ pub fn finish(world: &mut World) -> RunRecord {
     record.ledger_reconciliation_gap = ledger.max_reconciliation_gap();
     record.ledger_routes = ledger
         .routes()
-        .iter()
-        .map(|((flow, from, to), amount)| {
+        .into_iter()
+        .map(|(flow, from, to, amount)| {
             (
                 format!("{flow:?}"),
-                party_name(from),
-                party_name(to),
-                *amount,
+                party_name(&from),
+                party_name(&to),
+                amount,
             )
         })
         .collect();
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); ledger.n_accounts()];
+    for (i, a) in book.alliances.iter().enumerate() {
+        by_agent[a.firm as usize].push(i);
+        by_agent[a.partner as usize].push(i);
+    }
     let mut exits = Vec::new();
     for (id, exit_month) in exited {
-        let mine = book
-            .alliances
-            .iter()
-            .filter(|a| a.firm == id || a.partner == id);
+        let mine = || by_agent[id as usize].iter().map(|&i| &book.alliances[i]);
         exits.push(ExitAudit {
             firm_id: id,
             exit_month,
             last_flow_month: ledger.last_flow_month(id),
-            alliances_formed_after_exit: mine
-                .clone()
-                .filter(|a| a.formed_month > exit_month)
-                .count(),
-            alliances_still_active: mine.filter(|a| a.ended_month.is_none()).count(),
+            alliances_formed_after_exit: mine().filter(|a| a.formed_month > exit_month).count(),
+            alliances_still_active: mine().filter(|a| a.ended_month.is_none()).count(),
         });
     }
     exits.sort_by_key(|e| e.firm_id);

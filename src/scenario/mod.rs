@@ -243,6 +243,31 @@ impl Scenario {
         toml::to_string(&self.raw).expect("a raw scenario always serialises")
     }
 
+    /// The same ecosystem `factor` times larger: populations, per-cluster start-up rates and policy
+    /// budgets scaled, everything per agent unchanged. Used to measure how cost grows with size.
+    pub fn scaled(&self, factor: f64) -> Result<Scenario> {
+        let mut raw = self.raw.clone();
+        for cluster in &mut raw.clusters {
+            let p = &mut cluster.population;
+            for n in [
+                &mut p.firms,
+                &mut p.universities,
+                &mut p.pharma_partners,
+                &mut p.investors,
+            ] {
+                *n = (f64::from(*n) * factor).round() as u32;
+            }
+        }
+        raw.entry.startups_per_year *= factor;
+        for policy in &mut raw.policies {
+            policy.budget_musd_per_year *= factor;
+        }
+        validate::validate(raw).map_err(|problems| Error::InvalidScenario {
+            file: format!("{} scaled x{factor}", self.name),
+            problems,
+        })
+    }
+
     pub fn months(&self) -> u32 {
         self.years * 12
     }

@@ -5,7 +5,7 @@
 //!   its alliances end, and it takes no further action.
 //! - Takeover: each month a pharma partner acquires with probability `exit.acquisitions_per_year` / 12.
 //!   Targets are alive firms with a project at `exit.min_stage_for_takeover` or later (or a marketed
-//!   product), weighted by (1 + `exit.partner_preference` for a current partner) x (2 if the firm's
+//!   product); the buyer screens its partners and a random sample of such firms, weighted by (1 + `exit.partner_preference` for a current partner) x (2 if the firm's
 //!   focus is one of the pharma's gap fields). Price: `exit.valuation_base_musd` x
 //!   `exit.valuation_stage_multiplier`^maturity x log-normal noise, paid to the selling shareholders if
 //!   the pharma can afford it; the firm's cash passes to its new owner (Movetis by Shire, Devgen by
@@ -18,6 +18,9 @@ use crate::model::components::{AgentId, Firm, Home, Pharma, Pipeline, Status};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, Registry, YearCounters};
 use crate::model::rng::{Draws, ExitRng};
+
+/// Firms a buyer screens at random per deal, besides its partners (assumed).
+const TARGETS_SCREENED: usize = 20;
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(
@@ -72,23 +75,38 @@ fn take_over_firms(
 ) {
     let ex = &params.exit;
     let min_maturity = ex.min_stage_for_takeover.index();
+    // Targets mature enough for a pharma to want them: one pass a month, shared by all buyers.
+    let eligible: Vec<(u32, usize, usize)> = firms
+        .iter()
+        .filter(|(_, _, firm, pipeline)| firm.is_alive() && pipeline.maturity() >= min_maturity)
+        .map(|(id, _, firm, pipeline)| (id.0, pipeline.maturity(), firm.focus))
+        .collect();
     for (buyer, pharma) in &pharmas {
-        if !rng.chance(ex.acquisitions_per_year / 12.0) {
+        if eligible.is_empty() || !rng.chance(ex.acquisitions_per_year / 12.0) {
             continue;
         }
+        // The buyer screens a random sample of the market plus its own partners (O(1) per deal).
+        let mut shortlist: Vec<(u32, usize, usize)> = (0..TARGETS_SCREENED)
+            .map(|_| eligible[rng.index(eligible.len())])
+            .collect();
+        for &i in book.active_of(buyer.0) {
+            let partner = book.alliances[i as usize].other(buyer.0);
+            // `eligible` is in id order (query order), so a binary search finds partners.
+            if let Ok(k) = eligible.binary_search_by_key(&partner, |t| t.0) {
+                shortlist.push(eligible[k]);
+            }
+        }
+        shortlist.sort_unstable();
+        shortlist.dedup();
         let mut targets: Vec<(u32, usize)> = Vec::new();
         let mut weights: Vec<f64> = Vec::new();
-        for (id, _, firm, pipeline) in &firms {
-            let maturity = pipeline.maturity();
-            if !firm.is_alive() || maturity < min_maturity {
-                continue;
-            }
+        for (id, maturity, focus) in shortlist {
             let partner = book
-                .active_of(id.0)
+                .active_of(id)
                 .iter()
-                .any(|&i| book.alliances[i as usize].other(id.0) == buyer.0);
-            let gap = pharma.gap_fields.contains(&firm.focus);
-            targets.push((id.0, maturity));
+                .any(|&i| book.alliances[i as usize].other(id) == buyer.0);
+            let gap = pharma.gap_fields.contains(&focus);
+            targets.push((id, maturity));
             weights.push(
                 (1.0 + if partner { ex.partner_preference } else { 0.0 })
                     * if gap { 2.0 } else { 1.0 },

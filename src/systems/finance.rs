@@ -88,7 +88,6 @@ fn run_firm_finances(
     effects: Res<PolicyEffects>,
     window: Res<IpoWindow>,
     book: Res<AllianceBook>,
-    investors: Query<(&AgentId, &Investor)>,
     mut firms: Query<(
         &AgentId,
         &Home,
@@ -103,11 +102,6 @@ fn run_firm_finances(
 ) {
     let f = &params.finance;
     let fp = &params.firms;
-    let private_funds: Vec<u32> = investors
-        .iter()
-        .filter(|(_, inv)| inv.public_policy.is_none())
-        .map(|(id, _)| id.0)
-        .collect();
     let suppliers = Account::External(External::Suppliers);
 
     for (id, home, mut firm, pipeline, knowledge, spend) in &mut firms {
@@ -174,22 +168,15 @@ fn run_firm_finances(
                         f.round_median_musd * (1.0 + f.stage_round_multiplier * maturity as f64),
                         f.round_sigma,
                     );
-                    let weights: Vec<f64> = private_funds
-                        .iter()
-                        .map(|&inv| {
-                            let local = registry.home[inv as usize].cluster == home.cluster;
-                            let has_money = ledger.balance(inv) >= size;
-                            if !has_money {
-                                0.0
-                            } else if local {
-                                1.0
-                            } else {
-                                f.remote_investor_factor
-                            }
-                        })
-                        .collect();
-                    if let Some(k) = rng.weighted(&weights) {
-                        ledger.transfer(Account::Agent(private_funds[k]), me, size, Flow::VcRound);
+                    if let Some(investor) = find_investor(
+                        &registry,
+                        home.cluster,
+                        size,
+                        f.remote_investor_factor,
+                        &ledger,
+                        &mut rng,
+                    ) {
+                        ledger.transfer(Account::Agent(investor), me, size, Flow::VcRound);
                     }
                 }
             }
@@ -223,6 +210,40 @@ fn run_firm_finances(
         };
         firm.employees = (firm.employees + rate.min(1.0) * (target - firm.employees)).max(1.0);
     }
+}
+
+/// How many funds a firm pitches to per round (assumed): keeps the search O(1) per firm.
+const FUNDS_PITCHED: usize = 4;
+
+/// A private fund with at least `size` to invest, found by pitching a few funds: each pitch goes to
+/// a local fund, or with probability `remote_factor` / (1 + `remote_factor`) to a fund anywhere.
+fn find_investor(
+    registry: &Registry,
+    cluster: usize,
+    size: f64,
+    remote_factor: f64,
+    ledger: &Ledger,
+    rng: &mut FinanceRng,
+) -> Option<u32> {
+    let local = &registry.by_cluster[cluster].investors;
+    for _ in 0..FUNDS_PITCHED {
+        let pool = if local.is_empty() || rng.chance(remote_factor / (1.0 + remote_factor)) {
+            &registry.investors
+        } else {
+            local
+        };
+        if pool.is_empty() {
+            return None;
+        }
+        let fund = pool[rng.index(pool.len())];
+        if registry.public_funds.contains(&Some(fund)) {
+            continue;
+        }
+        if ledger.balance(fund) >= size {
+            return Some(fund);
+        }
+    }
+    None
 }
 
 /// Investor appeal in [0.25, 1]: equal weights on knowledge quality, pipeline maturity (0..6),
