@@ -12,11 +12,7 @@ use crate::observe::write::write_run;
 use crate::scenario::Scenario;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "biocluster",
-    version,
-    about = "Agent-based simulator of biotech/biopharma cluster ecosystems"
-)]
+#[command(name = "biocluster", version, about = "Agent-based simulator of biotech/biopharma cluster ecosystems")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -70,9 +66,7 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     }
     if let Some(factor) = args.scale {
         if !(factor.is_finite() && factor > 0.0) {
-            return Err(crate::Error::Usage(format!(
-                "--scale must be a number > 0 (got {factor})"
-            )));
+            return Err(crate::Error::Usage(format!("--scale must be a number > 0 (got {factor})")));
         }
         scenario = scenario.scaled(factor)?;
     }
@@ -106,11 +100,7 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         eprintln!(
             "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
             started.elapsed().as_secs_f64() - simulated,
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
     Ok(())

@@ -6,25 +6,16 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read scenario file `{path}`: {source}")]
-    ReadScenario {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    ReadScenario { path: PathBuf, source: std::io::Error },
 
     #[error("malformed TOML in `{file}`: {message}")]
     MalformedToml { file: String, message: String },
 
     #[error("invalid scenario `{file}`:\n{}", format_problems(.problems))]
-    InvalidScenario {
-        file: String,
-        problems: Vec<Problem>,
-    },
+    InvalidScenario { file: String, problems: Vec<Problem> },
 
     #[error("cannot write output to `{path}`: {source}")]
-    WriteOutput {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    WriteOutput { path: PathBuf, source: std::io::Error },
 
     #[error("{0}")]
     Usage(String),
@@ -38,11 +29,7 @@ pub struct Problem {
 }
 
 fn format_problems(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  - `{}`: {}", p.key, p.message))
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| format!("  - `{}`: {}", p.key, p.message)).collect::<Vec<_>>().join("\n")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

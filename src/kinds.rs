@@ -28,22 +28,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::Discovery,
-        Stage::Preclinical,
-        Stage::Phase1,
-        Stage::Phase2,
-        Stage::Phase3,
-        Stage::Filing,
-    ];
-    pub const NAMES: [&'static str; 6] = [
-        "discovery",
-        "preclinical",
-        "phase1",
-        "phase2",
-        "phase3",
-        "filing",
-    ];
+    pub const ALL: [Stage; 6] =
+        [Stage::Discovery, Stage::Preclinical, Stage::Phase1, Stage::Phase2, Stage::Phase3, Stage::Filing];
+    pub const NAMES: [&'static str; 6] = ["discovery", "preclinical", "phase1", "phase2", "phase3", "filing"];
 
     pub fn index(self) -> usize {
         self as usize
@@ -52,10 +39,7 @@ impl Stage {
         Self::NAMES[self.index()]
     }
     pub fn parse(s: &str) -> Option<Stage> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == s)
-            .map(|i| Self::ALL[i])
+        Self::NAMES.iter().position(|n| *n == s).map(|i| Self::ALL[i])
     }
     /// The next stage, or `None` after filing (approval).
     pub fn next(self) -> Option<Stage> {
@@ -75,11 +59,7 @@ pub enum BusinessModel {
 }
 
 impl BusinessModel {
-    pub const ALL: [BusinessModel; 3] = [
-        BusinessModel::Product,
-        BusinessModel::Platform,
-        BusinessModel::Hybrid,
-    ];
+    pub const ALL: [BusinessModel; 3] = [BusinessModel::Product, BusinessModel::Platform, BusinessModel::Hybrid];
     pub fn name(self) -> &'static str {
         match self {
             BusinessModel::Product => "product",

@@ -167,11 +167,7 @@ impl Pipeline {
     }
     /// 0 (none or discovery) .. 6 (marketed product): a coarse maturity score.
     pub fn maturity(&self) -> usize {
-        if !self.products.is_empty() {
-            6
-        } else {
-            self.max_stage().map_or(0, |s| s.index())
-        }
+        if !self.products.is_empty() { 6 } else { self.max_stage().map_or(0, |s| s.index()) }
     }
 }
 

@@ -140,24 +140,13 @@ impl Flow {
 
     /// Flows that count as a firm's sales in the survey sense.
     pub fn is_revenue(self) -> bool {
-        matches!(
-            self,
-            Flow::ProductSales
-                | Flow::Services
-                | Flow::LicensingUpfront
-                | Flow::Milestone
-                | Flow::Royalty
-        )
+        matches!(self, Flow::ProductSales | Flow::Services | Flow::LicensingUpfront | Flow::Milestone | Flow::Royalty)
     }
     /// Public money received by firms.
     pub fn is_public_support(self) -> bool {
         matches!(
             self,
-            Flow::Grant
-                | Flow::TaxCredit
-                | Flow::PublicFundRound
-                | Flow::RentSubsidy
-                | Flow::MatchingSubsidy
+            Flow::Grant | Flow::TaxCredit | Flow::PublicFundRound | Flow::RentSubsidy | Flow::MatchingSubsidy
         )
     }
 }
@@ -169,13 +158,8 @@ pub enum Party {
     External(External),
 }
 
-const AGENT_KINDS: [AgentKind; 5] = [
-    AgentKind::Firm,
-    AgentKind::University,
-    AgentKind::Pharma,
-    AgentKind::Agency,
-    AgentKind::Investor,
-];
+const AGENT_KINDS: [AgentKind; 5] =
+    [AgentKind::Firm, AgentKind::University, AgentKind::Pharma, AgentKind::Agency, AgentKind::Investor];
 const N_PARTIES: usize = AGENT_KINDS.len() + External::ALL.len();
 
 impl Party {
@@ -223,11 +207,7 @@ pub struct Ledger {
 impl Ledger {
     /// Opens an account for a new agent; its id must be the next one.
     pub fn open(&mut self, id: u32, kind: AgentKind) {
-        assert_eq!(
-            id as usize,
-            self.accounts.len(),
-            "agent ids are dense and opened in order"
-        );
+        assert_eq!(id as usize, self.accounts.len(), "agent ids are dense and opened in order");
         self.accounts.push(AgentAccount {
             balance: 0.0,
             kind,
@@ -247,10 +227,7 @@ impl Ledger {
     /// a bug in a mechanism; they move nothing rather than corrupt the books.
     pub fn transfer(&mut self, from: Account, to: Account, amount: f64, flow: Flow) {
         // Tiny negatives are rounding residue (e.g. returning a budget spent to the last cent).
-        debug_assert!(
-            amount.is_finite() && amount > -1e-9,
-            "bad transfer {amount} for {flow:?}"
-        );
+        debug_assert!(amount.is_finite() && amount > -1e-9, "bad transfer {amount} for {flow:?}");
         if !(amount.is_finite() && amount > 0.0) {
             return;
         }
@@ -259,8 +236,7 @@ impl Ledger {
         if self.routes.is_empty() {
             self.routes = vec![0.0; N_FLOWS * N_PARTIES * N_PARTIES];
         }
-        self.routes[(flow as usize * N_PARTIES + payer.index()) * N_PARTIES + payee.index()] +=
-            amount;
+        self.routes[(flow as usize * N_PARTIES + payer.index()) * N_PARTIES + payee.index()] += amount;
     }
 
     fn debit(&mut self, account: Account, amount: f64) -> Party {
@@ -340,10 +316,7 @@ impl Ledger {
     /// Largest |balance - (inflows - outflows)| over agents: zero if no balance changed outside
     /// a transfer.
     pub fn max_reconciliation_gap(&self) -> f64 {
-        self.accounts
-            .iter()
-            .map(|a| (a.balance - (a.total_in - a.total_out)).abs())
-            .fold(0.0, f64::max)
+        self.accounts.iter().map(|a| (a.balance - (a.total_in - a.total_out)).abs()).fold(0.0, f64::max)
     }
 
     /// Money moved so far by (flow, payer kind, payee kind), for routes that carried any.
@@ -354,12 +327,7 @@ impl Ledger {
                 let payee = i % N_PARTIES;
                 let payer = (i / N_PARTIES) % N_PARTIES;
                 let flow = i / (N_PARTIES * N_PARTIES);
-                out.push((
-                    Flow::ALL[flow],
-                    Party::from_index(payer),
-                    Party::from_index(payee),
-                    amount,
-                ));
+                out.push((Flow::ALL[flow], Party::from_index(payer), Party::from_index(payee), amount));
             }
         }
         out
@@ -379,24 +347,9 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.open(0, AgentKind::Firm);
         ledger.open(1, AgentKind::Pharma);
-        ledger.transfer(
-            Account::External(External::PharmaGroups),
-            Account::Agent(1),
-            100.0,
-            Flow::PharmaBudget,
-        );
-        ledger.transfer(
-            Account::Agent(1),
-            Account::Agent(0),
-            12.5,
-            Flow::LicensingUpfront,
-        );
-        ledger.transfer(
-            Account::Agent(0),
-            Account::External(External::Suppliers),
-            3.0,
-            Flow::Wages,
-        );
+        ledger.transfer(Account::External(External::PharmaGroups), Account::Agent(1), 100.0, Flow::PharmaBudget);
+        ledger.transfer(Account::Agent(1), Account::Agent(0), 12.5, Flow::LicensingUpfront);
+        ledger.transfer(Account::Agent(0), Account::External(External::Suppliers), 3.0, Flow::Wages);
         assert!((ledger.balance(0) - 9.5).abs() < 1e-12);
         assert!(ledger.net_total().abs() < 1e-12);
         assert!(ledger.max_reconciliation_gap() < 1e-12);
@@ -415,12 +368,7 @@ mod tests {
         let mut ledger = Ledger::default();
         ledger.open(0, AgentKind::Firm);
         if cfg!(not(debug_assertions)) {
-            ledger.transfer(
-                Account::External(External::Founders),
-                Account::Agent(0),
-                f64::NAN,
-                Flow::Seed,
-            );
+            ledger.transfer(Account::External(External::Founders), Account::Agent(0), f64::NAN, Flow::Seed);
             assert_eq!(ledger.balance(0), 0.0);
         }
     }

@@ -92,9 +92,7 @@ pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
     world.insert_resource(Clock::new(scenario.start_year));
     world.insert_resource(PolicyEffects::default());
     world.insert_resource(IpoWindow::default());
-    world.insert_resource(YearCounters {
-        clusters: vec![ClusterCounters::default(); n_clusters],
-    });
+    world.insert_resource(YearCounters { clusters: vec![ClusterCounters::default(); n_clusters] });
     world.insert_resource(PipelineStats::default());
     world.insert_resource(RunRecord::default());
     world.insert_resource(Params(scenario));
@@ -102,11 +100,7 @@ pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
 }
 
 /// Runs one replication to the horizon; `on_year` is called after each simulated year.
-pub fn run_replication(
-    scenario: Arc<Scenario>,
-    replication: u64,
-    mut on_year: impl FnMut(u32),
-) -> RunRecord {
+pub fn run_replication(scenario: Arc<Scenario>, replication: u64, mut on_year: impl FnMut(u32)) -> RunRecord {
     let months = scenario.months();
     let mut world = build_world(scenario, replication);
     let mut schedule = build_schedule();

@@ -32,11 +32,7 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(start_year: i32) -> Self {
-        Clock {
-            month: 0,
-            start_year,
-            started: false,
-        }
+        Clock { month: 0, start_year, started: false }
     }
     pub fn advance(&mut self) {
         if self.started {
@@ -84,10 +80,7 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(n_clusters: usize) -> Self {
-        Registry {
-            by_cluster: vec![ClusterMembers::default(); n_clusters],
-            ..Default::default()
-        }
+        Registry { by_cluster: vec![ClusterMembers::default(); n_clusters], ..Default::default() }
     }
 
     /// The id the next registered agent will get.
@@ -140,11 +133,7 @@ pub struct Alliance {
 
 impl Alliance {
     pub fn other(&self, id: u32) -> u32 {
-        if self.firm == id {
-            self.partner
-        } else {
-            self.firm
-        }
+        if self.firm == id { self.partner } else { self.firm }
     }
     /// Active at any time during months `from..=to`.
     pub fn active_during(&self, from: u32, to: u32) -> bool {
@@ -175,13 +164,7 @@ impl AllianceBook {
     pub fn form(&mut self, firm: u32, partner: u32, kind: AllianceKind, month: u32) -> u32 {
         self.ensure(firm.max(partner));
         let idx = self.alliances.len() as u32;
-        self.alliances.push(Alliance {
-            firm,
-            partner,
-            kind,
-            formed_month: month,
-            ended_month: None,
-        });
+        self.alliances.push(Alliance { firm, partner, kind, formed_month: month, ended_month: None });
         for (a, b) in [(firm, partner), (partner, firm)] {
             self.active[a as usize].push(idx);
             if !self.partners_ever[a as usize].contains(&b) {
@@ -224,29 +207,20 @@ impl AllianceBook {
     }
 
     pub fn has_active(&self, id: u32, kind: AllianceKind) -> bool {
-        self.active_of(id)
-            .iter()
-            .any(|&i| self.alliances[i as usize].kind == kind)
+        self.active_of(id).iter().any(|&i| self.alliances[i as usize].kind == kind)
     }
 
     pub fn count_active(&self, id: u32, pred: impl Fn(AllianceKind) -> bool) -> usize {
-        self.active_of(id)
-            .iter()
-            .filter(|&&i| pred(self.alliances[i as usize].kind))
-            .count()
+        self.active_of(id).iter().filter(|&&i| pred(self.alliances[i as usize].kind)).count()
     }
 
     /// Every agent this one has ever been allied with, in order of first alliance.
     pub fn previous_partners(&self, id: u32) -> &[u32] {
-        self.partners_ever
-            .get(id as usize)
-            .map_or(&[], |v| v.as_slice())
+        self.partners_ever.get(id as usize).map_or(&[], |v| v.as_slice())
     }
 
     pub fn were_partners(&self, a: u32, b: u32) -> bool {
-        self.partners_ever
-            .get(a as usize)
-            .is_some_and(|v| v.contains(&b))
+        self.partners_ever.get(a as usize).is_some_and(|v| v.contains(&b))
     }
 
     pub fn active_between(&self, a: u32, b: u32, kind: AllianceKind) -> Option<u32> {

@@ -39,11 +39,7 @@ pub trait Draws {
     }
     /// True with probability `p` (clamped to [0, 1]).
     fn chance(&mut self, p: f64) -> bool {
-        let p = if p.is_finite() {
-            p.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
         self.uniform() < p
     }
     /// Uniform index in `0..n` (`n > 0`).
@@ -139,11 +135,7 @@ mod tests {
         assert_ne!(base, stream_seed(1, 0, "pipeline"));
         assert_ne!(base, stream_seed(1, 1, "alliances"));
         assert_ne!(base, stream_seed(2, 0, "alliances"));
-        assert_eq!(
-            base,
-            stream_seed(1, 0, "alliances"),
-            "derivation must be a pure function"
-        );
+        assert_eq!(base, stream_seed(1, 0, "alliances"), "derivation must be a pure function");
     }
 
     #[test]

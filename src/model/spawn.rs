@@ -29,19 +29,13 @@ pub fn place(scenario: &Scenario, cluster: usize, rng: &mut impl Draws) -> Home 
     let c = &scenario.clusters[cluster];
     let r = c.radius_km * rng.uniform().sqrt();
     let angle = std::f64::consts::TAU * rng.uniform();
-    Home {
-        cluster,
-        x_km: c.x_km + r * angle.cos(),
-        y_km: c.y_km + r * angle.sin(),
-    }
+    Home { cluster, x_km: c.x_km + r * angle.cos(), y_km: c.y_km + r * angle.sin() }
 }
 
 /// Draws a business model from the scenario's shares.
 pub fn draw_model(scenario: &Scenario, rng: &mut impl Draws) -> BusinessModel {
     let f = &scenario.firms;
-    let i = rng
-        .weighted(&[f.share_product, f.share_platform, f.share_hybrid])
-        .unwrap_or(0);
+    let i = rng.weighted(&[f.share_product, f.share_platform, f.share_hybrid]).unwrap_or(0);
     BusinessModel::ALL[i]
 }
 
@@ -53,9 +47,7 @@ pub fn focused_knowledge(focus: usize, level: f64) -> KnowledgeVec {
 }
 
 pub fn spawn_population(world: &mut World, scenario: &Scenario) {
-    let mut rng = world
-        .remove_resource::<SpawnRng>()
-        .expect("rng streams inserted first");
+    let mut rng = world.remove_resource::<SpawnRng>().expect("rng streams inserted first");
     let mut registry = Registry::new(scenario.clusters.len());
     let mut ledger = Ledger::default();
     let mut book = AllianceBook::default();
@@ -80,19 +72,10 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
                     AgentKind::University,
                     home,
                     Knowledge(k),
-                    University {
-                        budget_musd_per_year: budget,
-                    },
+                    University { budget_musd_per_year: budget },
                 ))
                 .id();
-            register(
-                &mut registry,
-                &mut ledger,
-                &mut book,
-                e,
-                AgentKind::University,
-                home,
-            );
+            register(&mut registry, &mut ledger, &mut book, e, AgentKind::University, home);
         }
         for _ in 0..cluster.population.pharma_partners {
             let home = place(scenario, c, &mut rng);
@@ -109,23 +92,8 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
                 }
             }
             gaps.sort_unstable();
-            let e = world
-                .spawn((
-                    AgentId(id),
-                    AgentKind::Pharma,
-                    home,
-                    Knowledge(k),
-                    Pharma { gap_fields: gaps },
-                ))
-                .id();
-            register(
-                &mut registry,
-                &mut ledger,
-                &mut book,
-                e,
-                AgentKind::Pharma,
-                home,
-            );
+            let e = world.spawn((AgentId(id), AgentKind::Pharma, home, Knowledge(k), Pharma { gap_fields: gaps })).id();
+            register(&mut registry, &mut ledger, &mut book, e, AgentKind::Pharma, home);
             ledger.transfer(
                 Account::External(External::PharmaGroups),
                 Account::Agent(id),
@@ -136,24 +104,8 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
         for _ in 0..cluster.population.investors {
             let home = place(scenario, c, &mut rng);
             let id = registry.next_id();
-            let e = world
-                .spawn((
-                    AgentId(id),
-                    AgentKind::Investor,
-                    home,
-                    Investor {
-                        public_policy: None,
-                    },
-                ))
-                .id();
-            register(
-                &mut registry,
-                &mut ledger,
-                &mut book,
-                e,
-                AgentKind::Investor,
-                home,
-            );
+            let e = world.spawn((AgentId(id), AgentKind::Investor, home, Investor { public_policy: None })).id();
+            register(&mut registry, &mut ledger, &mut book, e, AgentKind::Investor, home);
             ledger.transfer(
                 Account::External(External::LimitedPartners),
                 Account::Agent(id),
@@ -162,39 +114,17 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
             );
         }
         for _ in 0..cluster.population.firms {
-            spawn_initial_firm(
-                world,
-                scenario,
-                c,
-                &mut rng,
-                &mut registry,
-                &mut ledger,
-                &mut book,
-                &mut project_ids,
-            );
+            spawn_initial_firm(world, scenario, c, &mut rng, &mut registry, &mut ledger, &mut book, &mut project_ids);
         }
     }
 
     for (a, agency) in scenario.agencies.iter().enumerate() {
         let cluster = agency.clusters.first().copied().unwrap_or(0);
         let c = &scenario.clusters[cluster];
-        let home = Home {
-            cluster,
-            x_km: c.x_km,
-            y_km: c.y_km,
-        };
+        let home = Home { cluster, x_km: c.x_km, y_km: c.y_km };
         let id = registry.next_id();
-        let e = world
-            .spawn((AgentId(id), AgentKind::Agency, home, Agency { index: a }))
-            .id();
-        register(
-            &mut registry,
-            &mut ledger,
-            &mut book,
-            e,
-            AgentKind::Agency,
-            home,
-        );
+        let e = world.spawn((AgentId(id), AgentKind::Agency, home, Agency { index: a })).id();
+        register(&mut registry, &mut ledger, &mut book, e, AgentKind::Agency, home);
     }
 
     registry.public_funds = vec![None; scenario.policies.len()];
@@ -202,30 +132,10 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
         if let crate::scenario::Instrument::PublicFund { .. } = policy.instrument {
             let cluster = policy.clusters[0];
             let c = &scenario.clusters[cluster];
-            let home = Home {
-                cluster,
-                x_km: c.x_km,
-                y_km: c.y_km,
-            };
+            let home = Home { cluster, x_km: c.x_km, y_km: c.y_km };
             let id = registry.next_id();
-            let e = world
-                .spawn((
-                    AgentId(id),
-                    AgentKind::Investor,
-                    home,
-                    Investor {
-                        public_policy: Some(p),
-                    },
-                ))
-                .id();
-            register(
-                &mut registry,
-                &mut ledger,
-                &mut book,
-                e,
-                AgentKind::Investor,
-                home,
-            );
+            let e = world.spawn((AgentId(id), AgentKind::Investor, home, Investor { public_policy: Some(p) })).id();
+            register(&mut registry, &mut ledger, &mut book, e, AgentKind::Investor, home);
             registry.public_funds[p] = Some(id);
         }
     }
@@ -255,41 +165,21 @@ fn spawn_initial_firm(
     let model = draw_model(scenario, rng);
     let focus = rng.index(N_FIELDS);
     let age_years = f.initial_age_max_years * rng.uniform();
-    let employees = rng
-        .lognormal(f.initial_employees_median, f.initial_employees_sigma)
-        .clamp(2.0, 2000.0);
+    let employees = rng.lognormal(f.initial_employees_median, f.initial_employees_sigma).clamp(2.0, 2000.0);
     let cash = rng.lognormal(f.initial_cash_median_musd, f.initial_cash_sigma);
-    let knowledge = focused_knowledge(
-        focus,
-        scenario.research.initial_knowledge_firm * (0.5 + rng.uniform()),
-    );
+    let knowledge = focused_knowledge(focus, scenario.research.initial_knowledge_firm * (0.5 + rng.uniform()));
 
     let mut pipeline = Pipeline::default();
     let launches = scenario.business_models.by_model[model as usize].project_launches_per_year;
-    let max_launches = scenario.business_models.by_model[BusinessModel::Product as usize]
-        .project_launches_per_year;
-    let share = if max_launches > 0.0 {
-        (launches / max_launches).min(1.0)
-    } else {
-        0.0
-    };
+    let max_launches = scenario.business_models.by_model[BusinessModel::Product as usize].project_launches_per_year;
+    let share = if max_launches > 0.0 { (launches / max_launches).min(1.0) } else { 0.0 };
     let n_projects = (f64::from(f.initial_projects_max + 1) * rng.uniform() * share).floor() as u32;
     for _ in 0..n_projects {
         // Older firms hold later projects; discovery and preclinical dominate (assumed).
-        let stage_weights = [
-            4.0,
-            2.0,
-            1.5,
-            1.0,
-            0.4 * age_years / 10.0,
-            0.1 * age_years / 10.0,
-        ];
+        let stage_weights = [4.0, 2.0, 1.5, 1.0, 0.4 * age_years / 10.0, 0.1 * age_years / 10.0];
         let stage = Stage::ALL[rng.weighted(&stage_weights).unwrap_or(0)];
         let sp = scenario.pipeline.stages[stage.index()];
-        let duration = rng
-            .duration(sp.duration_years * 12.0, scenario.pipeline.duration_shape)
-            .round()
-            .max(1.0) as u32;
+        let duration = rng.duration(sp.duration_years * 12.0, scenario.pipeline.duration_shape).round().max(1.0) as u32;
         *project_ids += 1;
         pipeline.projects.push(Project {
             id: *project_ids,
@@ -307,10 +197,8 @@ fn spawn_initial_firm(
         // A marketed product (biosimilar, diagnostic, tool...) launched some years ago.
         pipeline.products.push(Product {
             field: focus,
-            peak_sales_musd_per_year: rng.lognormal(
-                scenario.pipeline.peak_sales_median_musd_per_year,
-                scenario.pipeline.peak_sales_sigma,
-            ),
+            peak_sales_musd_per_year: rng
+                .lognormal(scenario.pipeline.peak_sales_median_musd_per_year, scenario.pipeline.peak_sales_sigma),
             launch_month: -((rng.uniform() * scenario.pipeline.ramp_years * 12.0) as i64),
             licensee: None,
             royalty_rate: 0.0,
@@ -333,21 +221,8 @@ fn spawn_initial_firm(
         revenue_trailing: 0.0,
     };
     let e = world
-        .spawn((
-            AgentId(id),
-            AgentKind::Firm,
-            home,
-            Knowledge(knowledge),
-            firm,
-            pipeline,
-            ProjectSpend::default(),
-        ))
+        .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))
         .id();
     register(registry, ledger, book, e, AgentKind::Firm, home);
-    ledger.transfer(
-        Account::External(External::Founders),
-        Account::Agent(id),
-        cash,
-        Flow::OpeningCapital,
-    );
+    ledger.transfer(Account::External(External::Founders), Account::Agent(id), cash, Flow::OpeningCapital);
 }

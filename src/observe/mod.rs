@@ -63,10 +63,7 @@ pub struct TimeSeriesRow {
 
 impl TimeSeriesRow {
     pub fn get(&self, metric: &str) -> Option<f64> {
-        TS_COLUMNS
-            .iter()
-            .position(|c| *c == metric)
-            .map(|i| self.values[i])
+        TS_COLUMNS.iter().position(|c| *c == metric).map(|i| self.values[i])
     }
 }
 
@@ -127,10 +124,7 @@ pub struct RunRecord {
 pub fn finish(world: &mut World) -> RunRecord {
     let mut record = world.remove_resource::<RunRecord>().unwrap_or_default();
     let mut query = world.query::<(&AgentId, &Firm)>();
-    let exited: Vec<(u32, u32)> = query
-        .iter(world)
-        .filter_map(|(id, f)| f.exit_month.map(|m| (id.0, m)))
-        .collect();
+    let exited: Vec<(u32, u32)> = query.iter(world).filter_map(|(id, f)| f.exit_month.map(|m| (id.0, m))).collect();
     let ledger = world.resource::<Ledger>();
     let book = world.resource::<AllianceBook>();
     record.pipeline = world.resource::<PipelineStats>().clone();
@@ -139,14 +133,7 @@ pub fn finish(world: &mut World) -> RunRecord {
     record.ledger_routes = ledger
         .routes()
         .into_iter()
-        .map(|(flow, from, to, amount)| {
-            (
-                format!("{flow:?}"),
-                party_name(&from),
-                party_name(&to),
-                amount,
-            )
-        })
+        .map(|(flow, from, to, amount)| (format!("{flow:?}"), party_name(&from), party_name(&to), amount))
         .collect();
     let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); ledger.n_accounts()];
     for (i, a) in book.alliances.iter().enumerate() {

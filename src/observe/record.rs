@@ -35,8 +35,7 @@ fn record_year(
     let rd = &mut year_rd.0;
     rd.resize(registry.entities.len(), 0.0);
     let year_first_month = clock.month - clock.month % 12;
-    let in_year =
-        |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
+    let in_year = |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
     for (id, _, firm, _) in &firms {
         if firm.is_alive() {
             rd[id.0 as usize] += firm.rd_month;
@@ -47,12 +46,7 @@ fn record_year(
     }
     let year = clock.year();
     let n_clusters = params.clusters.len();
-    let col = |name: &str| {
-        TS_COLUMNS
-            .iter()
-            .position(|c| *c == name)
-            .expect("known column")
-    };
+    let col = |name: &str| TS_COLUMNS.iter().position(|c| *c == name).expect("known column");
     // Row c is cluster c; row n_clusters is the whole ecosystem.
     let mut rows = vec![vec![0.0; TS_COLUMNS.len()]; n_clusters + 1];
     let mut add = |cluster: usize, name: &str, v: f64| {
@@ -66,22 +60,14 @@ fn record_year(
     let mut nontech = vec![0u32; registry.entities.len()];
     for alliance in &book.alliances {
         if alliance.active_during(year_first_month, clock.month) {
-            let counts = if alliance.kind.is_tech() {
-                &mut tech
-            } else {
-                &mut nontech
-            };
+            let counts = if alliance.kind.is_tech() { &mut tech } else { &mut nontech };
             counts[alliance.firm as usize] += 1;
         }
         if alliance.ended_month.is_none() {
             let cluster = registry.home[alliance.firm as usize].cluster;
             add(
                 cluster,
-                if alliance.kind.is_tech() {
-                    "alliances_active_tech"
-                } else {
-                    "alliances_active_nontech"
-                },
+                if alliance.kind.is_tech() { "alliances_active_tech" } else { "alliances_active_nontech" },
                 1.0,
             );
         }
@@ -96,29 +82,17 @@ fn record_year(
         let inflow = |f: Flow| flows[f as usize];
         let product = inflow(Flow::ProductSales);
         let services = inflow(Flow::Services);
-        let licensing =
-            inflow(Flow::LicensingUpfront) + inflow(Flow::Milestone) + inflow(Flow::Royalty);
+        let licensing = inflow(Flow::LicensingUpfront) + inflow(Flow::Milestone) + inflow(Flow::Royalty);
         add(c, "revenue_product_musd", product);
         add(c, "revenue_services_musd", services);
         add(c, "revenue_licensing_musd", licensing);
         add(c, "vc_money_musd", inflow(Flow::VcRound));
-        add(
-            c,
-            "ipo_money_musd",
-            inflow(Flow::IpoProceeds) + inflow(Flow::FollowOn),
-        );
+        add(c, "ipo_money_musd", inflow(Flow::IpoProceeds) + inflow(Flow::FollowOn));
         add(c, "public_grants_musd", inflow(Flow::Grant));
         add(c, "public_tax_credit_musd", inflow(Flow::TaxCredit));
         add(c, "public_fund_musd", inflow(Flow::PublicFundRound));
-        add(
-            c,
-            "public_other_musd",
-            inflow(Flow::RentSubsidy) + inflow(Flow::MatchingSubsidy),
-        );
-        let public: f64 = (0..flows.len())
-            .filter(|&i| Flow::ALL[i].is_public_support())
-            .map(|i| flows[i])
-            .sum();
+        add(c, "public_other_musd", inflow(Flow::RentSubsidy) + inflow(Flow::MatchingSubsidy));
+        let public: f64 = (0..flows.len()).filter(|&i| Flow::ALL[i].is_public_support()).map(|i| flows[i]).sum();
 
         if firm.is_alive() {
             add(c, "firms_alive", 1.0);
@@ -178,16 +152,8 @@ fn record_year(
         add(c, "acquisitions", f64::from(counter.acquisitions));
         add(c, "ipos", f64::from(counter.ipos));
         add(c, "model_switches", f64::from(counter.model_switches));
-        add(
-            c,
-            "alliances_formed_tech",
-            f64::from(counter.alliances_formed_tech),
-        );
-        add(
-            c,
-            "alliances_formed_nontech",
-            f64::from(counter.alliances_formed_nontech),
-        );
+        add(c, "alliances_formed_tech", f64::from(counter.alliances_formed_tech));
+        add(c, "alliances_formed_nontech", f64::from(counter.alliances_formed_nontech));
         add(c, "approvals", f64::from(counter.approvals));
     }
     for (home, k, firm) in &knowledge {
@@ -216,19 +182,11 @@ fn record_year(
 
     for (c, values) in rows.into_iter().enumerate() {
         let (cluster, cluster_type) = if c < n_clusters {
-            (
-                params.clusters[c].name.clone(),
-                params.clusters[c].cluster_type.name().to_string(),
-            )
+            (params.clusters[c].name.clone(), params.clusters[c].cluster_type.name().to_string())
         } else {
             ("all".to_string(), "all".to_string())
         };
-        record.timeseries.push(TimeSeriesRow {
-            year,
-            cluster,
-            cluster_type,
-            values,
-        });
+        record.timeseries.push(TimeSeriesRow { year, cluster, cluster_type, values });
     }
     for v in rd.iter_mut() {
         *v = 0.0;

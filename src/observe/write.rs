@@ -13,16 +13,10 @@ use crate::scenario::Scenario;
 
 /// Writes `contents` to `path` atomically (temporary file + rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let err = |source| Error::WriteOutput {
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| Error::WriteOutput { path: path.to_path_buf(), source };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp"));
     std::fs::write(&tmp, contents).map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)
@@ -30,11 +24,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// A number as written in CSV and JSON outputs: fixed precision, so outputs are byte-stable.
 pub fn num(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.6}")
-    }
+    if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
 }
 
 pub fn timeseries_csv(record: &RunRecord) -> String {
@@ -119,11 +109,8 @@ pub fn summary_json(scenario: &Scenario, replication: u64, record: &RunRecord) -
         .iter()
         .filter(|r| Some(r.year) == last_year)
         .map(|r| {
-            let metrics: serde_json::Map<String, serde_json::Value> = TS_COLUMNS
-                .iter()
-                .zip(&r.values)
-                .map(|(k, v)| (k.to_string(), json!(round6(*v))))
-                .collect();
+            let metrics: serde_json::Map<String, serde_json::Value> =
+                TS_COLUMNS.iter().zip(&r.values).map(|(k, v)| (k.to_string(), json!(round6(*v)))).collect();
             json!({ "cluster": r.cluster, "cluster_type": r.cluster_type, "metrics": metrics })
         })
         .collect();
@@ -174,12 +161,7 @@ fn round6(v: f64) -> f64 {
 }
 
 /// Writes one run's outputs into `dir`; returns the paths written.
-pub fn write_run(
-    dir: &Path,
-    scenario: &Scenario,
-    replication: u64,
-    record: &RunRecord,
-) -> Result<Vec<PathBuf>> {
+pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &RunRecord) -> Result<Vec<PathBuf>> {
     let resolved = format!(
         "# Resolved scenario as run by biocluster {} (replication {replication}).\n# Run it again with: biocluster run scenario.resolved.toml\n{}",
         env!("CARGO_PKG_VERSION"),

@@ -12,10 +12,9 @@ use std::path::Path;
 use crate::error::{Error, Problem, Result};
 use crate::kinds::{ClusterType, Stage};
 pub use raw::{
-    RawAlliances as AllianceParams, RawEntry as EntryParams, RawFinance as FinanceParams,
-    RawFirms as FirmParams, RawInvestors as InvestorParams, RawPharma as PharmaParams,
-    RawResearch as ResearchParams, RawRevenue as RevenueParams, RawSpillover as SpilloverParams,
-    RawUniversities as UniversityParams,
+    RawAlliances as AllianceParams, RawEntry as EntryParams, RawFinance as FinanceParams, RawFirms as FirmParams,
+    RawInvestors as InvestorParams, RawPharma as PharmaParams, RawResearch as ResearchParams,
+    RawRevenue as RevenueParams, RawSpillover as SpilloverParams, RawUniversities as UniversityParams,
 };
 
 /// The embedded default scenario: a Korea-like pair of clusters.
@@ -157,30 +156,13 @@ pub struct Policy {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Instrument {
-    Grants {
-        grant_musd: f64,
-    },
-    TaxIncentive {
-        rate: f64,
-    },
-    PublicFund {
-        round_musd: f64,
-        investments_per_year: f64,
-    },
-    Incubator {
-        spinoff_multiplier: f64,
-        rent_subsidy_share: f64,
-    },
-    SharedInfrastructure {
-        infrastructure_boost: f64,
-    },
-    CooperationMatching {
-        search_multiplier: f64,
-        acceptance_bonus: f64,
-    },
-    ResearcherMobility {
-        spillover_multiplier: f64,
-    },
+    Grants { grant_musd: f64 },
+    TaxIncentive { rate: f64 },
+    PublicFund { round_musd: f64, investments_per_year: f64 },
+    Incubator { spinoff_multiplier: f64, rent_subsidy_share: f64 },
+    SharedInfrastructure { infrastructure_boost: f64 },
+    CooperationMatching { search_multiplier: f64, acceptance_bonus: f64 },
+    ResearcherMobility { spillover_multiplier: f64 },
 }
 
 impl Policy {
@@ -201,16 +183,13 @@ impl Policy {
 impl Scenario {
     /// The embedded default scenario.
     pub fn default_scenario() -> Scenario {
-        Self::from_toml_str("", "<embedded default>")
-            .expect("the embedded default scenario is valid")
+        Self::from_toml_str("", "<embedded default>").expect("the embedded default scenario is valid")
     }
 
     /// Reads a scenario file and layers it over the default.
     pub fn load(path: &Path) -> Result<Scenario> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::ReadScenario { path: path.to_path_buf(), source })?;
         Self::from_toml_str(&text, &path.display().to_string())
     }
 
@@ -224,18 +203,16 @@ impl Scenario {
     pub fn from_table(table: toml::Table, file: &str) -> Result<Scenario> {
         let mut merged = parse_table(DEFAULT_TOML, "<embedded default>")?;
         merge(&mut merged, table);
-        let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(merged))
-            .map_err(|err| Error::InvalidScenario {
-                file: file.to_string(),
-                problems: vec![Problem {
-                    key: key_of(&err.path().to_string()),
-                    message: err.into_inner().to_string(),
-                }],
-            })?;
-        validate::validate(raw).map_err(|problems| Error::InvalidScenario {
-            file: file.to_string(),
-            problems,
-        })
+        let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|err| {
+            let path = key_of(&err.path().to_string());
+            Error::InvalidScenario { file: file.to_string(), problems: vec![serde_problem(path, &err.into_inner())] }
+        })?;
+        Self::from_raw(raw, file)
+    }
+
+    /// Validates a raw scenario (e.g. one edited in code, as sweeps do).
+    pub fn from_raw(raw: raw::RawScenario, file: &str) -> Result<Scenario> {
+        validate::validate(raw).map_err(|problems| Error::InvalidScenario { file: file.to_string(), problems })
     }
 
     /// The scenario exactly as it ran, as TOML (defaults filled in).
@@ -249,12 +226,7 @@ impl Scenario {
         let mut raw = self.raw.clone();
         for cluster in &mut raw.clusters {
             let p = &mut cluster.population;
-            for n in [
-                &mut p.firms,
-                &mut p.universities,
-                &mut p.pharma_partners,
-                &mut p.investors,
-            ] {
+            for n in [&mut p.firms, &mut p.universities, &mut p.pharma_partners, &mut p.investors] {
                 *n = (f64::from(*n) * factor).round() as u32;
             }
         }
@@ -262,10 +234,7 @@ impl Scenario {
         for policy in &mut raw.policies {
             policy.budget_musd_per_year *= factor;
         }
-        validate::validate(raw).map_err(|problems| Error::InvalidScenario {
-            file: format!("{} scaled x{factor}", self.name),
-            problems,
-        })
+        Self::from_raw(raw, &format!("{} scaled x{factor}", self.name))
     }
 
     pub fn months(&self) -> u32 {
@@ -275,10 +244,7 @@ impl Scenario {
 
 fn parse_table(text: &str, file: &str) -> Result<toml::Table> {
     text.parse::<toml::Table>()
-        .map_err(|err| Error::MalformedToml {
-            file: file.to_string(),
-            message: err.to_string().trim_end().to_string(),
-        })
+        .map_err(|err| Error::MalformedToml { file: file.to_string(), message: err.to_string().trim_end().to_string() })
 }
 
 /// Layers `over` onto `base`: tables merge recursively, every other value (arrays too) replaces.
@@ -293,11 +259,19 @@ pub fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
+/// A serde error as a problem: the message's first line (the rest repeats the key), and for a
+/// missing field, the field's own key.
+fn serde_problem(path: String, err: &toml::de::Error) -> Problem {
+    let text = err.to_string();
+    let message = text.lines().next().unwrap_or_default().trim().to_string();
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+        let key = if path == "(top level)" { field.to_string() } else { format!("{path}.{field}") };
+        return Problem { key, message: "is missing; this key is required here".to_string() };
+    }
+    Problem { key: path, message }
+}
+
 /// serde_path_to_error prints the root as "."; a key path reads better without it.
 fn key_of(path: &str) -> String {
-    if path == "." {
-        "(top level)".to_string()
-    } else {
-        path.to_string()
-    }
+    if path == "." { "(top level)".to_string() } else { path.to_string() }
 }

@@ -12,10 +12,7 @@ struct Check {
 
 impl Check {
     fn fail(&mut self, key: &str, message: String) {
-        self.problems.push(Problem {
-            key: key.to_string(),
-            message,
-        });
+        self.problems.push(Problem { key: key.to_string(), message });
     }
     /// `lo <= v <= hi`, finite.
     fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
@@ -41,10 +38,7 @@ impl Check {
     }
     fn stage(&mut self, key: &str, s: &str) -> Stage {
         Stage::parse(s).unwrap_or_else(|| {
-            self.fail(
-                key,
-                format!("must be one of {} (got \"{s}\")", Stage::NAMES.join(", ")),
-            );
+            self.fail(key, format!("must be one of {} (got \"{s}\")", Stage::NAMES.join(", ")));
             Stage::Discovery
         })
     }
@@ -62,11 +56,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     // [scenario]
     if raw.scenario.name.trim().is_empty()
-        || !raw
-            .scenario
-            .name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        || !raw.scenario.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
     {
         c.fail(
             "scenario.name",
@@ -76,12 +66,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             ),
         );
     }
-    c.range(
-        "scenario.start_year",
-        raw.scenario.start_year as f64,
-        1900.0,
-        2200.0,
-    );
+    c.range("scenario.start_year", raw.scenario.start_year as f64, 1900.0, 2200.0);
     c.range("scenario.years", raw.scenario.years as f64, 1.0, 200.0);
 
     // [[clusters]]
@@ -95,10 +80,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             c.fail(&key("name"), "must not be empty".into());
         }
         if raw.clusters[..i].iter().any(|o| o.name == rc.name) {
-            c.fail(
-                &key("name"),
-                format!("duplicate cluster name \"{}\"", rc.name),
-            );
+            c.fail(&key("name"), format!("duplicate cluster name \"{}\"", rc.name));
         }
         c.range(&key("x_km"), rc.x_km, -20_000.0, 20_000.0);
         c.range(&key("y_km"), rc.y_km, -20_000.0, 20_000.0);
@@ -120,12 +102,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             ("pharma_partners", p.pharma_partners),
             ("investors", p.investors),
         ] {
-            c.range(
-                &key(&format!("population.{name}")),
-                v as f64,
-                0.0,
-                1_000_000.0,
-            );
+            c.range(&key(&format!("population.{name}")), v as f64, 0.0, 1_000_000.0);
         }
         clusters.push(Cluster {
             name: rc.name.clone(),
@@ -152,19 +129,12 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     check_fields!(c, "firms", f, probability: [share_product, share_platform, share_hybrid, initial_marketed_probability]);
     check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month]);
     check_fields!(c, "firms", f, positive: [initial_employees_median, initial_cash_median_musd, wage_musd_per_employee_year, employees_per_project]);
-    c.range(
-        "firms.initial_projects_max",
-        f.initial_projects_max as f64,
-        0.0,
-        50.0,
-    );
+    c.range("firms.initial_projects_max", f.initial_projects_max as f64, 0.0, 50.0);
     let share_sum = f.share_product + f.share_platform + f.share_hybrid;
     if (share_sum - 1.0).abs() > 1e-6 {
         c.fail(
             "firms.share_product",
-            format!(
-                "share_product + share_platform + share_hybrid must sum to 1 (got {share_sum})"
-            ),
+            format!("share_product + share_platform + share_hybrid must sum to 1 (got {share_sum})"),
         );
     }
 
@@ -175,17 +145,9 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         c.probability(&key("rd_staff_share"), m.rd_staff_share);
         c.probability(&key("service_staff_share"), m.service_staff_share);
         if m.rd_staff_share + m.service_staff_share > 1.0 + 1e-9 {
-            c.fail(
-                &key("service_staff_share"),
-                "rd_staff_share + service_staff_share must be <= 1".into(),
-            );
+            c.fail(&key("service_staff_share"), "rd_staff_share + service_staff_share must be <= 1".into());
         }
-        c.range(
-            &key("project_launches_per_year"),
-            m.project_launches_per_year,
-            0.0,
-            12.0,
-        );
+        c.range(&key("project_launches_per_year"), m.project_launches_per_year, 0.0, 12.0);
         BusinessModelParams {
             rd_staff_share: m.rd_staff_share,
             service_staff_share: m.service_staff_share,
@@ -193,106 +155,44 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             licenses_from_stage: c.stage(&key("licenses_from_stage"), &m.licenses_from_stage),
         }
     };
-    let by_model = [
-        model("product", &bm.product),
-        model("platform", &bm.platform),
-        model("hybrid", &bm.hybrid),
-    ];
-    c.range(
-        "business_models.switch_probability_per_year",
-        bm.switch_probability_per_year,
-        0.0,
-        12.0,
-    );
-    c.non_negative(
-        "business_models.switch_runway_months",
-        bm.switch_runway_months,
-    );
+    let by_model = [model("product", &bm.product), model("platform", &bm.platform), model("hybrid", &bm.hybrid)];
+    c.range("business_models.switch_probability_per_year", bm.switch_probability_per_year, 0.0, 12.0);
+    c.non_negative("business_models.switch_runway_months", bm.switch_runway_months);
 
     // Agents
     check_fields!(c, "universities", raw.universities, non_negative: [budget_median_musd_per_year, budget_sigma]);
-    c.non_negative(
-        "pharma.dealmaking_budget_musd_per_year",
-        raw.pharma.dealmaking_budget_musd_per_year,
-    );
-    c.range(
-        "pharma.alliance_capacity",
-        raw.pharma.alliance_capacity as f64,
-        0.0,
-        10_000.0,
-    );
-    c.range(
-        "pharma.gap_fields",
-        raw.pharma.gap_fields as f64,
-        1.0,
-        crate::kinds::N_FIELDS as f64,
-    );
+    c.non_negative("pharma.dealmaking_budget_musd_per_year", raw.pharma.dealmaking_budget_musd_per_year);
+    c.range("pharma.alliance_capacity", raw.pharma.alliance_capacity as f64, 0.0, 10_000.0);
+    c.range("pharma.gap_fields", raw.pharma.gap_fields as f64, 1.0, crate::kinds::N_FIELDS as f64);
     check_fields!(c, "investors", raw.investors, non_negative: [fund_musd, annual_commitments_musd]);
 
     // Mechanisms
     let r = &raw.research;
     check_fields!(c, "research", r, non_negative: [firm_productivity, university_productivity, learning_by_doing, initial_knowledge_firm, initial_knowledge_university]);
     check_fields!(c, "research", r, probability: [rd_elasticity, depreciation_per_year]);
-    c.positive(
-        "research.knowledge_half_saturation",
-        r.knowledge_half_saturation,
-    );
+    c.positive("research.knowledge_half_saturation", r.knowledge_half_saturation);
 
     let s = &raw.spillover;
     check_fields!(c, "spillover", s, probability: [local_rate, tie_rate, nontech_tie_share, optimal_cognitive_distance, openness_firm, openness_university, openness_pharma]);
     check_fields!(c, "spillover", s, positive: [distance_decay_km, absorptive_half_stock, cognitive_tolerance]);
 
     let a = &raw.alliances;
-    c.range(
-        "alliances.searches_per_year",
-        a.searches_per_year,
-        0.0,
-        12.0,
-    );
+    c.range("alliances.searches_per_year", a.searches_per_year, 0.0, 12.0);
     c.range("alliances.candidates", a.candidates as f64, 1.0, 1000.0);
     check_fields!(c, "alliances", a, probability: [local_share, acceptance_probability, nontech_base_share]);
     check_fields!(c, "alliances", a, non_negative: [preferential_exponent, prior_tie_bonus, search_cost_musd, university_fee_musd_per_month]);
     check_fields!(c, "alliances", a, positive: [distance_decay_km, revenue_half_musd_per_year]);
-    c.range(
-        "alliances.tech_dissolution_per_year",
-        a.tech_dissolution_per_year,
-        0.0,
-        12.0,
-    );
-    c.range(
-        "alliances.nontech_dissolution_per_year",
-        a.nontech_dissolution_per_year,
-        0.0,
-        12.0,
-    );
-    c.range(
-        "alliances.firm_capacity",
-        a.firm_capacity as f64,
-        1.0,
-        10_000.0,
-    );
-    c.range(
-        "alliances.university_capacity",
-        a.university_capacity as f64,
-        0.0,
-        10_000.0,
-    );
+    c.range("alliances.tech_dissolution_per_year", a.tech_dissolution_per_year, 0.0, 12.0);
+    c.range("alliances.nontech_dissolution_per_year", a.nontech_dissolution_per_year, 0.0, 12.0);
+    c.range("alliances.firm_capacity", a.firm_capacity as f64, 1.0, 10_000.0);
+    c.range("alliances.university_capacity", a.university_capacity as f64, 0.0, 10_000.0);
 
     let p = &raw.pipeline;
     let mut stage = |name: &str, st: &RawStage| {
         c.probability(&format!("pipeline.{name}.success_rate"), st.success_rate);
-        c.range(
-            &format!("pipeline.{name}.duration_years"),
-            st.duration_years,
-            1.0 / 12.0,
-            50.0,
-        );
+        c.range(&format!("pipeline.{name}.duration_years"), st.duration_years, 1.0 / 12.0, 50.0);
         c.non_negative(&format!("pipeline.{name}.cost_musd"), st.cost_musd);
-        StageParams {
-            success_rate: st.success_rate,
-            duration_years: st.duration_years,
-            cost_musd: st.cost_musd,
-        }
+        StageParams { success_rate: st.success_rate, duration_years: st.duration_years, cost_musd: st.cost_musd }
     };
     let stages = [
         stage("discovery", &p.discovery),
@@ -306,22 +206,13 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     c.range("pipeline.partner_uplift", p.partner_uplift, 0.0, 10.0);
     check_fields!(c, "pipeline", p, positive: [peak_sales_median_musd_per_year, ramp_years, product_life_years]);
     c.non_negative("pipeline.peak_sales_sigma", p.peak_sales_sigma);
-    let partner_uplift_from_stage = c.stage(
-        "pipeline.partner_uplift_from_stage",
-        &p.partner_uplift_from_stage,
-    );
+    let partner_uplift_from_stage = c.stage("pipeline.partner_uplift_from_stage", &p.partner_uplift_from_stage);
 
     let l = &raw.licensing;
     let mut terms = |name: &str, t: &RawDealTerms| {
-        c.non_negative(
-            &format!("licensing.{name}.deal_value_musd"),
-            t.deal_value_musd,
-        );
+        c.non_negative(&format!("licensing.{name}.deal_value_musd"), t.deal_value_musd);
         c.probability(&format!("licensing.{name}.royalty_rate"), t.royalty_rate);
-        DealTerms {
-            deal_value_musd: t.deal_value_musd,
-            royalty_rate: t.royalty_rate,
-        }
+        DealTerms { deal_value_musd: t.deal_value_musd, royalty_rate: t.royalty_rate }
     };
     let terms = [
         terms("discovery", &l.discovery),
@@ -336,10 +227,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let rv = &raw.revenue;
     check_fields!(c, "revenue", rv, probability: [own_market_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, regulatory_filing_speedup]);
-    c.non_negative(
-        "revenue.service_revenue_musd_per_employee_year",
-        rv.service_revenue_musd_per_employee_year,
-    );
+    c.non_negative("revenue.service_revenue_musd_per_employee_year", rv.service_revenue_musd_per_employee_year);
 
     let fi = &raw.finance;
     check_fields!(c, "finance", fi, probability: [staff_budget_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
@@ -348,10 +236,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     for (key, v) in [
         ("finance.rounds_per_year", fi.rounds_per_year),
         ("finance.ipo_rate_per_year", fi.ipo_rate_per_year),
-        (
-            "finance.follow_on_rate_per_year",
-            fi.follow_on_rate_per_year,
-        ),
+        ("finance.follow_on_rate_per_year", fi.follow_on_rate_per_year),
     ] {
         c.range(key, v, 0.0, 12.0);
     }
@@ -359,43 +244,22 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let en = &raw.entry;
     check_fields!(c, "entry", en, positive: [musd_research_per_spinoff, seed_median_musd, founding_employees]);
     check_fields!(c, "entry", en, non_negative: [spinout_min_employees, startups_per_year, seed_sigma]);
-    c.range(
-        "entry.spinout_rate_per_year",
-        en.spinout_rate_per_year,
-        0.0,
-        12.0,
-    );
-    c.probability(
-        "entry.knowledge_transfer_share",
-        en.knowledge_transfer_share,
-    );
+    c.range("entry.spinout_rate_per_year", en.spinout_rate_per_year, 0.0, 12.0);
+    c.probability("entry.knowledge_transfer_share", en.knowledge_transfer_share);
 
     let ex = &raw.exit;
-    c.range(
-        "exit.acquisitions_per_year",
-        ex.acquisitions_per_year,
-        0.0,
-        12.0,
-    );
+    c.range("exit.acquisitions_per_year", ex.acquisitions_per_year, 0.0, 12.0);
     check_fields!(c, "exit", ex, non_negative: [partner_preference, valuation_sigma]);
     check_fields!(c, "exit", ex, positive: [valuation_base_musd, valuation_stage_multiplier]);
     let min_stage_for_takeover = c.stage("exit.min_stage_for_takeover", &ex.min_stage_for_takeover);
 
     // [[agencies]] and [[policies]]: names must resolve.
     let cluster_index = |name: &str| raw.clusters.iter().position(|rc| rc.name == name);
-    let cluster_names = raw
-        .clusters
-        .iter()
-        .map(|rc| format!("\"{}\"", rc.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cluster_names = raw.clusters.iter().map(|rc| format!("\"{}\"", rc.name)).collect::<Vec<_>>().join(", ");
     let mut agencies = Vec::new();
     for (i, ra) in raw.agencies.iter().enumerate() {
         if raw.agencies[..i].iter().any(|o| o.name == ra.name) {
-            c.fail(
-                &format!("agencies[{i}].name"),
-                format!("duplicate agency name \"{}\"", ra.name),
-            );
+            c.fail(&format!("agencies[{i}].name"), format!("duplicate agency name \"{}\"", ra.name));
         }
         let mut idx = Vec::new();
         for name in &ra.clusters {
@@ -407,10 +271,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 ),
             }
         }
-        agencies.push(Agency {
-            name: ra.name.clone(),
-            clusters: idx,
-        });
+        agencies.push(Agency { name: ra.name.clone(), clusters: idx });
     }
     let mut policies = Vec::new();
     for (i, rp) in raw.policies.iter().enumerate() {
@@ -485,31 +346,17 @@ fn validate_policy(
 ) -> Option<Policy> {
     let key = |k: &str| format!("policies[{i}].{k}");
     if raw.policies[..i].iter().any(|o| o.name == rp.name) {
-        c.fail(
-            &key("name"),
-            format!("duplicate policy name \"{}\"", rp.name),
-        );
+        c.fail(&key("name"), format!("duplicate policy name \"{}\"", rp.name));
     }
     let agency = raw.agencies.iter().position(|a| a.name == rp.agency);
     if agency.is_none() {
-        let names = raw
-            .agencies
-            .iter()
-            .map(|a| format!("\"{}\"", a.name))
-            .collect::<Vec<_>>()
-            .join(", ");
-        c.fail(
-            &key("agency"),
-            format!("unknown agency \"{}\"; agencies are [{names}]", rp.agency),
-        );
+        let names = raw.agencies.iter().map(|a| format!("\"{}\"", a.name)).collect::<Vec<_>>().join(", ");
+        c.fail(&key("agency"), format!("unknown agency \"{}\"; agencies are [{names}]", rp.agency));
     }
     let mut clusters = Vec::new();
     for name in &rp.clusters {
         match raw.clusters.iter().position(|rc| &rc.name == name) {
-            None => c.fail(
-                &key("clusters"),
-                format!("unknown cluster \"{name}\"; clusters are {cluster_names}"),
-            ),
+            None => c.fail(&key("clusters"), format!("unknown cluster \"{name}\"; clusters are {cluster_names}")),
             Some(k) => {
                 if let Some(a) = agency.and_then(|a| agencies.get(a))
                     && !a.clusters.contains(&k)
@@ -530,10 +377,7 @@ fn validate_policy(
     if let Some(end) = rp.end_year
         && end < rp.start_year
     {
-        c.fail(
-            &key("end_year"),
-            format!("must be >= start_year {} (got {end})", rp.start_year),
-        );
+        c.fail(&key("end_year"), format!("must be >= start_year {} (got {end})", rp.start_year));
     }
     c.non_negative(&key("budget_musd_per_year"), rp.budget_musd_per_year);
     if let Some(v) = rp.max_firm_age_years {
@@ -568,25 +412,15 @@ fn validate_policy(
         K::ResearcherMobility => &["spillover_multiplier"],
     };
     let mut value = |name: &str| -> f64 {
-        let v = fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, v)| *v);
+        let v = fields.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v);
         v.unwrap_or_else(|| {
-            c.fail(
-                &key(name),
-                format!("is required for a policy of kind \"{kind_name}\""),
-            );
+            c.fail(&key(name), format!("is required for a policy of kind \"{kind_name}\""));
             0.0
         })
     };
     let instrument = match rp.kind {
-        K::Grants => Instrument::Grants {
-            grant_musd: value("grant_musd"),
-        },
-        K::TaxIncentive => Instrument::TaxIncentive {
-            rate: value("rate"),
-        },
+        K::Grants => Instrument::Grants { grant_musd: value("grant_musd") },
+        K::TaxIncentive => Instrument::TaxIncentive { rate: value("rate") },
         K::PublicFund => Instrument::PublicFund {
             round_musd: value("round_musd"),
             investments_per_year: value("investments_per_year"),
@@ -595,68 +429,44 @@ fn validate_policy(
             spinoff_multiplier: value("spinoff_multiplier"),
             rent_subsidy_share: value("rent_subsidy_share"),
         },
-        K::SharedInfrastructure => Instrument::SharedInfrastructure {
-            infrastructure_boost: value("infrastructure_boost"),
-        },
+        K::SharedInfrastructure => {
+            Instrument::SharedInfrastructure { infrastructure_boost: value("infrastructure_boost") }
+        }
         K::CooperationMatching => Instrument::CooperationMatching {
             search_multiplier: value("search_multiplier"),
             acceptance_bonus: value("acceptance_bonus"),
         },
-        K::ResearcherMobility => Instrument::ResearcherMobility {
-            spillover_multiplier: value("spillover_multiplier"),
-        },
+        K::ResearcherMobility => Instrument::ResearcherMobility { spillover_multiplier: value("spillover_multiplier") },
     };
     for (name, v) in fields {
         if v.is_some() && !wanted.contains(&name) {
             c.fail(
                 &key(name),
-                format!(
-                    "does not apply to a policy of kind \"{kind_name}\", which takes: {}",
-                    wanted.join(", ")
-                ),
+                format!("does not apply to a policy of kind \"{kind_name}\", which takes: {}", wanted.join(", ")),
             );
         }
     }
     match instrument {
         Instrument::Grants { grant_musd } => c.positive(&key("grant_musd"), grant_musd),
         Instrument::TaxIncentive { rate } => c.probability(&key("rate"), rate),
-        Instrument::PublicFund {
-            round_musd,
-            investments_per_year,
-        } => {
+        Instrument::PublicFund { round_musd, investments_per_year } => {
             c.positive(&key("round_musd"), round_musd);
-            c.range(
-                &key("investments_per_year"),
-                investments_per_year,
-                0.0,
-                10_000.0,
-            );
+            c.range(&key("investments_per_year"), investments_per_year, 0.0, 10_000.0);
         }
-        Instrument::Incubator {
-            spinoff_multiplier,
-            rent_subsidy_share,
-        } => {
+        Instrument::Incubator { spinoff_multiplier, rent_subsidy_share } => {
             c.range(&key("spinoff_multiplier"), spinoff_multiplier, 0.0, 100.0);
             c.probability(&key("rent_subsidy_share"), rent_subsidy_share);
         }
-        Instrument::SharedInfrastructure {
-            infrastructure_boost,
-        } => c.probability(&key("infrastructure_boost"), infrastructure_boost),
-        Instrument::CooperationMatching {
-            search_multiplier,
-            acceptance_bonus,
-        } => {
+        Instrument::SharedInfrastructure { infrastructure_boost } => {
+            c.probability(&key("infrastructure_boost"), infrastructure_boost)
+        }
+        Instrument::CooperationMatching { search_multiplier, acceptance_bonus } => {
             c.range(&key("search_multiplier"), search_multiplier, 0.0, 100.0);
             c.probability(&key("acceptance_bonus"), acceptance_bonus);
         }
-        Instrument::ResearcherMobility {
-            spillover_multiplier,
-        } => c.range(
-            &key("spillover_multiplier"),
-            spillover_multiplier,
-            0.0,
-            100.0,
-        ),
+        Instrument::ResearcherMobility { spillover_multiplier } => {
+            c.range(&key("spillover_multiplier"), spillover_multiplier, 0.0, 100.0)
+        }
     }
     Some(Policy {
         name: rp.name.clone(),

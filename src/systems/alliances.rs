@@ -39,11 +39,7 @@ use crate::scenario::Instrument;
 const PREVIOUS_CONSIDERED: usize = 2;
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(
-        (dissolve_alliances, form_alliances)
-            .chain()
-            .in_set(Tick::Alliances),
-    );
+    schedule.add_systems((dissolve_alliances, form_alliances).chain().in_set(Tick::Alliances));
 }
 
 fn dissolve_alliances(
@@ -54,10 +50,8 @@ fn dissolve_alliances(
     mut rng: ResMut<AllianceRng>,
 ) {
     let a = &params.alliances;
-    let (p_tech, p_nontech) = (
-        monthly_probability(a.tech_dissolution_per_year),
-        monthly_probability(a.nontech_dissolution_per_year),
-    );
+    let (p_tech, p_nontech) =
+        (monthly_probability(a.tech_dissolution_per_year), monthly_probability(a.nontech_dissolution_per_year));
     for (id, firm) in &firms {
         if !firm.is_alive() {
             continue;
@@ -107,9 +101,7 @@ fn form_alliances(
         .policies
         .iter()
         .enumerate()
-        .filter(|(_, p)| {
-            p.active_in(year) && matches!(p.instrument, Instrument::CooperationMatching { .. })
-        })
+        .filter(|(_, p)| p.active_in(year) && matches!(p.instrument, Instrument::CooperationMatching { .. }))
         .map(|(i, _)| i)
         .collect();
 
@@ -121,18 +113,10 @@ fn form_alliances(
             continue;
         }
         // Search costs; a matching programme covering this cluster reimburses them.
-        if let Some(&p) = matching
-            .iter()
-            .find(|&&p| params.policies[p].covers(home.cluster))
-        {
+        if let Some(&p) = matching.iter().find(|&&p| params.policies[p].covers(home.cluster)) {
             let subsidy = effects.draw(p, a.search_cost_musd);
             let agency = registry.agencies[params.policies[p].agency];
-            ledger.transfer(
-                Account::Agent(agency),
-                Account::Agent(id.0),
-                subsidy,
-                Flow::MatchingSubsidy,
-            );
+            ledger.transfer(Account::Agent(agency), Account::Agent(id.0), subsidy, Flow::MatchingSubsidy);
         }
         ledger.transfer(
             Account::Agent(id.0),
@@ -141,26 +125,17 @@ fn form_alliances(
             Flow::SearchCost,
         );
 
-        let seeker = Seeker {
-            id: id.0,
-            cluster: home.cluster,
-            firm,
-            pipeline,
-            knowledge: k.0,
-        };
+        let seeker = Seeker { id: id.0, cluster: home.cluster, firm, pipeline, knowledge: k.0 };
         let revenue = firm.revenue_trailing.max(0.0);
         let nontech = rng.chance(
-            a.nontech_base_share
-                + (1.0 - a.nontech_base_share) * saturation(revenue, a.revenue_half_musd_per_year),
+            a.nontech_base_share + (1.0 - a.nontech_base_share) * saturation(revenue, a.revenue_half_musd_per_year),
         );
-        let Some((partner, kind)) = choose_partner(
-            &seeker, nontech, &params, &registry, &book, &knowledge, &mut rng,
-        ) else {
+        let Some((partner, kind)) = choose_partner(&seeker, nontech, &params, &registry, &book, &knowledge, &mut rng)
+        else {
             continue;
         };
         let quality = saturation(k.0[firm.focus], params.research.knowledge_half_saturation);
-        let accept = a.acceptance_probability * (0.5 + 0.5 * quality)
-            + effects.acceptance_bonus[home.cluster];
+        let accept = a.acceptance_probability * (0.5 + 0.5 * quality) + effects.acceptance_bonus[home.cluster];
         if rng.chance(accept) {
             book.form(id.0, partner, kind, clock.month);
             let counter = &mut counters.clusters[home.cluster];
@@ -196,11 +171,7 @@ fn choose_partner(
             seeker.cluster
         } else {
             let other = rng.index(n_clusters - 1);
-            if other >= seeker.cluster {
-                other + 1
-            } else {
-                other
-            }
+            if other >= seeker.cluster { other + 1 } else { other }
         };
         let env = params.clusters[cluster].environment;
         let members = &registry.by_cluster[cluster];
@@ -219,10 +190,7 @@ fn choose_partner(
                 (&members.investors, 0.0),
             ]
         };
-        let weights: Vec<f64> = lists
-            .iter()
-            .map(|(l, w)| if l.is_empty() { 0.0 } else { *w })
-            .collect();
+        let weights: Vec<f64> = lists.iter().map(|(l, w)| if l.is_empty() { 0.0 } else { *w }).collect();
         let Some(t) = rng.weighted(&weights) else {
             continue;
         };
@@ -233,9 +201,7 @@ fn choose_partner(
     let mut options: Vec<(u32, AllianceKind)> = Vec::new();
     let mut weights: Vec<f64> = Vec::new();
     for &candidate in &candidates {
-        if candidate == seeker.id
-            || !registry.alive[candidate as usize]
-            || options.iter().any(|(c, _)| *c == candidate)
+        if candidate == seeker.id || !registry.alive[candidate as usize] || options.iter().any(|(c, _)| *c == candidate)
         {
             continue;
         }
@@ -314,12 +280,7 @@ pub fn kind_for_state(
     }
 }
 
-fn kind_for(
-    seeker: &Seeker,
-    partner: AgentKind,
-    nontech: bool,
-    params: &Params,
-) -> Option<AllianceKind> {
+fn kind_for(seeker: &Seeker, partner: AgentKind, nontech: bool, params: &Params) -> Option<AllianceKind> {
     let model = seeker.firm.model;
     let licenses_from = params.business_models.by_model[model as usize].licenses_from_stage;
     kind_for_state(model, licenses_from, seeker.pipeline, partner, nontech)
@@ -346,54 +307,23 @@ mod tests {
 
     #[test]
     fn a_product_firm_licenses_out_a_project_past_its_licensing_stage() {
-        let pipeline = Pipeline {
-            projects: vec![project(Stage::Phase2)],
-            products: vec![],
-        };
-        let kind = kind_for_state(
-            BusinessModel::Product,
-            Stage::Phase1,
-            &pipeline,
-            AgentKind::Pharma,
-            false,
-        );
+        let pipeline = Pipeline { projects: vec![project(Stage::Phase2)], products: vec![] };
+        let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &pipeline, AgentKind::Pharma, false);
         assert_eq!(kind, Some(AllianceKind::Licensing));
-        let early = Pipeline {
-            projects: vec![project(Stage::Discovery)],
-            products: vec![],
-        };
-        let kind = kind_for_state(
-            BusinessModel::Product,
-            Stage::Phase1,
-            &early,
-            AgentKind::Pharma,
-            false,
-        );
+        let early = Pipeline { projects: vec![project(Stage::Discovery)], products: vec![] };
+        let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &early, AgentKind::Pharma, false);
         assert_eq!(kind, Some(AllianceKind::CoDevelopment));
     }
 
     #[test]
     fn tech_and_nontech_needs_give_kinds_of_their_category() {
         let pipeline = Pipeline::default();
-        for partner in [
-            AgentKind::Firm,
-            AgentKind::University,
-            AgentKind::Pharma,
-            AgentKind::Investor,
-        ] {
+        for partner in [AgentKind::Firm, AgentKind::University, AgentKind::Pharma, AgentKind::Investor] {
             for nontech in [false, true] {
-                if let Some(kind) = kind_for_state(
-                    BusinessModel::Hybrid,
-                    Stage::Preclinical,
-                    &pipeline,
-                    partner,
-                    nontech,
-                ) {
-                    assert_eq!(
-                        kind.is_tech(),
-                        !nontech,
-                        "{partner:?} nontech={nontech} gave {kind:?}"
-                    );
+                if let Some(kind) =
+                    kind_for_state(BusinessModel::Hybrid, Stage::Preclinical, &pipeline, partner, nontech)
+                {
+                    assert_eq!(kind.is_tech(), !nontech, "{partner:?} nontech={nontech} gave {kind:?}");
                 }
             }
         }

@@ -37,16 +37,8 @@ fn switch_models(
         if !firm.is_alive() {
             continue;
         }
-        let runway_months = if firm.burn_month > 0.0 {
-            ledger.balance(id.0) / firm.burn_month
-        } else {
-            f64::INFINITY
-        };
-        let Some(to) = switch_target(
-            firm.model,
-            runway_months < bm.switch_runway_months,
-            pipeline,
-        ) else {
+        let runway_months = if firm.burn_month > 0.0 { ledger.balance(id.0) / firm.burn_month } else { f64::INFINITY };
+        let Some(to) = switch_target(firm.model, runway_months < bm.switch_runway_months, pipeline) else {
             continue;
         };
         if rng.chance(bm.switch_probability_per_year) {
@@ -57,24 +49,16 @@ fn switch_models(
 }
 
 /// The model a firm in this situation would switch to, if any.
-pub fn switch_target(
-    model: BusinessModel,
-    short_of_cash: bool,
-    pipeline: &Pipeline,
-) -> Option<BusinessModel> {
+pub fn switch_target(model: BusinessModel, short_of_cash: bool, pipeline: &Pipeline) -> Option<BusinessModel> {
     let max_stage = pipeline.max_stage();
     let own_product = pipeline.products.iter().any(|p| p.licensee.is_none());
     match model {
         BusinessModel::Product if short_of_cash && max_stage.is_none_or(|s| s <= Stage::Phase1) => {
             Some(BusinessModel::Hybrid)
         }
-        BusinessModel::Platform if max_stage.is_some_and(|s| s >= Stage::Phase1) => {
-            Some(BusinessModel::Hybrid)
-        }
+        BusinessModel::Platform if max_stage.is_some_and(|s| s >= Stage::Phase1) => Some(BusinessModel::Hybrid),
         BusinessModel::Hybrid if own_product => Some(BusinessModel::Product),
-        BusinessModel::Hybrid if short_of_cash && pipeline.projects.is_empty() => {
-            Some(BusinessModel::Platform)
-        }
+        BusinessModel::Hybrid if short_of_cash && pipeline.projects.is_empty() => Some(BusinessModel::Platform),
         _ => None,
     }
 }
@@ -86,14 +70,8 @@ mod tests {
     #[test]
     fn cash_strapped_product_firm_without_late_projects_turns_hybrid() {
         let empty = Pipeline::default();
-        assert_eq!(
-            switch_target(BusinessModel::Product, true, &empty),
-            Some(BusinessModel::Hybrid)
-        );
+        assert_eq!(switch_target(BusinessModel::Product, true, &empty), Some(BusinessModel::Hybrid));
         assert_eq!(switch_target(BusinessModel::Product, false, &empty), None);
-        assert_eq!(
-            switch_target(BusinessModel::Hybrid, true, &empty),
-            Some(BusinessModel::Platform)
-        );
+        assert_eq!(switch_target(BusinessModel::Hybrid, true, &empty), Some(BusinessModel::Platform));
     }
 }

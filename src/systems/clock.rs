@@ -10,11 +10,7 @@ pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(advance_clock.in_set(Tick::Clock));
 }
 
-fn advance_clock(
-    mut clock: ResMut<Clock>,
-    mut ledger: ResMut<Ledger>,
-    mut counters: ResMut<YearCounters>,
-) {
+fn advance_clock(mut clock: ResMut<Clock>, mut ledger: ResMut<Ledger>, mut counters: ResMut<YearCounters>) {
     clock.advance();
     ledger.set_month(clock.month);
     if clock.is_year_start() {

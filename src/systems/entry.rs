@@ -67,10 +67,7 @@ fn found_firms(
         }
     }
     for (_, home, firm, knowledge) in &firms {
-        if !firm.is_alive()
-            || firm.employees < entry.spinout_min_employees
-            || entry.spinout_min_employees <= 0.0
-        {
+        if !firm.is_alive() || firm.employees < entry.spinout_min_employees || entry.spinout_min_employees <= 0.0 {
             continue;
         }
         let rate = entry.spinout_rate_per_year * firm.employees / entry.spinout_min_employees;
@@ -131,29 +128,12 @@ fn found_firms(
                 ProjectSpend::default(),
             ))
             .id();
-        register(
-            &mut registry,
-            &mut ledger,
-            &mut book,
-            entity,
-            AgentKind::Firm,
-            home,
-        );
+        register(&mut registry, &mut ledger, &mut book, entity, AgentKind::Firm, home);
         let seed = rng.lognormal(entry.seed_median_musd, entry.seed_sigma);
-        ledger.transfer(
-            Account::External(External::Founders),
-            Account::Agent(id),
-            seed,
-            Flow::Seed,
-        );
+        ledger.transfer(Account::External(External::Founders), Account::Agent(id), seed, Flow::Seed);
         if let Some(university) = founding.licensor {
             let fee = params.licensing.university_license_fee_musd.min(seed);
-            ledger.transfer(
-                Account::Agent(id),
-                Account::Agent(university),
-                fee,
-                Flow::UniversityLicense,
-            );
+            ledger.transfer(Account::Agent(id), Account::Agent(university), fee, Flow::UniversityLicense);
         }
         let counter = &mut counters.clusters[founding.cluster];
         match founding.origin {

@@ -23,11 +23,7 @@ use crate::model::rng::{Draws, ExitRng};
 const TARGETS_SCREENED: usize = 20;
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(
-        (fail_insolvent_firms, take_over_firms)
-            .chain()
-            .in_set(Tick::Exit),
-    );
+    schedule.add_systems((fail_insolvent_firms, take_over_firms).chain().in_set(Tick::Exit));
 }
 
 fn fail_insolvent_firms(
@@ -43,20 +39,8 @@ fn fail_insolvent_firms(
         if !firm.is_alive() || cash >= 0.0 {
             continue;
         }
-        ledger.transfer(
-            Account::External(External::Creditors),
-            Account::Agent(id.0),
-            -cash,
-            Flow::WriteOff,
-        );
-        close(
-            &mut firm,
-            id.0,
-            Status::Failed,
-            clock.month,
-            &mut registry,
-            &mut book,
-        );
+        ledger.transfer(Account::External(External::Creditors), Account::Agent(id.0), -cash, Flow::WriteOff);
+        close(&mut firm, id.0, Status::Failed, clock.month, &mut registry, &mut book);
         counters.clusters[home.cluster].failures += 1;
     }
 }
@@ -86,9 +70,8 @@ fn take_over_firms(
             continue;
         }
         // The buyer screens a random sample of the market plus its own partners (O(1) per deal).
-        let mut shortlist: Vec<(u32, usize, usize)> = (0..TARGETS_SCREENED)
-            .map(|_| eligible[rng.index(eligible.len())])
-            .collect();
+        let mut shortlist: Vec<(u32, usize, usize)> =
+            (0..TARGETS_SCREENED).map(|_| eligible[rng.index(eligible.len())]).collect();
         for &i in book.active_of(buyer.0) {
             let partner = book.alliances[i as usize].other(buyer.0);
             // `eligible` is in id order (query order), so a binary search finds partners.
@@ -101,16 +84,10 @@ fn take_over_firms(
         let mut targets: Vec<(u32, usize)> = Vec::new();
         let mut weights: Vec<f64> = Vec::new();
         for (id, maturity, focus) in shortlist {
-            let partner = book
-                .active_of(id)
-                .iter()
-                .any(|&i| book.alliances[i as usize].other(id) == buyer.0);
+            let partner = book.active_of(id).iter().any(|&i| book.alliances[i as usize].other(id) == buyer.0);
             let gap = pharma.gap_fields.contains(&focus);
             targets.push((id, maturity));
-            weights.push(
-                (1.0 + if partner { ex.partner_preference } else { 0.0 })
-                    * if gap { 2.0 } else { 1.0 },
-            );
+            weights.push((1.0 + if partner { ex.partner_preference } else { 0.0 }) * if gap { 2.0 } else { 1.0 });
         }
         let Some(k) = rng.weighted(&weights) else {
             continue;
@@ -132,33 +109,14 @@ fn take_over_firms(
             Flow::AcquisitionPrice,
         );
         let cash = ledger.balance(target).max(0.0);
-        ledger.transfer(
-            Account::Agent(target),
-            Account::Agent(buyer.0),
-            cash,
-            Flow::AcquiredCash,
-        );
-        close(
-            &mut firm,
-            target,
-            Status::Acquired,
-            clock.month,
-            &mut registry,
-            &mut book,
-        );
+        ledger.transfer(Account::Agent(target), Account::Agent(buyer.0), cash, Flow::AcquiredCash);
+        close(&mut firm, target, Status::Acquired, clock.month, &mut registry, &mut book);
         counters.clusters[home.cluster].acquisitions += 1;
     }
 }
 
 /// Marks a firm as gone: status, exit month, registry flag, alliances ended.
-fn close(
-    firm: &mut Firm,
-    id: u32,
-    status: Status,
-    month: u32,
-    registry: &mut Registry,
-    book: &mut AllianceBook,
-) {
+fn close(firm: &mut Firm, id: u32, status: Status, month: u32, registry: &mut Registry, book: &mut AllianceBook) {
     firm.status = status;
     firm.exit_month = Some(month);
     registry.alive[id as usize] = false;

@@ -26,17 +26,11 @@ use crate::kinds::AllianceKind;
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Investor, Knowledge, Pipeline, ProjectSpend};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{
-    AllianceBook, Clock, IpoWindow, Params, PolicyEffects, Registry, YearCounters,
-};
+use crate::model::resources::{AllianceBook, Clock, IpoWindow, Params, PolicyEffects, Registry, YearCounters};
 use crate::model::rng::{Draws, FinanceRng};
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(
-        (open_finance_year, run_firm_finances)
-            .chain()
-            .in_set(Tick::Finance),
-    );
+    schedule.add_systems((open_finance_year, run_firm_finances).chain().in_set(Tick::Finance));
 }
 
 fn open_finance_year(
@@ -52,11 +46,7 @@ fn open_finance_year(
         return;
     }
     let f = &params.finance;
-    window.open = rng.chance(if window.open {
-        f.ipo_window_stay_probability
-    } else {
-        f.ipo_window_open_probability
-    });
+    window.open = rng.chance(if window.open { f.ipo_window_stay_probability } else { f.ipo_window_open_probability });
     for (id, home, investor) in &investors {
         if investor.public_policy.is_none() {
             let vc = params.clusters[home.cluster].environment.vc_presence;
@@ -88,14 +78,7 @@ fn run_firm_finances(
     effects: Res<PolicyEffects>,
     window: Res<IpoWindow>,
     book: Res<AllianceBook>,
-    mut firms: Query<(
-        &AgentId,
-        &Home,
-        &mut Firm,
-        &Pipeline,
-        &Knowledge,
-        &ProjectSpend,
-    )>,
+    mut firms: Query<(&AgentId, &Home, &mut Firm, &Pipeline, &Knowledge, &ProjectSpend)>,
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<FinanceRng>,
@@ -122,20 +105,14 @@ fn run_firm_finances(
             let alliance = &book.alliances[i as usize];
             if alliance.kind == AllianceKind::UniversityCollaboration {
                 let fee = params.alliances.university_fee_musd_per_month;
-                ledger.transfer(
-                    me,
-                    Account::Agent(alliance.other(id.0)),
-                    fee,
-                    Flow::UniversityFee,
-                );
+                ledger.transfer(me, Account::Agent(alliance.other(id.0)), fee, Flow::UniversityFee);
                 fees += fee;
             }
         }
         let rd_share = params.business_models.by_model[firm.model as usize].rd_staff_share;
         firm.rd_month = wages * rd_share + spend.0;
         firm.burn_month = wages + overhead + fees + spend.0;
-        firm.revenue_trailing =
-            firm.revenue_trailing * (11.0 / 12.0) + ledger.take_month_revenue(id.0);
+        firm.revenue_trailing = firm.revenue_trailing * (11.0 / 12.0) + ledger.take_month_revenue(id.0);
 
         // Raising money.
         let cash = ledger.balance(id.0);
@@ -144,38 +121,22 @@ fn run_firm_finances(
             if firm.listed {
                 if rng.chance(f.follow_on_rate_per_year / 12.0) {
                     let amount = rng.lognormal(f.follow_on_median_musd, f.round_sigma);
-                    ledger.transfer(
-                        Account::External(External::PublicMarkets),
-                        me,
-                        amount,
-                        Flow::FollowOn,
-                    );
+                    ledger.transfer(Account::External(External::PublicMarkets), me, amount, Flow::FollowOn);
                 }
             } else {
-                let quality = saturation(
-                    knowledge.0[firm.focus],
-                    params.research.knowledge_half_saturation,
-                );
+                let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
                 let network = (book.degree(id.0) as f64 / 3.0).min(1.0);
                 let appeal = attractiveness(quality, maturity, network);
-                let boost = if book.has_active(id.0, AllianceKind::Financing) {
-                    1.0 + f.financing_alliance_boost
-                } else {
-                    1.0
-                };
+                let boost =
+                    if book.has_active(id.0, AllianceKind::Financing) { 1.0 + f.financing_alliance_boost } else { 1.0 };
                 if rng.chance(f.rounds_per_year / 12.0 * env.vc_presence * appeal * boost) {
                     let size = rng.lognormal(
                         f.round_median_musd * (1.0 + f.stage_round_multiplier * maturity as f64),
                         f.round_sigma,
                     );
-                    if let Some(investor) = find_investor(
-                        &registry,
-                        home.cluster,
-                        size,
-                        f.remote_investor_factor,
-                        &ledger,
-                        &mut rng,
-                    ) {
+                    if let Some(investor) =
+                        find_investor(&registry, home.cluster, size, f.remote_investor_factor, &ledger, &mut rng)
+                    {
                         ledger.transfer(Account::Agent(investor), me, size, Flow::VcRound);
                     }
                 }
@@ -188,20 +149,14 @@ fn run_firm_finances(
             && rng.chance(f.ipo_rate_per_year / 12.0)
         {
             let proceeds = rng.lognormal(f.ipo_median_musd, f.round_sigma);
-            ledger.transfer(
-                Account::External(External::PublicMarkets),
-                me,
-                proceeds,
-                Flow::IpoProceeds,
-            );
+            ledger.transfer(Account::External(External::PublicMarkets), me, proceeds, Flow::IpoProceeds);
             firm.listed = true;
             counters.clusters[home.cluster].ipos += 1;
         }
 
         // Hiring toward what the firm can afford.
         let cost_per_employee = fp.wage_musd_per_employee_year / 12.0 * cost_factor;
-        let budget =
-            ledger.balance(id.0).max(0.0) / f.target_runway_months + firm.revenue_trailing / 12.0;
+        let budget = ledger.balance(id.0).max(0.0) / f.target_runway_months + firm.revenue_trailing / 12.0;
         let target = (f.staff_budget_share * budget / cost_per_employee).max(1.0);
         let rate = if target > firm.employees {
             f.hire_rate_per_month * (0.5 + env.labour_pool)
@@ -249,10 +204,7 @@ fn find_investor(
 /// Investor appeal in [0.25, 1]: equal weights on knowledge quality, pipeline maturity (0..6),
 /// network (0..1) and a floor (assumed).
 pub fn attractiveness(quality: f64, maturity: usize, network: f64) -> f64 {
-    0.25 * (1.0
-        + quality.clamp(0.0, 1.0)
-        + (maturity as f64 / 6.0).min(1.0)
-        + network.clamp(0.0, 1.0))
+    0.25 * (1.0 + quality.clamp(0.0, 1.0) + (maturity as f64 / 6.0).min(1.0) + network.clamp(0.0, 1.0))
 }
 
 #[cfg(test)]

@@ -22,11 +22,7 @@ use crate::model::rng::{Draws, PolicyRng};
 use crate::scenario::{Instrument, Scenario};
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(
-        (open_policy_year, pay_instruments)
-            .chain()
-            .in_set(Tick::Policy),
-    );
+    schedule.add_systems((open_policy_year, pay_instruments).chain().in_set(Tick::Policy));
 }
 
 /// Year start: settle last year's budgets, fund this year's, and set the instruments' effects.
@@ -43,12 +39,7 @@ fn open_policy_year(
     let year = clock.year();
     for &agency in &registry.agencies {
         let unspent = ledger.balance(agency);
-        ledger.transfer(
-            Account::Agent(agency),
-            Account::External(External::Treasury),
-            unspent,
-            Flow::BudgetReturn,
-        );
+        ledger.transfer(Account::Agent(agency), Account::External(External::Treasury), unspent, Flow::BudgetReturn);
     }
     *effects = year_effects(&params, year);
     for (p, policy) in params.policies.iter().enumerate() {
@@ -62,16 +53,9 @@ fn open_policy_year(
             policy.budget_musd_per_year,
             Flow::BudgetAllocation,
         );
-        if let (Instrument::PublicFund { .. }, Some(fund)) =
-            (policy.instrument, registry.public_funds[p])
-        {
+        if let (Instrument::PublicFund { .. }, Some(fund)) = (policy.instrument, registry.public_funds[p]) {
             let capital = effects.draw(p, policy.budget_musd_per_year);
-            ledger.transfer(
-                Account::Agent(agency),
-                Account::Agent(fund),
-                capital,
-                Flow::FundCommitment,
-            );
+            ledger.transfer(Account::Agent(agency), Account::Agent(fund), capital, Flow::FundCommitment);
         }
     }
 }
@@ -81,11 +65,7 @@ fn open_policy_year(
 pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
     let n = scenario.clusters.len();
     let mut e = PolicyEffects {
-        infrastructure: scenario
-            .clusters
-            .iter()
-            .map(|c| c.environment.infrastructure)
-            .collect(),
+        infrastructure: scenario.clusters.iter().map(|c| c.environment.infrastructure).collect(),
         spinoff_multiplier: vec![1.0; n],
         search_multiplier: vec![1.0; n],
         acceptance_bonus: vec![0.0; n],
@@ -99,24 +79,17 @@ pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
         e.remaining_budget[p] = policy.budget_musd_per_year;
         for &c in &policy.clusters {
             match policy.instrument {
-                Instrument::SharedInfrastructure {
-                    infrastructure_boost,
-                } => {
+                Instrument::SharedInfrastructure { infrastructure_boost } => {
                     e.infrastructure[c] = (e.infrastructure[c] + infrastructure_boost).min(1.0);
                 }
-                Instrument::Incubator {
-                    spinoff_multiplier, ..
-                } => e.spinoff_multiplier[c] *= spinoff_multiplier,
-                Instrument::CooperationMatching {
-                    search_multiplier,
-                    acceptance_bonus,
-                } => {
+                Instrument::Incubator { spinoff_multiplier, .. } => e.spinoff_multiplier[c] *= spinoff_multiplier,
+                Instrument::CooperationMatching { search_multiplier, acceptance_bonus } => {
                     e.search_multiplier[c] *= search_multiplier;
                     e.acceptance_bonus[c] = (e.acceptance_bonus[c] + acceptance_bonus).min(1.0);
                 }
-                Instrument::ResearcherMobility {
-                    spillover_multiplier,
-                } => e.mobility_multiplier[c] *= spillover_multiplier,
+                Instrument::ResearcherMobility { spillover_multiplier } => {
+                    e.mobility_multiplier[c] *= spillover_multiplier
+                }
                 _ => {}
             }
         }
@@ -137,7 +110,10 @@ fn pay_instruments(
 ) {
     let year = clock.year();
     for (p, policy) in params.policies.iter().enumerate() {
-        if !policy.active_in(year) || effects.remaining_budget[p] <= 0.0 {
+        // A public fund holds its year's budget as fund capital; other instruments spend from the
+        // agency's remaining budget.
+        let fund = matches!(policy.instrument, Instrument::PublicFund { .. });
+        if !policy.active_in(year) || (!fund && effects.remaining_budget[p] <= 0.0) {
             continue;
         }
         let agency = Account::Agent(registry.agencies[policy.agency]);
@@ -155,10 +131,7 @@ fn pay_instruments(
                 let half = params.research.knowledge_half_saturation;
                 let mut scored: Vec<(f64, u32)> = eligible()
                     .map(|(id, _, firm, k, _)| {
-                        (
-                            saturation(k.0[firm.focus.min(N_FIELDS - 1)], half) + rng.uniform(),
-                            id.0,
-                        )
+                        (saturation(k.0[firm.focus.min(N_FIELDS - 1)], half) + rng.uniform(), id.0)
                     })
                     .collect();
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -177,37 +150,24 @@ fn pay_instruments(
                     ledger.transfer(agency, Account::Agent(id.0), credit, Flow::TaxCredit);
                 }
             }
-            Instrument::Incubator {
-                rent_subsidy_share, ..
-            } => {
+            Instrument::Incubator { rent_subsidy_share, .. } => {
                 for (id, _, _, _, _) in eligible() {
-                    let subsidy =
-                        effects.draw(p, rent_subsidy_share * params.firms.overhead_musd_per_month);
+                    let subsidy = effects.draw(p, rent_subsidy_share * params.firms.overhead_musd_per_month);
                     ledger.transfer(agency, Account::Agent(id.0), subsidy, Flow::RentSubsidy);
                 }
             }
             Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. } => {
                 let spend = effects.draw(p, policy.budget_musd_per_year / 12.0);
-                ledger.transfer(
-                    agency,
-                    Account::External(External::Suppliers),
-                    spend,
-                    Flow::ProgrammeSpend,
-                );
+                ledger.transfer(agency, Account::External(External::Suppliers), spend, Flow::ProgrammeSpend);
             }
-            Instrument::PublicFund {
-                round_musd,
-                investments_per_year,
-            } => {
+            Instrument::PublicFund { round_musd, investments_per_year } => {
                 let Some(fund) = registry.public_funds[p] else {
                     continue;
                 };
                 // Like a VC, the fund invests in firms that need money (short runway).
                 let min_runway = params.finance.min_runway_months;
                 let candidates: Vec<u32> = eligible()
-                    .filter(|(id, _, firm, _, _)| {
-                        ledger.balance(id.0) < min_runway * firm.burn_month
-                    })
+                    .filter(|(id, _, firm, _, _)| ledger.balance(id.0) < min_runway * firm.burn_month)
                     .map(|(id, ..)| id.0)
                     .collect();
                 let n = rng.poisson(investments_per_year / 12.0);
@@ -216,12 +176,7 @@ fn pay_instruments(
                         break;
                     }
                     let firm = candidates[rng.index(candidates.len())];
-                    ledger.transfer(
-                        Account::Agent(fund),
-                        Account::Agent(firm),
-                        round_musd,
-                        Flow::PublicFundRound,
-                    );
+                    ledger.transfer(Account::Agent(fund), Account::Agent(firm), round_musd, Flow::PublicFundRound);
                 }
             }
             Instrument::Grants { .. } | Instrument::CooperationMatching { .. } => {}
@@ -238,10 +193,7 @@ mod tests {
         let s = Scenario::default_scenario();
         let before = year_effects(&s, 2005);
         let after = year_effects(&s, 2015);
-        assert_eq!(
-            before.infrastructure[0],
-            s.clusters[0].environment.infrastructure
-        );
+        assert_eq!(before.infrastructure[0], s.clusters[0].environment.infrastructure);
         assert!(after.infrastructure[0] > before.infrastructure[0]);
         assert_eq!(after.infrastructure[1], before.infrastructure[1]);
         assert!(after.infrastructure.iter().all(|v| *v <= 1.0));

@@ -69,8 +69,7 @@ fn diffuse_knowledge(
                 .map(|c| {
                     let mut pool = [0.0; N_FIELDS];
                     for f in 0..N_FIELDS {
-                        pool[f] = (pool_other[c][f]
-                            + effects.mobility_multiplier[receiver] * pool_university[c][f])
+                        pool[f] = (pool_other[c][f] + effects.mobility_multiplier[receiver] * pool_university[c][f])
                             / members[c] as f64;
                     }
                     (weight(receiver, c), pool)
@@ -80,9 +79,7 @@ fn diffuse_knowledge(
         .collect();
 
     for (id, kind, home, mut knowledge, firm) in &mut actors {
-        if *kind == AgentKind::Pharma && book.degree(id.0) == 0
-            || firm.is_some_and(|f| !f.is_alive())
-        {
+        if *kind == AgentKind::Pharma && book.degree(id.0) == 0 || firm.is_some_and(|f| !f.is_alive()) {
             continue;
         }
         let own = knowledge.0;
@@ -96,11 +93,7 @@ fn diffuse_knowledge(
             let Some(partner) = snapshot[alliance.other(id.0) as usize] else {
                 continue;
             };
-            let rate = if alliance.kind.is_tech() {
-                s.tie_rate
-            } else {
-                s.tie_rate * s.nontech_tie_share
-            };
+            let rate = if alliance.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
             add_flow(&mut delta, &own, &partner, rate, s);
         }
         for f in 0..N_FIELDS {
@@ -117,11 +110,7 @@ fn add_flow(
     rate: f64,
     s: &crate::scenario::SpilloverParams,
 ) {
-    let fit = cognitive_fit(
-        cosine_distance(own, source),
-        s.optimal_cognitive_distance,
-        s.cognitive_tolerance,
-    );
+    let fit = cognitive_fit(cosine_distance(own, source), s.optimal_cognitive_distance, s.cognitive_tolerance);
     for f in 0..N_FIELDS {
         delta[f] += rate * fit * (source[f] - own[f]).max(0.0);
     }
@@ -132,11 +121,7 @@ pub fn cosine_distance(a: &KnowledgeVec, b: &KnowledgeVec) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        1.0
-    } else {
-        (1.0 - dot / (na * nb)).clamp(0.0, 1.0)
-    }
+    if na == 0.0 || nb == 0.0 { 1.0 } else { (1.0 - dot / (na * nb)).clamp(0.0, 1.0) }
 }
 
 /// How well knowledge at cognitive distance `d` can be absorbed: an inverted U peaking at `optimal`.

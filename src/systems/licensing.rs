@@ -37,20 +37,14 @@ fn sign_deals(
     let l = &params.licensing;
     for idx in book.formed_this_month.clone() {
         let alliance = book.alliances[idx as usize].clone();
-        if !matches!(
-            alliance.kind,
-            AllianceKind::Licensing | AllianceKind::CoDevelopment
-        ) {
+        if !matches!(alliance.kind, AllianceKind::Licensing | AllianceKind::CoDevelopment) {
             continue;
         }
-        let Ok((firm, mut pipeline)) = firms.get_mut(registry.entities[alliance.firm as usize])
-        else {
+        let Ok((firm, mut pipeline)) = firms.get_mut(registry.entities[alliance.firm as usize]) else {
             continue;
         };
         let from = match alliance.kind {
-            AllianceKind::Licensing => {
-                params.business_models.by_model[firm.model as usize].licenses_from_stage
-            }
+            AllianceKind::Licensing => params.business_models.by_model[firm.model as usize].licenses_from_stage,
             _ => Stage::Discovery,
         };
         let project = pipeline

@@ -21,9 +21,7 @@ use bevy_ecs::prelude::*;
 use super::saturation;
 use crate::kinds::{AllianceKind, Stage};
 use crate::model::Tick;
-use crate::model::components::{
-    AgentId, Firm, Home, Knowledge, Pipeline, Product, Project, ProjectSpend,
-};
+use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline, Product, Project, ProjectSpend};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, Registry, YearCounters};
 use crate::model::rng::{Draws, PipelineRng};
@@ -38,14 +36,7 @@ fn advance_projects(
     clock: Res<Clock>,
     params: Res<Params>,
     mut registry: ResMut<Registry>,
-    mut firms: Query<(
-        &AgentId,
-        &Home,
-        &Firm,
-        &mut Pipeline,
-        &Knowledge,
-        &mut ProjectSpend,
-    )>,
+    mut firms: Query<(&AgentId, &Home, &Firm, &mut Pipeline, &Knowledge, &mut ProjectSpend)>,
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
     mut stats: ResMut<PipelineStats>,
@@ -61,15 +52,10 @@ fn advance_projects(
         let firm_id = id.0;
 
         // Launch.
-        let launches =
-            params.business_models.by_model[firm.model as usize].project_launches_per_year;
+        let launches = params.business_models.by_model[firm.model as usize].project_launches_per_year;
         let room = 1.0 + firm.employees / params.firms.employees_per_project;
-        let quality = saturation(
-            knowledge.0[firm.focus],
-            params.research.knowledge_half_saturation,
-        );
-        if (pipeline.projects.len() as f64) < room.floor() && rng.chance(launches / 12.0 * quality)
-        {
+        let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
+        if (pipeline.projects.len() as f64) < room.floor() && rng.chance(launches / 12.0 * quality) {
             let project_id = registry.new_project_id();
             let duration = draw_duration(&params, Stage::Discovery, &mut rng);
             pipeline.projects.push(Project {
@@ -92,10 +78,7 @@ fn advance_projects(
             let monthly = stage.cost_musd / (stage.duration_years * 12.0);
             let (firm_part, partner) = match (project.licensee, project.codeveloper) {
                 (Some(licensee), _) => (0.0, Some((licensee, monthly))),
-                (None, Some(codev)) => (
-                    monthly * (1.0 - cost_share),
-                    Some((codev, monthly * cost_share)),
-                ),
+                (None, Some(codev)) => (monthly * (1.0 - cost_share), Some((codev, monthly * cost_share))),
                 (None, None) => (monthly, None),
             };
             if let Some((partner, amount)) = partner {
@@ -128,8 +111,7 @@ fn advance_projects(
             if (project.months_in_stage as f64) < due {
                 continue;
             }
-            let partnered =
-                project.has_large_partner() && project.stage >= p.partner_uplift_from_stage;
+            let partnered = project.has_large_partner() && project.stage >= p.partner_uplift_from_stage;
             let chance = success_probability(&params, project.stage, partnered);
             let success = rng.chance(chance);
             stats.record(project.stage, partnered, success, project.months_in_stage);
@@ -174,10 +156,9 @@ fn advance_projects(
 
 /// Ends the licensing or co-development alliance tied to a failed project.
 fn end_partnership(book: &mut AllianceBook, firm: u32, project: &Project, month: u32) {
-    for (partner, kind) in [
-        (project.licensee, AllianceKind::Licensing),
-        (project.codeveloper, AllianceKind::CoDevelopment),
-    ] {
+    for (partner, kind) in
+        [(project.licensee, AllianceKind::Licensing), (project.codeveloper, AllianceKind::CoDevelopment)]
+    {
         if let Some(partner) = partner
             && let Some(idx) = book.active_between(firm, partner, kind)
         {
@@ -189,18 +170,12 @@ fn end_partnership(book: &mut AllianceBook, firm: u32, project: &Project, month:
 /// Success probability of a stage, with the large-partner uplift where it applies.
 pub fn success_probability(scenario: &Scenario, stage: Stage, partnered: bool) -> f64 {
     let base = scenario.pipeline.stages[stage.index()].success_rate;
-    if partnered {
-        (base * (1.0 + scenario.pipeline.partner_uplift)).min(1.0)
-    } else {
-        base
-    }
+    if partnered { (base * (1.0 + scenario.pipeline.partner_uplift)).min(1.0) } else { base }
 }
 
 fn draw_duration(scenario: &Scenario, stage: Stage, rng: &mut PipelineRng) -> u32 {
     let mean = scenario.pipeline.stages[stage.index()].duration_years * 12.0;
-    rng.duration(mean, scenario.pipeline.duration_shape)
-        .round()
-        .max(1.0) as u32
+    rng.duration(mean, scenario.pipeline.duration_shape).round().max(1.0) as u32
 }
 
 #[cfg(test)]

@@ -41,8 +41,7 @@ fn accumulate_knowledge(
             monthly_budget,
             Flow::ResearchSpend,
         );
-        let gain =
-            r.university_productivity * monthly_budget.powf(r.rd_elasticity) / N_FIELDS as f64;
+        let gain = r.university_productivity * monthly_budget.powf(r.rd_elasticity) / N_FIELDS as f64;
         for k in &mut knowledge.0 {
             *k = *k * keep + gain;
         }
@@ -71,13 +70,7 @@ pub fn monthly_retention(depreciation_per_year: f64) -> f64 {
 }
 
 /// Knowledge a firm adds in its focus field in one month.
-pub fn firm_gain(
-    productivity: f64,
-    elasticity: f64,
-    rd_month: f64,
-    learning_by_doing: f64,
-    n_projects: usize,
-) -> f64 {
+pub fn firm_gain(productivity: f64, elasticity: f64, rd_month: f64, learning_by_doing: f64, n_projects: usize) -> f64 {
     productivity * rd_month.max(0.0).powf(elasticity) + learning_by_doing * n_projects as f64
 }
 

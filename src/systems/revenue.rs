@@ -45,9 +45,7 @@ fn earn_revenue(
         }
         let me = Account::Agent(id.0);
         let month = i64::from(clock.month);
-        pipeline
-            .products
-            .retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
+        pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
 
         let commercial_partner = book
             .active_of(id.0)
@@ -57,37 +55,16 @@ fn earn_revenue(
             .map(|a| a.other(id.0));
         let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
         for product in &pipeline.products {
-            let gross = product.peak_sales_musd_per_year / 12.0
-                * ramp(month - product.launch_month, pp.ramp_years);
+            let gross = product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
             if let Some(licensee) = product.licensee {
-                ledger.transfer(
-                    customers,
-                    Account::Agent(licensee),
-                    gross,
-                    Flow::ProductSales,
-                );
-                ledger.transfer(
-                    Account::Agent(licensee),
-                    me,
-                    product.royalty_rate * gross,
-                    Flow::Royalty,
-                );
+                ledger.transfer(customers, Account::Agent(licensee), gross, Flow::ProductSales);
+                ledger.transfer(Account::Agent(licensee), me, product.royalty_rate * gross, Flow::Royalty);
                 continue;
             }
-            let access = if commercial_partner.is_some() {
-                1.0
-            } else {
-                rv.own_market_access
-            };
+            let access = if commercial_partner.is_some() { 1.0 } else { rv.own_market_access };
             let sales = gross * access;
             ledger.transfer(customers, me, sales, Flow::ProductSales);
-            let cogs = rv.cogs_share
-                * sales
-                * if manufacturing {
-                    1.0 - rv.manufacturing_cost_saving
-                } else {
-                    1.0
-                };
+            let cogs = rv.cogs_share * sales * if manufacturing { 1.0 - rv.manufacturing_cost_saving } else { 1.0 };
             ledger.transfer(me, suppliers, cogs, Flow::Cogs);
             if let Some(partner) = commercial_partner {
                 ledger.transfer(
@@ -108,27 +85,16 @@ fn earn_revenue(
             }
         }
 
-        let staff = params.business_models.by_model[firm.model as usize].service_staff_share
-            * firm.employees;
+        let staff = params.business_models.by_model[firm.model as usize].service_staff_share * firm.employees;
         if staff > 0.0 {
-            let quality = 0.5
-                + 0.5
-                    * saturation(
-                        knowledge.0[firm.focus],
-                        params.research.knowledge_half_saturation,
-                    );
+            let quality = 0.5 + 0.5 * saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
             let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality;
             let env = params.clusters[home.cluster].environment;
             let clients: Vec<u32> = book
                 .active_of(id.0)
                 .iter()
                 .map(|&i| &book.alliances[i as usize])
-                .filter(|a| {
-                    matches!(
-                        a.kind,
-                        AllianceKind::ContractResearch | AllianceKind::Manufacturing
-                    )
-                })
+                .filter(|a| matches!(a.kind, AllianceKind::ContractResearch | AllianceKind::Manufacturing))
                 .map(|a| a.other(id.0))
                 .collect();
             let (market, per_client) = service_demand(
@@ -152,11 +118,7 @@ fn earn_revenue(
 /// Share of capacity sold on the open market and to each alliance client; total capped at 1.
 pub fn service_demand(market: f64, per_alliance: f64, clients: usize) -> (f64, f64) {
     let market = market.min(1.0);
-    let per_client = if clients == 0 {
-        0.0
-    } else {
-        per_alliance.min((1.0 - market) / clients as f64)
-    };
+    let per_client = if clients == 0 { 0.0 } else { per_alliance.min((1.0 - market) / clients as f64) };
     (market, per_client)
 }
 

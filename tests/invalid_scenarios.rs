@@ -1,0 +1,62 @@
+//! Bad input gets a clear error naming the file and the key, and exit code 2, never a panic.
+//! Each fixture in tests/fixtures/invalid/ starts with `# expect: <text the error must contain>`.
+
+use std::path::Path;
+use std::process::Command;
+
+fn biocluster(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_biocluster")).args(args).output().unwrap()
+}
+
+#[test]
+fn every_invalid_fixture_fails_with_its_key_named() {
+    let dir = Path::new("tests/fixtures/invalid");
+    let mut fixtures: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 15, "fixtures missing");
+    let out = tempfile::tempdir().unwrap();
+    for path in fixtures {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expect = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("first line names the key");
+        let lib = biocluster::Scenario::load(&path).expect_err("fixture must be invalid").to_string();
+        assert!(lib.contains(expect), "{}: error does not name `{expect}`:\n{lib}", path.display());
+        assert!(lib.contains(&path.display().to_string()), "{}: error does not name the file:\n{lib}", path.display());
+
+        let output = biocluster(&["run", "--quiet", "--out", out.path().to_str().unwrap(), path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: exit code, stderr:\n{stderr}", path.display());
+        assert!(stderr.contains(expect), "{}: stderr does not name `{expect}`:\n{stderr}", path.display());
+        assert!(!stderr.contains("panicked"), "{}: panic:\n{stderr}", path.display());
+    }
+}
+
+#[test]
+fn unknown_keys_list_what_is_allowed() {
+    let err = biocluster::Scenario::load(Path::new("tests/fixtures/invalid/unknown_key.toml")).unwrap_err().to_string();
+    assert!(err.contains("searches_per_year"), "the allowed keys are listed:\n{err}");
+}
+
+#[test]
+fn a_missing_file_is_named_with_exit_code_2() {
+    let output = biocluster(&["run", "no/such/scenario.toml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no/such/scenario.toml") && stderr.contains("cannot read"), "{stderr}");
+}
+
+#[test]
+fn an_unwritable_output_folder_is_named_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not_a_dir");
+    std::fs::write(&blocker, "a file where a folder should be").unwrap();
+    let output = biocluster(&["run", "--quiet", "--out", blocker.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write output") && stderr.contains("not_a_dir"), "{stderr}");
+}
+
+#[test]
+fn a_bad_command_line_exits_2() {
+    assert_eq!(biocluster(&["run", "--scale", "-3"]).status.code(), Some(2));
+    assert_eq!(biocluster(&["walk"]).status.code(), Some(2));
+}
