@@ -1,0 +1,90 @@
+//! scenarios/README.md documents exactly the keys the parser accepts, with the defaults of
+//! scenarios/default.toml, so the reference cannot drift from the code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use biocluster::Scenario;
+
+/// Every key of a TOML value, dotted; entries of arrays of tables appear as `name[].key`.
+fn keys(value: &toml::Value, prefix: &str, out: &mut BTreeMap<String, Option<toml::Value>>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                keys(v, &key, out);
+            }
+        }
+        toml::Value::Array(items) if items.iter().any(|i| i.is_table()) => {
+            for item in items {
+                keys(item, &format!("{prefix}[]"), out);
+            }
+        }
+        other => {
+            let in_array = prefix.contains("[]");
+            out.insert(prefix.to_string(), if in_array { None } else { Some(other.clone()) });
+        }
+    }
+}
+
+/// Every key the parser accepts: the default scenario with every optional policy field set.
+fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
+    let mut raw = Scenario::default_scenario().raw;
+    let p = &mut raw.policies[0];
+    p.end_year = Some(2030);
+    p.max_firm_age_years = Some(1.0);
+    p.max_employees = Some(1.0);
+    p.grant_musd = Some(1.0);
+    p.rate = Some(1.0);
+    p.round_musd = Some(1.0);
+    p.investments_per_year = Some(1.0);
+    p.spinoff_multiplier = Some(1.0);
+    p.rent_subsidy_share = Some(1.0);
+    p.infrastructure_boost = Some(1.0);
+    p.search_multiplier = Some(1.0);
+    p.acceptance_bonus = Some(1.0);
+    p.spillover_multiplier = Some(1.0);
+    let mut out = BTreeMap::new();
+    keys(&toml::Value::try_from(&raw).unwrap(), "", &mut out);
+    out
+}
+
+/// (key, default column) of each row of the reference tables.
+fn documented() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string("scenarios/README.md").unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let key = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((key.to_string(), cells.get(4)?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_accepted_key_is_documented_and_nothing_else() {
+    let accepted: BTreeSet<String> = accepted_keys().into_keys().collect();
+    let documented: BTreeSet<String> = documented().into_keys().collect();
+    let missing: Vec<_> = accepted.difference(&documented).collect();
+    let stale: Vec<_> = documented.difference(&accepted).collect();
+    assert!(missing.is_empty(), "keys missing from scenarios/README.md: {missing:?}");
+    assert!(stale.is_empty(), "scenarios/README.md documents keys the parser refuses: {stale:?}");
+}
+
+#[test]
+fn documented_defaults_equal_the_default_scenario() {
+    let docs = documented();
+    let default: toml::Value = biocluster::scenario::DEFAULT_TOML.parse::<toml::Table>().unwrap().into();
+    let mut in_default = BTreeMap::new();
+    keys(&default, "", &mut in_default);
+    for (key, value) in in_default {
+        let Some(value) = value else { continue };
+        let shown = &docs[&key];
+        let matches = match &value {
+            toml::Value::String(s) => shown == s,
+            toml::Value::Integer(i) => shown.parse::<f64>().ok() == Some(*i as f64),
+            toml::Value::Float(f) => shown.parse::<f64>().ok() == Some(*f),
+            other => shown == &other.to_string(),
+        };
+        assert!(matches, "`{key}`: README shows {shown}, default.toml has {value}");
+    }
+}
