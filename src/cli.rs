@@ -7,6 +7,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::error::Result;
+use crate::experiment::Experiment;
+use crate::experiment::run::{Options, effects_table};
 use crate::model::run_replication;
 use crate::observe::write::write_run;
 use crate::scenario::Scenario;
@@ -20,7 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario (the embedded Korea-like default when no file is given).
+    /// Run a scenario (the embedded Korea-like default when no file is given); a scenario with an
+    /// [experiment] section runs all its variants and replications in parallel.
     Run(RunArgs),
 }
 
@@ -37,6 +40,12 @@ pub struct RunArgs {
     /// Replication index (selects independent random streams for the same seed).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
+    /// Worker threads for experiments (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Keep the finished replications of an interrupted experiment and run only the rest.
+    #[arg(long)]
+    pub resume: bool,
     /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
     #[arg(long)]
     pub scale: Option<f64>,
@@ -71,6 +80,10 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         scenario = scenario.scaled(factor)?;
     }
     let dir = args.out.join(&scenario.name);
+    let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
+    if let Some(experiment) = Experiment::from_scenario(&scenario, &file)? {
+        return run_experiment(&experiment, &dir, &args);
+    }
     // Fail on an unwritable output folder before simulating, not after.
     crate::observe::write::write_atomic(&dir.join(".biocluster-write-check"), b"")?;
     let _ = std::fs::remove_file(dir.join(".biocluster-write-check"));
@@ -102,6 +115,54 @@ fn run_scenario(args: RunArgs) -> Result<()> {
             started.elapsed().as_secs_f64() - simulated,
             written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
+    }
+    Ok(())
+}
+
+/// Headline metrics shown in the terminal summary of an experiment (all of them are in effects.csv).
+const HEADLINE: &[&str] = &[
+    "firms_alive",
+    "alliances_active_tech",
+    "alliances_active_nontech",
+    "revenue_product_musd",
+    "revenue_services_musd",
+    "public_grants_musd",
+    "employment",
+];
+
+fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs) -> Result<()> {
+    if args.threads == Some(0) {
+        return Err(crate::Error::Usage("--threads must be at least 1".into()));
+    }
+    let started = std::time::Instant::now();
+    if !args.quiet {
+        eprintln!(
+            "{}: {} variants x {} replications = {} runs",
+            experiment.name,
+            experiment.variants.len(),
+            experiment.replications,
+            experiment.n_units()
+        );
+    }
+    let options = Options { threads: args.threads, resume: args.resume, quiet: args.quiet };
+    let report = crate::experiment::run::run(experiment, dir, &options)?;
+    if !args.quiet {
+        eprintln!(
+            "{}: {} runs done ({} reused) in {:.1} s; wrote {}",
+            experiment.name,
+            report.units_run,
+            report.units_reused,
+            started.elapsed().as_secs_f64(),
+            report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        if experiment.variants.len() > 1 {
+            let year = experiment.variants[0].scenario.start_year + experiment.variants[0].scenario.years as i32 - 1;
+            eprintln!(
+                "\nEffects versus `{}` in {year}, whole ecosystem (paired over replications):",
+                experiment.variants[0].name
+            );
+            eprint!("{}", effects_table(dir, "all", HEADLINE)?);
+        }
     }
     Ok(())
 }

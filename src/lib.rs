@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod experiment;
 pub mod kinds;
 pub mod model;
 pub mod observe;

@@ -8,6 +8,10 @@ use biocluster::Scenario;
 /// Every key of a TOML value, dotted; entries of arrays of tables appear as `name[].key`.
 fn keys(value: &toml::Value, prefix: &str, out: &mut BTreeMap<String, Option<toml::Value>>) {
     match value {
+        // A variant's `set` maps user-chosen parameter paths to values: one documented key.
+        toml::Value::Table(_) if prefix.ends_with(".set") => {
+            out.insert(prefix.to_string(), None);
+        }
         toml::Value::Table(t) => {
             for (k, v) in t {
                 let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
@@ -43,6 +47,25 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
     p.search_multiplier = Some(1.0);
     p.acceptance_bonus = Some(1.0);
     p.spillover_multiplier = Some(1.0);
+    let experiment = r#"
+        replications = 2
+        baseline = "base"
+        [[variants]]
+        name = "v"
+        description = "d"
+        set = { "alliances.candidates" = 3 }
+        [[sweeps]]
+        parameter = "alliances.searches_per_year"
+        values = [0.1]
+        [latin_hypercube]
+        samples = 2
+        seed = 1
+        [[latin_hypercube.ranges]]
+        parameter = "alliances.searches_per_year"
+        min = 0.1
+        max = 0.2
+    "#;
+    raw.experiment = Some(toml::from_str(experiment).unwrap());
     let mut out = BTreeMap::new();
     keys(&toml::Value::try_from(&raw).unwrap(), "", &mut out);
     out

@@ -27,6 +27,8 @@ pub struct RawScenario {
     pub exit: RawExit,
     pub agencies: Vec<RawAgency>,
     pub policies: Vec<RawPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<RawExperiment>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -351,4 +353,58 @@ pub struct RawPolicy {
     pub acceptance_bonus: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spillover_multiplier: Option<f64>,
+}
+
+/// Monte Carlo experiment: replications, named what-if variants, sweeps. Absent: a single run.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExperiment {
+    pub replications: u32,
+    /// Name of the scenario as written, the variant every other is compared with.
+    #[serde(default = "default_baseline")]
+    pub baseline: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<RawVariant>,
+    /// Each entry lists values of one parameter; several entries form a grid (cartesian product).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sweeps: Vec<RawSweep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latin_hypercube: Option<RawLatinHypercube>,
+}
+
+fn default_baseline() -> String {
+    "baseline".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Dotted parameter path -> value.
+    pub set: toml::Table,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub parameter: String,
+    pub values: Vec<toml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatinHypercube {
+    pub samples: u32,
+    pub seed: u64,
+    pub ranges: Vec<RawRange>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRange {
+    pub parameter: String,
+    pub min: f64,
+    pub max: f64,
 }

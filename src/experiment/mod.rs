@@ -1,0 +1,253 @@
+//! Monte Carlo experiments: replications of named what-if variants and parameter sweeps, run in
+//! parallel and aggregated reproducibly.
+//!
+//! The `[experiment]` section of a scenario expands into variants: the scenario as written (the
+//! baseline), each `[[experiment.variants]]` (dotted-path overrides), the grid of
+//! `[[experiment.sweeps]]` and the `[experiment.latin_hypercube]` samples. Every variant runs the
+//! same replications with the same seeds, so differences between variants are paired (common random
+//! numbers). `run` executes the (variant, replication) work units and aggregates them.
+
+pub mod path;
+pub mod run;
+pub mod stats;
+
+use std::sync::Arc;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Problem, Result};
+use crate::scenario::Scenario;
+use crate::scenario::raw::RawScenario;
+
+/// One what-if variant: a name, its parameter overrides and the validated scenario they give.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: String,
+    pub description: String,
+    pub overrides: Vec<(String, toml::Value)>,
+    pub scenario: Arc<Scenario>,
+}
+
+/// An expanded experiment.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub replications: u32,
+    /// Variant 0 is the baseline.
+    pub variants: Vec<Variant>,
+    /// Every parameter path some variant overrides, in first-seen order.
+    pub parameters: Vec<String>,
+    /// Value of each of `parameters` in each variant (rendered as TOML), by variant.
+    pub parameter_values: Vec<Vec<String>>,
+    /// Identifies the experiment's inputs: resolved scenario text and program version.
+    pub fingerprint: u64,
+    pub resolved_toml: String,
+}
+
+impl Experiment {
+    /// Expands the `[experiment]` section of a scenario; `None` when it has none.
+    pub fn from_scenario(scenario: &Scenario, file: &str) -> Result<Option<Experiment>> {
+        let Some(spec) = scenario.raw.experiment.clone() else { return Ok(None) };
+        let mut problems = Vec::new();
+        let mut base_raw = scenario.raw.clone();
+        base_raw.experiment = None;
+        let base_value = toml::Value::try_from(&base_raw).expect("a raw scenario serialises");
+
+        if spec.replications == 0 || spec.replications > 1_000_000 {
+            problems.push(problem(
+                "experiment.replications",
+                format!("must be in [1, 1000000] (got {})", spec.replications),
+            ));
+        }
+        let mut variants = vec![Variant {
+            name: spec.baseline.clone(),
+            description: "the scenario as written".into(),
+            overrides: Vec::new(),
+            scenario: Arc::new(Scenario::from_raw(base_raw.clone(), file)?),
+        }];
+        // (name, description, overrides, key naming them in errors), built into variants below.
+        let mut specs: Vec<(String, String, Vec<(String, toml::Value)>, String)> = Vec::new();
+        let mut build = |name: String, description: String, overrides: Vec<(String, toml::Value)>, key: String| {
+            specs.push((name, description, overrides, key));
+        };
+
+        for (i, v) in spec.variants.iter().enumerate() {
+            let overrides = v.set.iter().map(|(k, val)| (k.clone(), val.clone())).collect();
+            build(v.name.clone(), v.description.clone(), overrides, format!("experiment.variants[{i}].set"));
+        }
+        // Grid: the cartesian product of the sweeps' value lists.
+        if !spec.sweeps.is_empty() {
+            let mut points: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+            for (i, sweep) in spec.sweeps.iter().enumerate() {
+                if sweep.values.is_empty() {
+                    problems.push(problem(
+                        &format!("experiment.sweeps[{i}].values"),
+                        "must list at least one value".into(),
+                    ));
+                }
+                points = points
+                    .into_iter()
+                    .flat_map(|p| {
+                        sweep.values.iter().map(move |v| {
+                            let mut q = p.clone();
+                            q.push((sweep.parameter.clone(), v.clone()));
+                            q
+                        })
+                    })
+                    .collect();
+            }
+            for (k, point) in points.into_iter().enumerate() {
+                let description = describe(&point);
+                build(format!("grid-{:04}", k + 1), description, point, "experiment.sweeps".into());
+            }
+        }
+        if let Some(lhs) = &spec.latin_hypercube {
+            for (i, r) in lhs.ranges.iter().enumerate() {
+                if !(r.min.is_finite() && r.max.is_finite() && r.min <= r.max) {
+                    problems.push(problem(
+                        &format!("experiment.latin_hypercube.ranges[{i}]"),
+                        format!("needs finite min <= max (got {} .. {})", r.min, r.max),
+                    ));
+                }
+            }
+            if lhs.samples == 0 {
+                problems.push(problem("experiment.latin_hypercube.samples", "must be at least 1".into()));
+            }
+            if problems.is_empty() {
+                for (k, point) in latin_hypercube(&base_value, lhs).into_iter().enumerate() {
+                    let description = describe(&point);
+                    build(format!("lhs-{:04}", k + 1), description, point, "experiment.latin_hypercube".into());
+                }
+            }
+        }
+
+        for (name, description, overrides, key) in specs {
+            match variant_scenario(&base_value, &overrides, file) {
+                Ok(scenario) => variants.push(Variant { name, description, overrides, scenario: Arc::new(scenario) }),
+                Err(message) => problems.push(problem(&key, message)),
+            }
+        }
+        for (i, v) in variants.iter().enumerate() {
+            let safe = !v.name.is_empty()
+                && v.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && !v.name.starts_with('.');
+            if !safe {
+                problems.push(problem(
+                    "experiment.variants",
+                    format!("variant name \"{}\" must be letters, digits, '-', '_' or '.' (it names a folder)", v.name),
+                ));
+            }
+            if variants[..i].iter().any(|o| o.name == v.name) {
+                problems.push(problem("experiment.variants", format!("duplicate variant name \"{}\"", v.name)));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::InvalidScenario { file: file.to_string(), problems });
+        }
+
+        let mut parameters: Vec<String> = Vec::new();
+        for v in &variants {
+            for (p, _) in &v.overrides {
+                if !parameters.contains(p) {
+                    parameters.push(p.clone());
+                }
+            }
+        }
+        let parameter_values = variants
+            .iter()
+            .map(|v| {
+                parameters
+                    .iter()
+                    .map(|p| {
+                        let value = v.overrides.iter().find(|(q, _)| q == p).map(|(_, x)| x.clone());
+                        value.or_else(|| path::get(&base_value, p).ok()).map(|x| x.to_string()).unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
+        let resolved_toml = scenario.resolved_toml();
+        let fingerprint = fnv1a(format!("{}\n{resolved_toml}", env!("CARGO_PKG_VERSION")).as_bytes());
+        Ok(Some(Experiment {
+            name: scenario.name.clone(),
+            replications: spec.replications,
+            variants,
+            parameters,
+            parameter_values,
+            fingerprint,
+            resolved_toml,
+        }))
+    }
+
+    /// Number of (variant, replication) work units.
+    pub fn n_units(&self) -> usize {
+        self.variants.len() * self.replications as usize
+    }
+}
+
+fn problem(key: &str, message: String) -> Problem {
+    Problem { key: key.to_string(), message }
+}
+
+fn describe(point: &[(String, toml::Value)]) -> String {
+    point.iter().map(|(p, v)| format!("{p} = {v}")).collect::<Vec<_>>().join("; ")
+}
+
+/// The base scenario with `overrides` applied, validated; errors name the path.
+fn variant_scenario(base: &toml::Value, overrides: &[(String, toml::Value)], file: &str) -> Result<Scenario, String> {
+    let mut value = base.clone();
+    for (p, v) in overrides {
+        if p.starts_with("experiment") || p.starts_with("scenario.") {
+            return Err(format!("`{p}` cannot be varied (it defines the experiment itself)"));
+        }
+        path::set(&mut value, p, v.clone())?;
+    }
+    let raw: RawScenario = value.try_into().map_err(|e: toml::de::Error| e.to_string())?;
+    Scenario::from_raw(raw, file).map_err(|e| match e {
+        Error::InvalidScenario { problems, .. } => {
+            problems.iter().map(|p| format!("`{}` {}", p.key, p.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    })
+}
+
+/// Latin hypercube: each range cut into `samples` strata, one draw per stratum, strata shuffled
+/// independently per parameter. Integer parameters are rounded.
+fn latin_hypercube(
+    base: &toml::Value,
+    lhs: &crate::scenario::raw::RawLatinHypercube,
+) -> Vec<Vec<(String, toml::Value)>> {
+    let n = lhs.samples as usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(lhs.seed);
+    let mut columns: Vec<Vec<toml::Value>> = Vec::new();
+    for range in &lhs.ranges {
+        let mut strata: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = rng.random_range(0..=i);
+            strata.swap(i, j);
+        }
+        let integer = path::get(base, &range.parameter).is_ok_and(|v| v.is_integer());
+        columns.push(
+            strata
+                .into_iter()
+                .map(|s| {
+                    let x = range.min + (range.max - range.min) * (s as f64 + rng.random::<f64>()) / n as f64;
+                    if integer { toml::Value::Integer(x.round() as i64) } else { toml::Value::Float(x) }
+                })
+                .collect(),
+        );
+    }
+    (0..n)
+        .map(|k| lhs.ranges.iter().zip(&columns).map(|(r, col)| (r.parameter.clone(), col[k].clone())).collect())
+        .collect()
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between releases).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

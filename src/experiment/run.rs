@@ -1,0 +1,338 @@
+//! Running an experiment: every (variant, replication) work unit in parallel, each written to its
+//! own file as soon as it finishes; then one pass over those files, in a fixed order, aggregates.
+//!
+//! - Reproducible for any thread count: units are independent (own World, own seeded streams) and
+//!   aggregation reads them in (replication, variant) order.
+//! - Interruptible: a unit file appears atomically when its unit is done, so Ctrl-C or a crash
+//!   keeps every finished replication; `--resume` skips them and ends with the same outputs.
+//! - Memory does not grow with the number of replications: aggregation holds fixed-size streaming
+//!   statistics per (variant, year, cluster, metric) and one replication at a time.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::Experiment;
+use super::stats::{Cell, Moments};
+use crate::error::{Error, Result};
+use crate::model::run_replication;
+use crate::observe::TS_COLUMNS;
+use crate::observe::write::{num, timeseries_csv, write_atomic};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Keep finished units from an earlier, interrupted run of the same experiment.
+    pub resume: bool,
+    pub quiet: bool,
+}
+
+/// What a finished experiment produced.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub units_run: usize,
+    pub units_reused: usize,
+    pub files: Vec<PathBuf>,
+}
+
+pub fn unit_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.csv"))
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::WriteOutput { path: path.to_path_buf(), source }
+}
+
+/// Runs every unit not yet on disk, then aggregates.
+pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
+    let manifest_path = dir.join("experiment.json");
+    let manifest = manifest(exp);
+    if opts.resume {
+        if let Ok(old) = std::fs::read_to_string(&manifest_path)
+            && old != manifest
+        {
+            return Err(Error::Usage(format!(
+                "`{}` holds results of a different experiment (scenario, seed or program version changed); \
+                 run without --resume to start over, or choose another --out",
+                dir.display()
+            )));
+        }
+    } else {
+        let units = dir.join("replications");
+        if units.exists() {
+            std::fs::remove_dir_all(&units).map_err(io_err(&units))?;
+        }
+    }
+    write_atomic(&manifest_path, manifest.as_bytes())?;
+
+    let all: Vec<(usize, u32)> =
+        (0..exp.replications).flat_map(|r| (0..exp.variants.len()).map(move |v| (v, r))).collect();
+    let todo: Vec<(usize, u32)> = all.iter().copied().filter(|&(v, r)| !unit_path(dir, exp, v, r).exists()).collect();
+    let reused = all.len() - todo.len();
+
+    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+    let progress = Progress::new(all.len() as u64, reused as u64, opts.quiet);
+    pool.install(|| {
+        todo.par_iter().try_for_each(|&(v, r)| {
+            let record = run_replication(exp.variants[v].scenario.clone(), u64::from(r), |_| {});
+            write_atomic(&unit_path(dir, exp, v, r), timeseries_csv(&record).as_bytes())?;
+            progress.inc();
+            Ok::<(), Error>(())
+        })
+    })?;
+    progress.finish();
+    let files = aggregate(exp, dir)?;
+    Ok(Report { units_run: todo.len(), units_reused: reused, files })
+}
+
+fn manifest(exp: &Experiment) -> String {
+    let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
+    let text = json!({
+        "experiment": exp.name,
+        "fingerprint": format!("{:016x}", exp.fingerprint),
+        "biocluster_version": env!("CARGO_PKG_VERSION"),
+        "replications": exp.replications,
+        "variants": variants,
+    });
+    serde_json::to_string_pretty(&text).expect("manifest serialises") + "\n"
+}
+
+/// Progress on stderr: a bar on a terminal, a plain line every 10 % otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    done: std::sync::atomic::AtomicU64,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(total: u64, already: u64, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+                    .expect("valid template"),
+            );
+            bar.set_position(already);
+            bar
+        });
+        if !quiet && bar.is_none() && already > 0 {
+            eprintln!("resuming: {already}/{total} runs already done");
+        }
+        Progress { bar, total, done: already.into(), quiet }
+    }
+    fn inc(&self) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else if !self.quiet && (done * 10 / self.total.max(1)) != ((done - 1) * 10 / self.total.max(1)) {
+            eprintln!("{done}/{} runs done", self.total);
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+/// One unit file, parsed: (year, cluster, values) rows.
+fn read_unit(path: &Path) -> Result<Vec<(i32, String, Vec<f64>)>> {
+    let bad = |what: &str| Error::Usage(format!("`{}` is damaged ({what}); rerun without --resume", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|_| bad("unreadable"))?;
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1) {
+        let mut cells = line.split(',');
+        let year = cells.next().and_then(|y| y.parse().ok()).ok_or_else(|| bad("year"))?;
+        let cluster = cells.next().ok_or_else(|| bad("cluster"))?.to_string();
+        let _type = cells.next();
+        let values: Vec<f64> = cells.map(|c| c.parse().map_err(|_| bad("value"))).collect::<Result<_>>()?;
+        if values.len() != TS_COLUMNS.len() {
+            return Err(bad("columns"));
+        }
+        rows.push((year, cluster, values));
+    }
+    Ok(rows)
+}
+
+/// Aggregates all unit files into the experiment's outputs; returns the files written.
+pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
+    let base = &exp.variants[0].scenario;
+    let mut clusters: Vec<String> = base.clusters.iter().map(|c| c.name.clone()).collect();
+    clusters.push("all".into());
+    let years: Vec<i32> = (0..base.years as i32).map(|y| base.start_year + y).collect();
+    let (n_v, n_y, n_c, n_m) = (exp.variants.len(), years.len(), clusters.len(), TS_COLUMNS.len());
+    for v in &exp.variants {
+        let names: Vec<&String> = v.scenario.clusters.iter().map(|c| &c.name).collect();
+        if names != clusters[..clusters.len() - 1].iter().collect::<Vec<_>>() || v.scenario.years != base.years {
+            return Err(Error::Usage(format!(
+                "variant `{}` changes the clusters or the horizon; variants may only change parameters",
+                v.name
+            )));
+        }
+    }
+    let cell = |v: usize, y: usize, c: usize, m: usize| ((v * n_y + y) * n_c + c) * n_m + m;
+    let mut cells = vec![Cell::default(); n_v * n_y * n_c * n_m];
+    let mut finals = vec![Moments::default(); n_v * n_c * n_m];
+    let mut effects = vec![Moments::default(); n_v * n_c * n_m];
+
+    let replications_path = dir.join("replications.csv");
+    let tmp = dir.join(".replications.csv.tmp");
+    let mut out = BufWriter::new(File::create(&tmp).map_err(io_err(&tmp))?);
+    let mut header = vec!["variant".to_string(), "replication".to_string()];
+    header.extend(exp.parameters.iter().map(|p| format!("set.{p}")));
+    for c in &clusters {
+        header.extend(TS_COLUMNS.iter().map(|m| format!("{c}.{m}")));
+    }
+    writeln!(out, "{}", header.join(",")).map_err(io_err(&tmp))?;
+
+    let mut final_row = vec![0.0; n_v * n_c * n_m];
+    for r in 0..exp.replications {
+        for v in 0..n_v {
+            let path = unit_path(dir, exp, v, r);
+            let rows = read_unit(&path)?;
+            if rows.len() != n_y * n_c {
+                return Err(Error::Usage(format!("`{}` is incomplete; rerun without --resume", path.display())));
+            }
+            for (year, cluster, values) in rows {
+                let y = (year - base.start_year) as usize;
+                let c = clusters
+                    .iter()
+                    .position(|k| *k == cluster)
+                    .ok_or_else(|| Error::Usage(format!("unknown cluster {cluster} in {}", path.display())))?;
+                for (m, x) in values.iter().enumerate() {
+                    cells[cell(v, y, c, m)].push(*x);
+                    if y == n_y - 1 {
+                        final_row[(v * n_c + c) * n_m + m] = *x;
+                    }
+                }
+            }
+            let mut line = vec![exp.variants[v].name.clone(), r.to_string()];
+            line.extend(exp.parameter_values[v].iter().map(|s| csv_field(s)));
+            line.extend(final_row[v * n_c * n_m..(v + 1) * n_c * n_m].iter().map(|x| num(*x)));
+            writeln!(out, "{}", line.join(",")).map_err(io_err(&tmp))?;
+        }
+        for v in 0..n_v {
+            for k in 0..n_c * n_m {
+                let x = final_row[v * n_c * n_m + k];
+                finals[v * n_c * n_m + k].push(x);
+                if v > 0 {
+                    effects[v * n_c * n_m + k].push(x - final_row[k]);
+                }
+            }
+        }
+    }
+    out.flush().map_err(io_err(&tmp))?;
+    drop(out);
+    std::fs::rename(&tmp, &replications_path).map_err(io_err(&replications_path))?;
+
+    let mut agg = String::from("variant,year,cluster,metric,n,mean,sd,q05,q25,q50,q75,q95\n");
+    for v in 0..n_v {
+        for (y, year) in years.iter().enumerate() {
+            for (c, cluster) in clusters.iter().enumerate() {
+                for (m, metric) in TS_COLUMNS.iter().enumerate() {
+                    let s = &cells[cell(v, y, c, m)];
+                    let q: Vec<String> = s.quantiles.iter().map(|p| num(p.value())).collect();
+                    agg.push_str(&format!(
+                        "{},{year},{cluster},{metric},{},{},{},{}\n",
+                        exp.variants[v].name,
+                        s.moments.n,
+                        num(s.moments.mean()),
+                        num(s.moments.sd()),
+                        q.join(",")
+                    ));
+                }
+            }
+        }
+    }
+    let mut eff =
+        String::from("variant,baseline,year,cluster,metric,n,baseline_mean,variant_mean,effect,ci95_low,ci95_high\n");
+    for v in 1..n_v {
+        for (c, cluster) in clusters.iter().enumerate() {
+            for (m, metric) in TS_COLUMNS.iter().enumerate() {
+                let k = (v * n_c + c) * n_m + m;
+                let (effect, lo, hi) = effects[k].ci95();
+                eff.push_str(&format!(
+                    "{},{},{},{cluster},{metric},{},{},{},{},{},{}\n",
+                    exp.variants[v].name,
+                    exp.variants[0].name,
+                    years[n_y - 1],
+                    effects[k].n,
+                    num(finals[c * n_m + m].mean()),
+                    num(finals[k].mean()),
+                    num(effect),
+                    num(lo),
+                    num(hi)
+                ));
+            }
+        }
+    }
+    let mut variants = String::from("variant,description");
+    for p in &exp.parameters {
+        variants.push_str(&format!(",set.{p}"));
+    }
+    variants.push('\n');
+    for (v, variant) in exp.variants.iter().enumerate() {
+        variants.push_str(&format!("{},{}", variant.name, csv_field(&variant.description)));
+        for value in &exp.parameter_values[v] {
+            variants.push_str(&format!(",{}", csv_field(value)));
+        }
+        variants.push('\n');
+    }
+    let files = [
+        ("aggregate.csv", agg),
+        ("effects.csv", eff),
+        ("variants.csv", variants),
+        (
+            "scenario.resolved.toml",
+            format!("# Resolved experiment as run by biocluster {}.\n{}", env!("CARGO_PKG_VERSION"), exp.resolved_toml),
+        ),
+    ];
+    let mut written = vec![replications_path];
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Quotes a CSV field when it holds a comma or a quote.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Reads effects.csv rows for `cluster` and the given metrics, for a terminal summary.
+pub fn effects_table(dir: &Path, cluster: &str, metrics: &[&str]) -> Result<String> {
+    let path = dir.join("effects.csv");
+    let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+    let mut out =
+        format!("{:<22} {:<28} {:>12} {:>12} {:>26}\n", "variant", "metric", "baseline", "effect", "95 % interval");
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() == 11 && f[3] == cluster && metrics.contains(&f[4]) {
+            out.push_str(&format!(
+                "{:<22} {:<28} {:>12} {:>12} {:>26}\n",
+                f[0],
+                f[4],
+                short(f[6]),
+                short(f[8]),
+                format!("[{}, {}]", short(f[9]), short(f[10]))
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn short(s: &str) -> String {
+    s.parse::<f64>().map_or(s.to_string(), |x| format!("{x:.2}"))
+}

@@ -1,0 +1,219 @@
+//! Monte Carlo experiments: thread-count independence, interrupt + resume, sweeps, aggregation.
+
+use std::path::Path;
+use std::process::Command;
+
+use biocluster::Scenario;
+use biocluster::experiment::Experiment;
+use biocluster::experiment::run::{Options, run};
+
+const SMALL: &str = r#"
+[scenario]
+name = "small-experiment"
+years = 8
+
+[experiment]
+replications = 6
+
+[[experiment.variants]]
+name = "more_searches"
+[experiment.variants.set]
+"alliances.searches_per_year" = 0.9
+
+[[experiment.variants]]
+name = "rich_grants"
+[experiment.variants.set]
+"policies.national_rd_grants.budget_musd_per_year" = 60.0
+"#;
+
+fn experiment(text: &str) -> Experiment {
+    let scenario = Scenario::from_toml_str(text, "test").unwrap();
+    Experiment::from_scenario(&scenario, "test").unwrap().expect("has an [experiment]")
+}
+
+const OUTPUTS: [&str; 5] =
+    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "scenario.resolved.toml"];
+
+fn assert_same_outputs(a: &Path, b: &Path) {
+    for file in OUTPUTS {
+        let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
+        assert!(x == y, "{file} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_byte_identical_outputs() {
+    let exp = experiment(SMALL);
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(&exp, one.path(), &Options { threads: Some(1), resume: false, quiet: true }).unwrap();
+    run(&exp, two.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    assert_same_outputs(one.path(), two.path());
+}
+
+#[test]
+fn aggregates_equal_statistics_of_the_replications() {
+    let text = SMALL.replace("replications = 6", "replications = 4");
+    let exp = experiment(&text);
+    let dir = tempfile::tempdir().unwrap();
+    run(&exp, dir.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    // Final-year firms_alive of the baseline, per replication, from the tidy file.
+    let tidy = std::fs::read_to_string(dir.path().join("replications.csv")).unwrap();
+    let header: Vec<&str> = tidy.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "all.firms_alive").unwrap();
+    let mut base: Vec<f64> = Vec::new();
+    let mut rich: Vec<f64> = Vec::new();
+    for line in tidy.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        match f[0] {
+            "baseline" => base.push(f[col].parse().unwrap()),
+            "rich_grants" => rich.push(f[col].parse().unwrap()),
+            _ => {}
+        }
+    }
+    assert_eq!(base.len(), 4);
+    let mut sorted = base.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = (sorted[1] + sorted[2]) / 2.0;
+    let mean = base.iter().sum::<f64>() / 4.0;
+    let agg = std::fs::read_to_string(dir.path().join("aggregate.csv")).unwrap();
+    let row = agg.lines().find(|l| l.starts_with("baseline,2007,all,firms_alive,")).expect("final-year row");
+    let f: Vec<f64> = row.split(',').skip(4).map(|x| x.parse().unwrap()).collect();
+    assert_eq!(f[0], 4.0, "n");
+    assert!((f[1] - mean).abs() < 1e-6, "mean {} vs {mean}", f[1]);
+    assert!((f[5] - median).abs() < 1e-6, "median {} vs {median}", f[5]);
+    // The effect is the mean paired difference.
+    let effect = rich.iter().zip(&base).map(|(r, b)| r - b).sum::<f64>() / 4.0;
+    let eff = std::fs::read_to_string(dir.path().join("effects.csv")).unwrap();
+    let row = eff.lines().find(|l| l.starts_with("rich_grants,baseline,2007,all,firms_alive,")).unwrap();
+    let f: Vec<f64> = row.split(',').skip(5).map(|x| x.parse().unwrap()).collect();
+    assert!((f[3] - effect).abs() < 1e-6, "effect {} vs {effect}", f[3]);
+    assert!(f[4] <= f[3] && f[3] <= f[5], "interval brackets the effect");
+}
+
+#[test]
+fn an_interrupted_experiment_resumes_to_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("exp.toml");
+    std::fs::write(
+        &scenario,
+        SMALL.replace("replications = 6", "replications = 40").replace("years = 8", "years = 30"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_biocluster");
+    let (interrupted, whole) = (dir.path().join("interrupted"), dir.path().join("whole"));
+    let units = interrupted.join("small-experiment").join("replications");
+    let count = |p: &Path| walk(p);
+
+    let mut child = Command::new(bin)
+        .args(["run", "--quiet", "--threads", "2", "--out"])
+        .arg(&interrupted)
+        .arg(&scenario)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while count(&units) < 10 {
+        assert!(started.elapsed().as_secs() < 120, "experiment made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = count(&units);
+    assert!(done < 120, "the kill came too late to interrupt anything ({done} of 120 runs done)");
+    assert!(!interrupted.join("small-experiment").join("aggregate.csv").exists());
+
+    let resumed = Command::new(bin)
+        .args(["run", "--quiet", "--resume", "--out"])
+        .arg(&interrupted)
+        .arg(&scenario)
+        .status()
+        .unwrap();
+    assert!(resumed.success());
+    let full = Command::new(bin).args(["run", "--quiet", "--out"]).arg(&whole).arg(&scenario).status().unwrap();
+    assert!(full.success());
+    assert_same_outputs(&interrupted.join("small-experiment"), &whole.join("small-experiment"));
+}
+
+/// Number of finished unit files under `dir` (temporary files excluded).
+fn walk(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() { walk(&p) } else { usize::from(p.extension().is_some_and(|x| x == "csv")) }
+        })
+        .sum()
+}
+
+#[test]
+fn resume_refuses_a_different_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    run(&experiment(SMALL), dir.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    let changed = experiment(&SMALL.replace("0.9", "0.8"));
+    let err = run(&changed, dir.path(), &Options { threads: Some(2), resume: true, quiet: true }).unwrap_err();
+    assert!(err.to_string().contains("different experiment"), "{err}");
+}
+
+#[test]
+fn sweeps_form_a_grid_and_latin_hypercube_samples_stay_in_range() {
+    let text = r#"
+[scenario]
+name = "sweep"
+years = 2
+[experiment]
+replications = 1
+[[experiment.sweeps]]
+parameter = "alliances.searches_per_year"
+values = [0.1, 0.2, 0.3]
+[[experiment.sweeps]]
+parameter = "clusters.osong_daegu.environment.vc_presence"
+values = [0.2, 0.6]
+[experiment.latin_hypercube]
+samples = 10
+seed = 3
+[[experiment.latin_hypercube.ranges]]
+parameter = "finance.round_median_musd"
+min = 5.0
+max = 15.0
+[[experiment.latin_hypercube.ranges]]
+parameter = "alliances.candidates"
+min = 2.0
+max = 12.0
+"#;
+    let exp = experiment(text);
+    assert_eq!(exp.variants.len(), 1 + 6 + 10);
+    let grid: Vec<(f64, f64)> = exp.variants[1..7]
+        .iter()
+        .map(|v| (v.scenario.alliances.searches_per_year, v.scenario.clusters[0].environment.vc_presence))
+        .collect();
+    for s in [0.1, 0.2, 0.3] {
+        for c in [0.2, 0.6] {
+            assert!(grid.contains(&(s, c)), "grid point ({s}, {c}) missing");
+        }
+    }
+    let mut strata = vec![0; 10];
+    for v in &exp.variants[7..] {
+        let x = v.scenario.finance.round_median_musd;
+        assert!((5.0..=15.0).contains(&x));
+        strata[(((x - 5.0) / 1.0) as usize).min(9)] += 1;
+        assert!((2..=12).contains(&v.scenario.alliances.candidates));
+    }
+    assert!(strata.iter().all(|n| *n == 1), "one sample per stratum: {strata:?}");
+}
+
+#[test]
+fn bad_experiment_paths_and_values_name_the_key() {
+    let cases = [
+        (r#""alliances.serches" = 1.0"#, "serches"),
+        (r#""clusters.atlantis.x_km" = 1.0"#, "atlantis"),
+        (r#""pipeline.phase2.success_rate" = 1.5"#, "pipeline.phase2.success_rate"),
+    ];
+    for (set, expect) in cases {
+        let text = format!(
+            "[experiment]\nreplications = 2\n[[experiment.variants]]\nname = \"x\"\n[experiment.variants.set]\n{set}\n"
+        );
+        let scenario = Scenario::from_toml_str(&text, "bad.toml").unwrap();
+        let err = Experiment::from_scenario(&scenario, "bad.toml").unwrap_err().to_string();
+        assert!(err.contains(expect) && err.contains("experiment.variants[0].set"), "{err}");
+    }
+}
