@@ -12,7 +12,7 @@ fn main() {
     divan::main();
 }
 
-#[divan::bench(args = [1, 2], sample_count = 3, sample_size = 1)]
+#[divan::bench(args = [1, 2], sample_count = 5, sample_size = 1)]
 fn replications(bencher: divan::Bencher, threads: usize) {
     let text = format!("[experiment]\nreplications = {REPLICATIONS}\n");
     let scenario = Scenario::from_toml_str(&text, "bench").expect("valid");
