@@ -11,7 +11,9 @@ pub mod experiment;
 pub mod kinds;
 pub mod model;
 pub mod observe;
+pub mod regression;
 pub mod scenario;
+pub mod survey;
 pub mod systems;
 
 pub use error::{Error, Result};

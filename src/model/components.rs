@@ -104,6 +104,9 @@ pub struct Firm {
     pub burn_month: f64,
     /// Revenue over roughly the last 12 months (M$; exponentially smoothed).
     pub revenue_trailing: f64,
+    /// Firm-specific commercial productivity (log-normal, median 1): scales what its services
+    /// and products sell. Firms differ in ways no survey control captures.
+    pub productivity: f64,
 }
 
 impl Firm {

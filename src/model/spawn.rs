@@ -219,6 +219,7 @@ fn spawn_initial_firm(
         rd_month: 0.0,
         burn_month: 0.0,
         revenue_trailing: 0.0,
+        productivity: rng.lognormal(1.0, f.productivity_sigma),
     };
     let e = world
         .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))

@@ -76,6 +76,8 @@ pub struct PanelRow {
     pub cluster_type: String,
     pub business_model: &'static str,
     pub origin: &'static str,
+    /// Main technology field.
+    pub focus_field: &'static str,
     pub age_years: f64,
     pub employees: f64,
     pub rd_musd: f64,

@@ -120,6 +120,7 @@ fn record_year(
             cluster_type: params.clusters[c].cluster_type.name().to_string(),
             business_model: firm.model.name(),
             origin: firm.origin.name(),
+            focus_field: crate::kinds::FIELDS[firm.focus],
             age_years: firm.age_years(clock.month).max(0.0),
             employees: firm.employees,
             rd_musd: rd[id.0 as usize],

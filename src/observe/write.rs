@@ -46,6 +46,7 @@ pub const PANEL_COLUMNS: &[&str] = &[
     "cluster_type",
     "business_model",
     "origin",
+    "focus_field",
     "age_years",
     "employees",
     "rd_musd",
@@ -71,13 +72,14 @@ pub fn panel_csv(record: &RunRecord) -> String {
     for r in &record.panel {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.year,
             r.firm_id,
             r.cluster,
             r.cluster_type,
             r.business_model,
             r.origin,
+            r.focus_field,
             num(r.age_years),
             num(r.employees),
             num(r.rd_musd),
@@ -167,11 +169,15 @@ pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &Run
         env!("CARGO_PKG_VERSION"),
         scenario.resolved_toml()
     );
-    let files: [(&str, String); 4] = [
+    let responses = crate::survey::sample(scenario, replication, &record.panel);
+    let regressions = crate::survey::regressions(&responses);
+    let files: [(&str, String); 6] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),
         ("panel.csv", panel_csv(record)),
         ("summary.json", summary_json(scenario, replication, record)),
+        ("survey.csv", crate::survey::survey_csv(&responses)),
+        ("regressions.csv", crate::survey::regressions_csv(&regressions)),
     ];
     let mut written = Vec::new();
     for (name, contents) in files {

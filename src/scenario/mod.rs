@@ -46,6 +46,7 @@ pub struct Scenario {
     pub exit: ExitParams,
     pub agencies: Vec<Agency>,
     pub policies: Vec<Policy>,
+    pub survey: SurveyParams,
     /// The merged raw scenario, kept so outputs can record exactly what ran.
     pub raw: raw::RawScenario,
 }
@@ -131,6 +132,26 @@ pub struct ExitParams {
     pub valuation_base_musd: f64,
     pub valuation_stage_multiplier: f64,
     pub valuation_sigma: f64,
+}
+
+/// How zero-sales firm-years enter the survey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZeroSales {
+    /// Not sampled: ln(0) is undefined, so the analysed responses are firms with sales.
+    Drop,
+    /// Sampled, with ln(1 + sales in thousand $).
+    Log1p,
+}
+
+#[derive(Debug, Clone)]
+pub struct SurveyParams {
+    pub first_year: i32,
+    pub last_year: i32,
+    pub responses: u32,
+    /// Technology field indices counted as biopharmaceutical firms.
+    pub fields: Vec<usize>,
+    pub zero_sales: ZeroSales,
+    pub significance: f64,
 }
 
 #[derive(Debug, Clone)]

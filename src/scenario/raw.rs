@@ -27,8 +27,11 @@ pub struct RawScenario {
     pub exit: RawExit,
     pub agencies: Vec<RawAgency>,
     pub policies: Vec<RawPolicy>,
+    pub survey: RawSurvey,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<RawExperiment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<RawCalibration>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -96,6 +99,7 @@ pub struct RawFirms {
     pub wage_musd_per_employee_year: f64,
     pub overhead_musd_per_month: f64,
     pub employees_per_project: f64,
+    pub productivity_sigma: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -243,6 +247,7 @@ pub struct RawRevenue {
     pub cogs_share: f64,
     pub manufacturing_cost_saving: f64,
     pub service_revenue_musd_per_employee_year: f64,
+    pub service_market_musd_per_year: f64,
     pub base_service_demand: f64,
     pub service_demand_per_alliance: f64,
     pub service_demand_pharma_presence: f64,
@@ -405,6 +410,41 @@ pub struct RawLatinHypercube {
 #[serde(deny_unknown_fields)]
 pub struct RawRange {
     pub parameter: String,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The synthetic Bio industry Status Survey: who is sampled and how variables are recorded.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurvey {
+    pub first_year: i32,
+    pub last_year: i32,
+    pub responses: u32,
+    /// Technology fields counted as biopharmaceutical firms.
+    pub fields: Vec<String>,
+    /// "drop" (firm-years without sales are not in the sample) or "log1p" (ln(1 + sales in k$)).
+    pub zero_sales: String,
+    pub significance: f64,
+}
+
+/// Parameters `biocluster calibrate` may move, with bounds, and its budget.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    /// Replications per evaluation (common random numbers: always replications 0..n).
+    pub replications: u32,
+    /// Budget in simulations (evaluations x replications).
+    pub budget: u32,
+    /// Fresh replications (n.. n + this) used to report the fit of the best parameters.
+    pub validation_replications: u32,
+    pub parameters: Vec<RawCalibrationParameter>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibrationParameter {
+    pub path: String,
     pub min: f64,
     pub max: f64,
 }

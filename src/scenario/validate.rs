@@ -127,7 +127,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     // [firms]
     let f = &raw.firms;
     check_fields!(c, "firms", f, probability: [share_product, share_platform, share_hybrid, initial_marketed_probability]);
-    check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month]);
+    check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month, productivity_sigma]);
     check_fields!(c, "firms", f, positive: [initial_employees_median, initial_cash_median_musd, wage_musd_per_employee_year, employees_per_project]);
     c.range("firms.initial_projects_max", f.initial_projects_max as f64, 0.0, 50.0);
     let share_sum = f.share_product + f.share_platform + f.share_hybrid;
@@ -228,6 +228,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let rv = &raw.revenue;
     check_fields!(c, "revenue", rv, probability: [own_market_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, regulatory_filing_speedup]);
     c.non_negative("revenue.service_revenue_musd_per_employee_year", rv.service_revenue_musd_per_employee_year);
+    c.positive("revenue.service_market_musd_per_year", rv.service_market_musd_per_year);
 
     let fi = &raw.finance;
     check_fields!(c, "finance", fi, probability: [staff_budget_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
@@ -277,6 +278,44 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     for (i, rp) in raw.policies.iter().enumerate() {
         if let Some(policy) = validate_policy(&mut c, i, rp, &raw, &agencies, &cluster_names) {
             policies.push(policy);
+        }
+    }
+
+    let sv = &raw.survey;
+    let last_simulated = raw.scenario.start_year + raw.scenario.years as i32 - 1;
+    c.range("survey.first_year", sv.first_year as f64, raw.scenario.start_year as f64, last_simulated as f64);
+    c.range("survey.last_year", sv.last_year as f64, sv.first_year as f64, last_simulated as f64);
+    c.range("survey.responses", sv.responses as f64, 10.0, 1_000_000.0);
+    c.range("survey.significance", sv.significance, 0.001, 0.5);
+    let mut survey_fields = Vec::new();
+    for name in &sv.fields {
+        match crate::kinds::FIELDS.iter().position(|f| f == name) {
+            Some(i) => survey_fields.push(i),
+            None => c.fail("survey.fields", format!("unknown field \"{name}\"; fields are {}", crate::kinds::FIELDS.join(", "))),
+        }
+    }
+    if sv.fields.is_empty() {
+        c.fail("survey.fields", "must list at least one technology field".into());
+    }
+    let zero_sales = match sv.zero_sales.as_str() {
+        "drop" => ZeroSales::Drop,
+        "log1p" => ZeroSales::Log1p,
+        other => {
+            c.fail("survey.zero_sales", format!("must be \"drop\" or \"log1p\" (got \"{other}\")"));
+            ZeroSales::Drop
+        }
+    };
+    if let Some(cal) = &raw.calibration {
+        c.range("calibration.replications", cal.replications as f64, 1.0, 100_000.0);
+        c.range("calibration.budget", cal.budget as f64, cal.replications as f64, 1e9);
+        c.range("calibration.validation_replications", cal.validation_replications as f64, 0.0, 100_000.0);
+        if cal.parameters.is_empty() {
+            c.fail("calibration.parameters", "must name at least one parameter".into());
+        }
+        for (i, p) in cal.parameters.iter().enumerate() {
+            if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+                c.fail(&format!("calibration.parameters[{i}]"), format!("needs finite min < max (got {} .. {})", p.min, p.max));
+            }
         }
     }
 
@@ -332,6 +371,14 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         },
         agencies,
         policies,
+        survey: SurveyParams {
+            first_year: sv.first_year,
+            last_year: sv.last_year,
+            responses: sv.responses,
+            fields: survey_fields,
+            zero_sales,
+            significance: sv.significance,
+        },
         raw,
     })
 }

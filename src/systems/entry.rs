@@ -115,6 +115,7 @@ fn found_firms(
             rd_month: 0.0,
             burn_month: 0.0,
             revenue_trailing: 0.0,
+            productivity: rng.lognormal(1.0, params.firms.productivity_sigma),
         };
         let id = registry.next_id();
         let entity = commands

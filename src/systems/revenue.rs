@@ -10,8 +10,10 @@
 //! - Services (platform and hybrid firms): service staff x `revenue.service_revenue_musd_per_employee_year`
 //!   x quality (0.5 + 0.5 q) x demand, demand = min(1, `revenue.base_service_demand` + the cluster's
 //!   pharma presence x `revenue.service_demand_pharma_presence` + `revenue.service_demand_per_alliance` per
-//!   contract-research or manufacturing alliance). The alliance-driven share is paid by a pharma
-//!   partner when the alliance is with one, the rest by outside customers.
+//!   contract-research or manufacturing alliance). Sales saturate towards the firm's reachable market
+//!   M = `revenue.service_market_musd_per_year` x productivity: sold = M x P / (M + P) for a potential P.
+//!   The alliance-driven share is paid by a pharma partner when the alliance is with one, the rest by
+//!   outside customers.
 //! - Licensing income (upfronts, milestones) is paid in licensing and pipeline; royalties here.
 
 use bevy_ecs::prelude::*;
@@ -55,7 +57,7 @@ fn earn_revenue(
             .map(|a| a.other(id.0));
         let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
         for product in &pipeline.products {
-            let gross = product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
+            let gross = firm.productivity * product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
             if let Some(licensee) = product.licensee {
                 ledger.transfer(customers, Account::Agent(licensee), gross, Flow::ProductSales);
                 ledger.transfer(Account::Agent(licensee), me, product.royalty_rate * gross, Flow::Royalty);
@@ -88,7 +90,7 @@ fn earn_revenue(
         let staff = params.business_models.by_model[firm.model as usize].service_staff_share * firm.employees;
         if staff > 0.0 {
             let quality = 0.5 + 0.5 * saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-            let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality;
+            let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality * firm.productivity;
             let env = params.clusters[home.cluster].environment;
             let clients: Vec<u32> = book
                 .active_of(id.0)
@@ -102,6 +104,12 @@ fn earn_revenue(
                 rv.service_demand_per_alliance,
                 clients.len(),
             );
+            // A firm's reachable services market is finite: sales saturate towards it, which keeps
+            // a productive service firm from growing without bound.
+            let market_size = rv.service_market_musd_per_year * firm.productivity / 12.0;
+            let potential = capacity * (market + per_client * clients.len() as f64);
+            let scale = if potential > 0.0 { market_size / (market_size + potential) } else { 0.0 };
+            let capacity = capacity * scale;
             ledger.transfer(customers, me, capacity * market, Flow::Services);
             for client in clients {
                 let payer = if registry.kind[client as usize] == AgentKind::Pharma {
