@@ -25,6 +25,25 @@ pub enum Command {
     /// Run a scenario (the embedded Korea-like default when no file is given); a scenario with an
     /// [experiment] section runs all its variants and replications in parallel.
     Run(RunArgs),
+    /// Calibrate the parameters a scenario's [calibration] section names against survey targets.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Scenario TOML file with a [calibration] section.
+    pub scenario: PathBuf,
+    /// Targets file (e.g. scenarios/targets/lee_korea_bioclusters.toml).
+    #[arg(long)]
+    pub targets: PathBuf,
+    /// Folder under which `<scenario name>-calibration/` is written.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +80,7 @@ pub fn parse() -> Cli {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_scenario(args),
+        Command::Calibrate(args) => run_calibration(args),
     }
 }
 
@@ -162,6 +182,53 @@ fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs
                 experiment.variants[0].name
             );
             eprint!("{}", effects_table(dir, "all", HEADLINE)?);
+        }
+    }
+    Ok(())
+}
+
+fn run_calibration(args: CalibrateArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let targets = crate::calibration::Targets::load(&args.targets)?;
+    crate::calibration::parameters(&scenario)?;
+    let dir = args.out.join(format!("{}-calibration", scenario.name));
+    crate::observe::write::write_atomic(&dir.join(".biocluster-write-check"), b"")?;
+    let _ = std::fs::remove_file(dir.join(".biocluster-write-check"));
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    let started = std::time::Instant::now();
+    let cal = scenario.raw.calibration.clone().expect("checked above");
+    if !args.quiet {
+        eprintln!(
+            "{}: calibrating {} parameters, {} replications per evaluation, budget {} simulations",
+            scenario.name,
+            cal.parameters.len(),
+            cal.replications,
+            cal.budget
+        );
+    }
+    let (calibration, validation) = pool.install(|| -> Result<_> {
+        let calibration = crate::calibration::calibrate(&scenario, &targets)?;
+        let validation =
+            crate::calibration::report::validate(&calibration, &targets, u64::from(cal.validation_replications.max(1)));
+        Ok((calibration, validation))
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let files = crate::calibration::report::write(&dir, &calibration, &targets, &validation, seconds)?;
+    if !args.quiet {
+        eprintln!(
+            "{}: {} evaluations in {seconds:.0} s; best loss {:.4} (start {:.4})",
+            scenario.name,
+            calibration.history.len(),
+            calibration.best.loss,
+            calibration.start_loss
+        );
+        eprintln!("wrote {}", files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        if let Ok(report) = std::fs::read_to_string(dir.join("report.md")) {
+            eprintln!("\n{report}");
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! month in the order [`model::build_schedule`] lists; [`observe`] records what a survey-minded
 //! analyst would want to see. ARCHITECTURE.md has the bird's eye view.
 
+pub mod calibration;
 pub mod cli;
 pub mod error;
 pub mod experiment;

@@ -30,10 +30,8 @@ impl Fit {
 /// small or X'X is singular.
 pub fn ols_hc1(y: &[f64], columns: &[(String, Vec<f64>)]) -> Option<Fit> {
     let n = y.len();
-    let kept: Vec<&(String, Vec<f64>)> = columns
-        .iter()
-        .filter(|(_, c)| c.len() == n && c.iter().any(|v| (v - c[0]).abs() > 1e-12))
-        .collect();
+    let kept: Vec<&(String, Vec<f64>)> =
+        columns.iter().filter(|(_, c)| c.len() == n && c.iter().any(|v| (v - c[0]).abs() > 1e-12)).collect();
     let k = kept.len() + 1;
     if n <= k {
         return None;
@@ -54,7 +52,8 @@ pub fn ols_hc1(y: &[f64], columns: &[(String, Vec<f64>)]) -> Option<Fit> {
     let mean_y = y.iter().sum::<f64>() / n as f64;
     let sst: f64 = y.iter().map(|v| (v - mean_y).powi(2)).sum();
     let ssr: f64 = resid.iter().map(|e| e * e).sum();
-    let mut fit = Fit { names: vec!["const".into()], coef: vec![], se: vec![], t: vec![], p: vec![], r2: 1.0 - ssr / sst, n };
+    let mut fit =
+        Fit { names: vec!["const".into()], coef: vec![], se: vec![], t: vec![], p: vec![], r2: 1.0 - ssr / sst, n };
     fit.names.extend(kept.iter().map(|(name, _)| name.clone()));
     for j in 0..k {
         let se = cov[(j, j)].max(0.0).sqrt();

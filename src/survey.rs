@@ -6,7 +6,8 @@
 //! without replacement from the replication's own "survey" stream. Recorded per response: ln sales,
 //! an open-innovation dummy (any alliance active in the year), technological- and
 //! non-technological-cooperation dummies, cluster type, and controls: age, ln employees, R&D
-//! intensity (R&D / (R&D + sales), bounded where R&D / sales explodes for tiny sales), listing, year.
+//! intensity, listing, year. R&D intensity is R&D spend per employee (M$): R&D / sales would put
+//! the outcome, sales, on both sides of the regression and absorb every other effect.
 //!
 //! Zero sales: with `survey.zero_sales = "drop"` firm-years without sales are not eligible (ln 0 is
 //! undefined, so the analysed responses have sales); with "log1p" they are, at ln(1 + sales in k$).
@@ -84,7 +85,7 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
             nontech: f64::from(u8::from(r.alliances_nontech > 0)),
             age: r.age_years,
             ln_employees: r.employees.max(1.0).ln(),
-            rd_intensity: if r.rd_musd + r.sales_musd > 0.0 { r.rd_musd / (r.rd_musd + r.sales_musd) } else { 0.0 },
+            rd_intensity: r.rd_musd / r.employees.max(1.0),
             listed: f64::from(u8::from(r.listed)),
         })
         .collect()
@@ -119,7 +120,8 @@ pub fn regressions(responses: &[Response]) -> Vec<SurveyRegression> {
             columns.push(("rd_intensity".into(), rows.iter().map(|r| r.rd_intensity).collect()));
             columns.push(("listed".into(), rows.iter().map(|r| r.listed).collect()));
             for &year in years.iter().skip(1) {
-                columns.push((format!("year_{year}"), rows.iter().map(|r| f64::from(u8::from(r.year == year))).collect()));
+                columns
+                    .push((format!("year_{year}"), rows.iter().map(|r| f64::from(u8::from(r.year == year))).collect()));
             }
             let y: Vec<f64> = rows.iter().map(|r| r.ln_sales).collect();
             out.push(SurveyRegression { sample, specification, fit: ols_hc1(&y, &columns) });

@@ -20,6 +20,7 @@ const ALLOWED_ROUTES: &[(&str, &str, &str)] = &[
     ("ProductSales", "external:Customers", "pharma"),
     ("Services", "external:Customers", "firm"),
     ("Services", "pharma", "firm"),
+    ("Services", "university", "firm"),
     ("LicensingUpfront", "pharma", "firm"),
     ("Milestone", "pharma", "firm"),
     ("Royalty", "pharma", "firm"),

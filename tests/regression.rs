@@ -6,7 +6,8 @@ use biocluster::regression::ols_hc1;
 #[test]
 fn ols_hc1_matches_statsmodels() {
     let text = std::fs::read_to_string("tests/fixtures/ols/data.csv").unwrap();
-    let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    let rows: Vec<Vec<f64>> =
+        text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
     let y: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     let columns: Vec<(String, Vec<f64>)> =
         (1..4).map(|j| (format!("x{j}"), rows.iter().map(|r| r[j]).collect())).collect();
@@ -14,7 +15,12 @@ fn ols_hc1_matches_statsmodels() {
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/ols/expected.json").unwrap()).unwrap();
     let list = |k: &str| expected[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>();
-    for (name, ours, theirs) in [("coef", &fit.coef, list("coef")), ("se", &fit.se, list("se_hc1")), ("t", &fit.t, list("t")), ("p", &fit.p, list("p"))] {
+    for (name, ours, theirs) in [
+        ("coef", &fit.coef, list("coef")),
+        ("se", &fit.se, list("se_hc1")),
+        ("t", &fit.t, list("t")),
+        ("p", &fit.p, list("p")),
+    ] {
         for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
             assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "{name}[{i}]: ours {a}, statsmodels {b}");
         }

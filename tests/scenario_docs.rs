@@ -66,6 +66,16 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
         max = 0.2
     "#;
     raw.experiment = Some(toml::from_str(experiment).unwrap());
+    let calibration = r#"
+        replications = 2
+        budget = 10
+        validation_replications = 2
+        [[parameters]]
+        path = "alliances.searches_per_year"
+        min = 0.1
+        max = 0.2
+    "#;
+    raw.calibration = Some(toml::from_str(calibration).unwrap());
     let mut out = BTreeMap::new();
     keys(&toml::Value::try_from(&raw).unwrap(), "", &mut out);
     out

@@ -120,6 +120,9 @@ pub struct RunRecord {
     /// Money moved by (flow, payer kind, payee kind), in M$.
     pub ledger_routes: Vec<(String, String, String, f64)>,
     pub exits: Vec<ExitAudit>,
+    /// (kind, active alliances) of every alive firm, university, pharma partner and investor at
+    /// the end: the degree distributions of the alliance network.
+    pub final_degrees: Vec<(crate::model::components::AgentKind, u32)>,
 }
 
 /// Takes the record out of a finished world and adds the audits.
@@ -155,6 +158,12 @@ pub fn finish(world: &mut World) -> RunRecord {
     }
     exits.sort_by_key(|e| e.firm_id);
     record.exits = exits;
+    let registry = world.resource::<crate::model::resources::Registry>();
+    let book = world.resource::<AllianceBook>();
+    record.final_degrees = (0..registry.entities.len())
+        .filter(|&i| registry.alive[i] && registry.kind[i] != crate::model::components::AgentKind::Agency)
+        .map(|i| (registry.kind[i], book.degree(i as u32) as u32))
+        .collect();
     record
 }
 

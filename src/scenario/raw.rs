@@ -243,11 +243,13 @@ pub struct RawDealTerms {
 #[serde(deny_unknown_fields)]
 pub struct RawRevenue {
     pub own_market_access: f64,
+    pub firm_partner_access: f64,
     pub partner_commission_share: f64,
     pub cogs_share: f64,
     pub manufacturing_cost_saving: f64,
     pub service_revenue_musd_per_employee_year: f64,
     pub service_market_musd_per_year: f64,
+    pub commercial_market_expansion: f64,
     pub base_service_demand: f64,
     pub service_demand_per_alliance: f64,
     pub service_demand_pharma_presence: f64,

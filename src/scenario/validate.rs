@@ -226,9 +226,10 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     check_fields!(c, "licensing", l, non_negative: [deal_value_sigma, university_license_fee_musd]);
 
     let rv = &raw.revenue;
-    check_fields!(c, "revenue", rv, probability: [own_market_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, regulatory_filing_speedup]);
+    check_fields!(c, "revenue", rv, probability: [own_market_access, firm_partner_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, regulatory_filing_speedup]);
     c.non_negative("revenue.service_revenue_musd_per_employee_year", rv.service_revenue_musd_per_employee_year);
     c.positive("revenue.service_market_musd_per_year", rv.service_market_musd_per_year);
+    c.range("revenue.commercial_market_expansion", rv.commercial_market_expansion, 0.0, 100.0);
 
     let fi = &raw.finance;
     check_fields!(c, "finance", fi, probability: [staff_budget_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
@@ -283,15 +284,20 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let sv = &raw.survey;
     let last_simulated = raw.scenario.start_year + raw.scenario.years as i32 - 1;
-    c.range("survey.first_year", sv.first_year as f64, raw.scenario.start_year as f64, last_simulated as f64);
-    c.range("survey.last_year", sv.last_year as f64, sv.first_year as f64, last_simulated as f64);
+    // A survey beyond the horizon is allowed (it is then empty); calibration checks coverage.
+    let _ = last_simulated;
+    c.range("survey.first_year", sv.first_year as f64, raw.scenario.start_year as f64, 2200.0);
+    c.range("survey.last_year", sv.last_year as f64, sv.first_year as f64, 2200.0);
     c.range("survey.responses", sv.responses as f64, 10.0, 1_000_000.0);
     c.range("survey.significance", sv.significance, 0.001, 0.5);
     let mut survey_fields = Vec::new();
     for name in &sv.fields {
         match crate::kinds::FIELDS.iter().position(|f| f == name) {
             Some(i) => survey_fields.push(i),
-            None => c.fail("survey.fields", format!("unknown field \"{name}\"; fields are {}", crate::kinds::FIELDS.join(", "))),
+            None => c.fail(
+                "survey.fields",
+                format!("unknown field \"{name}\"; fields are {}", crate::kinds::FIELDS.join(", ")),
+            ),
         }
     }
     if sv.fields.is_empty() {
@@ -314,7 +320,10 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         }
         for (i, p) in cal.parameters.iter().enumerate() {
             if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
-                c.fail(&format!("calibration.parameters[{i}]"), format!("needs finite min < max (got {} .. {})", p.min, p.max));
+                c.fail(
+                    &format!("calibration.parameters[{i}]"),
+                    format!("needs finite min < max (got {} .. {})", p.min, p.max),
+                );
             }
         }
     }

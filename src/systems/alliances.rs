@@ -272,6 +272,8 @@ pub fn kind_for_state(
         }
         (AgentKind::Pharma, true) if marketed => Some(AllianceKind::Marketing),
         (AgentKind::Pharma, true) if late => Some(AllianceKind::Regulatory),
+        // A service or tool seller looks for a partner's sales channels; others for manufacturing.
+        (AgentKind::Pharma, true) if model != BusinessModel::Product => Some(AllianceKind::Distribution),
         (AgentKind::Pharma, true) => Some(AllianceKind::Manufacturing),
         (AgentKind::Firm, true) if marketed => Some(AllianceKind::Distribution),
         (AgentKind::Firm, true) => Some(AllianceKind::Manufacturing),

@@ -1,5 +1,6 @@
 //! Research (MODEL.md mechanism 1): R&D spend becomes knowledge; learning by doing; depreciation.
 //!
+//! Universities spend their budget each month, less what they paid partner firms for contract work.
 //! Firms: dK[focus] = `research.firm_productivity` x R^`research.rd_elasticity` + `research.learning_by_doing`
 //! x (active projects), with R the firm's R&D spend last month (M$). Universities are funded monthly
 //! by the treasury (their research budget) and produce basic knowledge broadly:
@@ -35,12 +36,9 @@ fn accumulate_knowledge(
             monthly_budget,
             Flow::ResearchFunding,
         );
-        ledger.transfer(
-            Account::Agent(id.0),
-            Account::External(External::Suppliers),
-            monthly_budget,
-            Flow::ResearchSpend,
-        );
+        // Spends what it holds: contract work it bought from firms last month came out of this budget.
+        let spend = ledger.balance(id.0).max(0.0);
+        ledger.transfer(Account::Agent(id.0), Account::External(External::Suppliers), spend, Flow::ResearchSpend);
         let gain = r.university_productivity * monthly_budget.powf(r.rd_elasticity) / N_FIELDS as f64;
         for k in &mut knowledge.0 {
             *k = *k * keep + gain;

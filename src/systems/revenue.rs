@@ -3,17 +3,21 @@
 //! - Products: a marketed product sells peak/12 x ramp per month (linear ramp over
 //!   `pipeline.ramp_years`, withdrawn after `pipeline.product_life_years`). A licensed-out product is
 //!   sold by its licensee, who pays the firm its royalty. A product of the firm's own reaches
-//!   `revenue.own_market_access` of its market alone, all of it with a marketing or distribution
-//!   partner, who keeps `revenue.partner_commission_share` of those sales. Cost of goods is
+//!   `revenue.own_market_access` of its market alone, all of it with a pharma marketing or distribution
+//!   partner (`revenue.firm_partner_access` of the rest with another firm), who keeps `revenue.partner_commission_share` of those sales. Cost of goods is
 //!   `revenue.cogs_share` of sales, cut by `revenue.manufacturing_cost_saving` with a manufacturing
 //!   partner. A co-developer takes its cost share of the product's profit.
 //! - Services (platform and hybrid firms): service staff x `revenue.service_revenue_musd_per_employee_year`
 //!   x quality (0.5 + 0.5 q) x demand, demand = min(1, `revenue.base_service_demand` + the cluster's
 //!   pharma presence x `revenue.service_demand_pharma_presence` + `revenue.service_demand_per_alliance` per
-//!   contract-research or manufacturing alliance). Sales saturate towards the firm's reachable market
-//!   M = `revenue.service_market_musd_per_year` x productivity: sold = M x P / (M + P) for a potential P.
-//!   The alliance-driven share is paid by a pharma partner when the alliance is with one, the rest by
-//!   outside customers.
+//!   contract-research, manufacturing or university-collaboration alliance: public institutes
+//!   contract R&D work from their partner firms). Sales saturate towards the firm's reachable market
+//!   M = `revenue.service_market_musd_per_year` x productivity: a potential P sells
+//!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it.
+//!   A marketing or distribution partner widens M by `revenue.commercial_market_expansion` (fully with
+//!   a pharma partner, `revenue.firm_partner_access` of it with a firm).
+//!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
+//!   one, the rest by outside customers.
 //! - Licensing income (upfronts, milestones) is paid in licensing and pipeline; royalties here.
 
 use bevy_ecs::prelude::*;
@@ -49,21 +53,29 @@ fn earn_revenue(
         let month = i64::from(clock.month);
         pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
 
+        // A commercial (marketing or distribution) partner opens the market; a pharma partner's
+        // channels reach all of it, another firm's only `revenue.firm_partner_access` of the rest.
         let commercial_partner = book
             .active_of(id.0)
             .iter()
             .map(|&i| &book.alliances[i as usize])
-            .find(|a| matches!(a.kind, AllianceKind::Marketing | AllianceKind::Distribution))
-            .map(|a| a.other(id.0));
+            .filter(|a| matches!(a.kind, AllianceKind::Marketing | AllianceKind::Distribution))
+            .map(|a| a.other(id.0))
+            .max_by_key(|&p| (registry.kind[p as usize] == AgentKind::Pharma, std::cmp::Reverse(p)));
         let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
         for product in &pipeline.products {
-            let gross = firm.productivity * product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
+            let gross = firm.productivity * product.peak_sales_musd_per_year / 12.0
+                * ramp(month - product.launch_month, pp.ramp_years);
             if let Some(licensee) = product.licensee {
                 ledger.transfer(customers, Account::Agent(licensee), gross, Flow::ProductSales);
                 ledger.transfer(Account::Agent(licensee), me, product.royalty_rate * gross, Flow::Royalty);
                 continue;
             }
-            let access = if commercial_partner.is_some() { 1.0 } else { rv.own_market_access };
+            let access = match commercial_partner {
+                Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
+                Some(_) => rv.own_market_access + (1.0 - rv.own_market_access) * rv.firm_partner_access,
+                None => rv.own_market_access,
+            };
             let sales = gross * access;
             ledger.transfer(customers, me, sales, Flow::ProductSales);
             let cogs = rv.cogs_share * sales * if manufacturing { 1.0 - rv.manufacturing_cost_saving } else { 1.0 };
@@ -96,7 +108,14 @@ fn earn_revenue(
                 .active_of(id.0)
                 .iter()
                 .map(|&i| &book.alliances[i as usize])
-                .filter(|a| matches!(a.kind, AllianceKind::ContractResearch | AllianceKind::Manufacturing))
+                .filter(|a| {
+                    matches!(
+                        a.kind,
+                        AllianceKind::ContractResearch
+                            | AllianceKind::Manufacturing
+                            | AllianceKind::UniversityCollaboration
+                    )
+                })
                 .map(|a| a.other(id.0))
                 .collect();
             let (market, per_client) = service_demand(
@@ -106,13 +125,21 @@ fn earn_revenue(
             );
             // A firm's reachable services market is finite: sales saturate towards it, which keeps
             // a productive service firm from growing without bound.
-            let market_size = rv.service_market_musd_per_year * firm.productivity / 12.0;
+            // A commercial partner's channels widen the reachable market for services and tools too.
+            let reach = match commercial_partner {
+                Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
+                Some(_) => rv.firm_partner_access,
+                None => 0.0,
+            };
+            let market_size =
+                rv.service_market_musd_per_year * firm.productivity * (1.0 + rv.commercial_market_expansion * reach)
+                    / 12.0;
             let potential = capacity * (market + per_client * clients.len() as f64);
-            let scale = if potential > 0.0 { market_size / (market_size + potential) } else { 0.0 };
+            let scale = if potential > 0.0 { saturate(potential, market_size) / potential } else { 0.0 };
             let capacity = capacity * scale;
             ledger.transfer(customers, me, capacity * market, Flow::Services);
             for client in clients {
-                let payer = if registry.kind[client as usize] == AgentKind::Pharma {
+                let payer = if matches!(registry.kind[client as usize], AgentKind::Pharma | AgentKind::University) {
                     Account::Agent(client)
                 } else {
                     customers
@@ -121,6 +148,13 @@ fn earn_revenue(
             }
         }
     }
+}
+
+/// Sales of a potential `p` in a market of size `m`: close to p while p is well below m, close to m
+/// above it (a smooth minimum; sharpness 4, assumed).
+pub fn saturate(p: f64, m: f64) -> f64 {
+    const SHARPNESS: i32 = 4;
+    if m <= 0.0 { 0.0 } else { p / (1.0 + (p / m).powi(SHARPNESS)).powf(1.0 / f64::from(SHARPNESS)) }
 }
 
 /// Share of capacity sold on the open market and to each alliance client; total capped at 1.
@@ -144,6 +178,13 @@ mod tests {
         let (m, c) = service_demand(0.8, 0.2, 3);
         assert!(m + 3.0 * c <= 1.0 + 1e-12);
         assert_eq!(service_demand(0.4, 0.2, 0), (0.4, 0.0));
+    }
+
+    #[test]
+    fn saturation_is_a_smooth_minimum() {
+        assert!((saturate(0.1, 10.0) - 0.1).abs() < 1e-6);
+        assert!((saturate(100.0, 10.0) - 10.0).abs() < 0.01);
+        assert!(saturate(10.0, 10.0) < 10.0);
     }
 
     #[test]
