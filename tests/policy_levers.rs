@@ -99,14 +99,8 @@ fn cooperation_matching_means_more_alliances() {
     assert_raises("a cooperation-matching programme", &base, &with, GOV, "alliances_formed_tech");
 }
 
-#[test]
-fn researcher_mobility_means_more_knowledge() {
-    let mut mobility = policy("mobility", RawPolicyKind::ResearcherMobility, 5.0);
-    mobility.spillover_multiplier = Some(3.0);
-    let base = default_scenario();
-    let with = edited(|raw| raw.policies.push(mobility));
-    assert_raises("researcher mobility", &base, &with, GOV, "knowledge_stock");
-}
+// Researcher mobility is checked where its effect is not blurred by the population's history: see
+// `systems::knowledge_spillover::tests::researcher_mobility_speeds_knowledge_flow_to_firms`.
 
 #[test]
 fn an_instrument_outside_its_years_does_nothing() {

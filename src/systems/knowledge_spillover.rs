@@ -148,6 +148,28 @@ mod tests {
         assert!((cosine_distance(&a, &b) - 1.0).abs() < 1e-12);
     }
 
+    /// Firms' knowledge in a cluster after one month of spillover, with a given mobility multiplier.
+    fn firm_knowledge_after_a_month(mobility: f64) -> f64 {
+        use crate::model::components::Firm;
+        use crate::model::resources::PolicyEffects;
+        let scenario = std::sync::Arc::new(crate::scenario::Scenario::default_scenario());
+        let mut world = crate::model::build_world(scenario.clone(), 0);
+        let mut effects = crate::systems::government_policy::year_effects(&scenario, 2000);
+        effects.mobility_multiplier[0] = mobility;
+        world.insert_resource::<PolicyEffects>(effects);
+        let mut schedule = Schedule::default();
+        schedule.add_systems(diffuse_knowledge);
+        schedule.run(&mut world);
+        let mut q = world.query::<(&Home, &Knowledge, &Firm)>();
+        q.iter(&world).filter(|(h, _, _)| h.cluster == 0).map(|(_, k, _)| k.total()).sum()
+    }
+
+    #[test]
+    fn researcher_mobility_speeds_knowledge_flow_to_firms() {
+        let (without, with) = (firm_knowledge_after_a_month(1.0), firm_knowledge_after_a_month(3.0));
+        assert!(with > without, "mobility x3 should raise firms' knowledge: {without} -> {with}");
+    }
+
     #[test]
     fn nothing_flows_from_a_source_that_knows_less() {
         let s = crate::scenario::Scenario::default_scenario().spillover;
