@@ -27,6 +27,34 @@ pub enum Command {
     Run(RunArgs),
     /// Calibrate the parameters a scenario's [calibration] section names against survey targets.
     Calibrate(CalibrateArgs),
+    /// Merge the shards of an experiment (OUTPUT_DIR = <out>/<scenario name>) into its outputs.
+    Merge {
+        /// The experiment's output folder, holding `shards/`.
+        dir: PathBuf,
+    },
+    /// Write ready-to-submit Slurm scripts running an experiment as an array of shards.
+    Slurm(SlurmArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SlurmArgs {
+    /// Scenario TOML file with an [experiment] section.
+    pub scenario: PathBuf,
+    /// Number of array tasks (shards).
+    #[arg(long)]
+    pub shards: usize,
+    /// Slurm partition (default: the cluster's default partition).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Wall-time limit per task, in Slurm's format.
+    #[arg(long, default_value = "01:00:00")]
+    pub time: String,
+    /// CPUs per task (worker threads of each shard).
+    #[arg(long, default_value_t = 2)]
+    pub cpus: usize,
+    /// Folder under which `<scenario name>/` is written (must be visible to the compute nodes).
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +93,10 @@ pub struct RunArgs {
     /// Keep the finished replications of an interrupted experiment and run only the rest.
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard I of N of an experiment's runs (`I/N`, or `slurm` to read the Slurm array
+    /// task variables); combine the shards with `biocluster merge`.
+    #[arg(long)]
+    pub shard: Option<String>,
     /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
     #[arg(long)]
     pub scale: Option<f64>,
@@ -81,6 +113,15 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_scenario(args),
         Command::Calibrate(args) => run_calibration(args),
+        Command::Merge { dir } => {
+            let files = crate::experiment::shard::merge(&dir)?;
+            eprintln!(
+                "merged shards into {}",
+                files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            );
+            Ok(())
+        }
+        Command::Slurm(args) => write_slurm(args),
     }
 }
 
@@ -101,7 +142,20 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     }
     let dir = args.out.join(&scenario.name);
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
-    if let Some(experiment) = Experiment::from_scenario(&scenario, &file)? {
+    let experiment = Experiment::from_scenario(&scenario, &file)?;
+    if let Some(spec) = &args.shard {
+        let shard = crate::experiment::shard::Shard::parse(spec)?;
+        let experiment = experiment.ok_or_else(|| {
+            crate::Error::Usage(format!("--shard needs a scenario with an [experiment] section; `{file}` has none"))
+        })?;
+        let options = Options { threads: args.threads, resume: false, quiet: args.quiet };
+        let folder = crate::experiment::shard::run_shard(&experiment, &dir, shard, &options)?;
+        if !args.quiet {
+            eprintln!("{}: shard {}/{} done in {}", experiment.name, shard.index, shard.count, folder.display());
+        }
+        return Ok(());
+    }
+    if let Some(experiment) = experiment {
         return run_experiment(&experiment, &dir, &args);
     }
     // Fail on an unwritable output folder before simulating, not after.
@@ -231,5 +285,42 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
             eprintln!("\n{report}");
         }
     }
+    Ok(())
+}
+
+fn write_slurm(args: SlurmArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let file = args.scenario.display().to_string();
+    let experiment = Experiment::from_scenario(&scenario, &file)?
+        .ok_or_else(|| crate::Error::Usage(format!("`{file}` has no [experiment] section to shard")))?;
+    if args.shards == 0 || args.cpus == 0 {
+        return Err(crate::Error::Usage("--shards and --cpus must be at least 1".into()));
+    }
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let out = absolute(&args.out);
+    let dir = out.join(&scenario.name);
+    let binary = std::env::current_exe()
+        .map_err(|e| crate::Error::Usage(format!("cannot locate the biocluster binary: {e}")))?;
+    let options = crate::experiment::shard::SlurmOptions {
+        shards: args.shards,
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        cpus: args.cpus,
+    };
+    let scripts =
+        crate::experiment::shard::slurm_scripts(&experiment, &binary, &absolute(&args.scenario), &out, &dir, &options);
+    let slurm = dir.join("slurm");
+    for (name, text) in
+        [("array.sbatch", &scripts.array), ("merge.sbatch", &scripts.merge), ("submit.sh", &scripts.submit)]
+    {
+        crate::observe::write::write_atomic(&slurm.join(name), text.as_bytes())?;
+    }
+    eprintln!(
+        "wrote {}/{{array.sbatch, merge.sbatch, submit.sh}}: {} runs in {} array tasks.\nSubmit with: bash {}",
+        slurm.display(),
+        experiment.n_units(),
+        args.shards,
+        slurm.join("submit.sh").display()
+    );
     Ok(())
 }

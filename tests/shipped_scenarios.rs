@@ -25,7 +25,8 @@ fn every_shipped_scenario_loads_and_runs_two_years() {
     assert!(files.len() >= 4, "expected the shipped scenarios, found {files:?}");
     for path in files {
         let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        Experiment::from_scenario(&scenario, &path.display().to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Experiment::from_scenario(&scenario, &path.display().to_string())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         scenario.years = 2;
         let record = biocluster::model::run_replication(Arc::new(scenario), 0, |_| {});
         assert_eq!(record.timeseries.last().map(|r| r.year), Some(record.timeseries[0].year + 1), "{}", path.display());

@@ -94,7 +94,8 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
     Ok(Report { units_run: todo.len(), units_reused: reused, files })
 }
 
-fn manifest(exp: &Experiment) -> String {
+/// The manifest identifying an experiment's results (fingerprint, variants, replications).
+pub fn manifest(exp: &Experiment) -> String {
     let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
     let text = json!({
         "experiment": exp.name,
