@@ -83,7 +83,7 @@ path = "revenue.service_demand_per_alliance"
 min = 0.0
 max = 0.6
 "#,
-            budget = REPLICATIONS * 40
+            budget = REPLICATIONS * 80
         )
     };
     let truth = Scenario::from_toml_str(&scenario_text(TRUTH), "truth").unwrap();

@@ -258,9 +258,9 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets) -> Result<Calibration> 
     };
     let history = Arc::clone(&objective.history);
     // Global phase: the scenario's own values plus a Latin hypercube over the bounds (half the
-    // budget at most, 8 points per parameter); then Nelder-Mead from the best point found.
+    // budget at most, 8 points per parameter and at least 16); then Nelder-Mead from the best point.
     let mut start: Vec<f64> = params.iter().map(|p| (p.start - p.min) / (p.max - p.min)).collect();
-    let n_design = (8 * params.len()).min(max_evaluations / 2);
+    let n_design = (8 * params.len()).max(16).min(max_evaluations / 2);
     let mut rng = ChaCha8Rng::seed_from_u64(crate::model::rng::stream_seed(scenario.seed, 0, "calibration"));
     let columns: Vec<Vec<f64>> = params
         .iter()

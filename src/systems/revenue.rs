@@ -13,9 +13,10 @@
 //!   contract-research, manufacturing or university-collaboration alliance: public institutes
 //!   contract R&D work from their partner firms). Sales saturate towards the firm's reachable market
 //!   M = `revenue.service_market_musd_per_year` x productivity: a potential P sells
-//!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it.
-//!   A marketing or distribution partner widens M by `revenue.commercial_market_expansion` (fully with
-//!   a pharma partner, `revenue.firm_partner_access` of it with a firm).
+//!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
+//!   work for alliance clients saturate separately. A marketing or distribution partner widens the
+//!   open market by `revenue.commercial_market_expansion` (fully with a pharma partner,
+//!   `revenue.firm_partner_access` of it with a firm).
 //!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
 //!   one, the rest by outside customers.
 //! - Licensing income (upfronts, milestones) is paid in licensing and pipeline; royalties here.
@@ -131,20 +132,21 @@ fn earn_revenue(
                 Some(_) => rv.firm_partner_access,
                 None => 0.0,
             };
-            let market_size =
-                rv.service_market_musd_per_year * firm.productivity * (1.0 + rv.commercial_market_expansion * reach)
-                    / 12.0;
-            let potential = capacity * (market + per_client * clients.len() as f64);
-            let scale = if potential > 0.0 { saturate(potential, market_size) / potential } else { 0.0 };
-            let capacity = capacity * scale;
-            ledger.transfer(customers, me, capacity * market, Flow::Services);
+            let own_market = rv.service_market_musd_per_year * firm.productivity / 12.0;
+            let open_market = own_market * (1.0 + rv.commercial_market_expansion * reach);
+            // Open-market sales saturate towards the reachable market; contract work for alliance
+            // clients is a separate, equally bounded channel.
+            ledger.transfer(customers, me, saturate(capacity * market, open_market), Flow::Services);
+            let contracts = capacity * per_client * clients.len() as f64;
+            let per_contract =
+                if clients.is_empty() { 0.0 } else { saturate(contracts, own_market) / clients.len() as f64 };
             for client in clients {
                 let payer = if matches!(registry.kind[client as usize], AgentKind::Pharma | AgentKind::University) {
                     Account::Agent(client)
                 } else {
                     customers
                 };
-                ledger.transfer(payer, me, capacity * per_client, Flow::Services);
+                ledger.transfer(payer, me, per_contract, Flow::Services);
             }
         }
     }
