@@ -124,9 +124,8 @@ fn earn_revenue(
                 rv.service_demand_per_alliance,
                 clients.len(),
             );
-            // A firm's reachable services market is finite: sales saturate towards it, which keeps
-            // a productive service firm from growing without bound.
-            // A commercial partner's channels widen the reachable market for services and tools too.
+            // A commercial partner's channels widen the reachable market for services and tools too
+            // (as for products above: fully through a pharma partner, partly through a firm).
             let reach = match commercial_partner {
                 Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
                 Some(_) => rv.firm_partner_access,
@@ -134,8 +133,9 @@ fn earn_revenue(
             };
             let own_market = rv.service_market_musd_per_year * firm.productivity / 12.0;
             let open_market = own_market * (1.0 + rv.commercial_market_expansion * reach);
-            // Open-market sales saturate towards the reachable market; contract work for alliance
-            // clients is a separate, equally bounded channel.
+            // The reachable market is finite, so a productive service firm cannot grow without bound:
+            // open-market sales saturate towards it; contract work for alliance clients is a separate,
+            // equally bounded channel.
             ledger.transfer(customers, me, saturate(capacity * market, open_market), Flow::Services);
             let contracts = capacity * per_client * clients.len() as f64;
             let per_contract =
