@@ -141,6 +141,7 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         scenario = scenario.scaled(factor)?;
     }
     let dir = args.out.join(&scenario.name);
+    check_writable(&dir)?;
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
     let experiment = Experiment::from_scenario(&scenario, &file)?;
     if let Some(spec) = &args.shard {
@@ -158,9 +159,6 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     if let Some(experiment) = experiment {
         return run_experiment(&experiment, &dir, &args);
     }
-    // Fail on an unwritable output folder before simulating, not after.
-    crate::observe::write::write_atomic(&dir.join(".biocluster-write-check"), b"")?;
-    let _ = std::fs::remove_file(dir.join(".biocluster-write-check"));
 
     let scenario = Arc::new(scenario);
     let years = scenario.years;
@@ -205,9 +203,6 @@ const HEADLINE: &[&str] = &[
 ];
 
 fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs) -> Result<()> {
-    if args.threads == Some(0) {
-        return Err(crate::Error::Usage("--threads must be at least 1".into()));
-    }
     let started = std::time::Instant::now();
     if !args.quiet {
         eprintln!(
@@ -246,13 +241,8 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     let targets = crate::calibration::Targets::load(&args.targets)?;
     crate::calibration::parameters(&scenario)?;
     let dir = args.out.join(format!("{}-calibration", scenario.name));
-    crate::observe::write::write_atomic(&dir.join(".biocluster-write-check"), b"")?;
-    let _ = std::fs::remove_file(dir.join(".biocluster-write-check"));
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    check_writable(&dir)?;
+    let pool = crate::experiment::run::thread_pool(args.threads)?;
     let started = std::time::Instant::now();
     let cal = scenario.raw.calibration.clone().expect("checked above");
     if !args.quiet {
@@ -322,5 +312,13 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
         args.shards,
         slurm.join("submit.sh").display()
     );
+    Ok(())
+}
+
+/// Fails on an unwritable output folder before any simulation, not after.
+fn check_writable(dir: &std::path::Path) -> Result<()> {
+    let probe = dir.join(".biocluster-write-check");
+    crate::observe::write::write_atomic(&probe, b"")?;
+    let _ = std::fs::remove_file(probe);
     Ok(())
 }

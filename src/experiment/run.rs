@@ -75,11 +75,7 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
     let todo: Vec<(usize, u32)> = all.iter().copied().filter(|&(v, r)| !unit_path(dir, exp, v, r).exists()).collect();
     let reused = all.len() - todo.len();
 
-    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = thread_pool(opts.threads)?;
     let progress = Progress::new(all.len() as u64, reused as u64, opts.quiet);
     pool.install(|| {
         todo.par_iter().try_for_each(|&(v, r)| {
@@ -95,6 +91,18 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
 }
 
 /// The manifest identifying an experiment's results (fingerprint, variants, replications).
+/// A worker pool of `threads` threads (default: all cores); refuses 0.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))
+}
+
 pub fn manifest(exp: &Experiment) -> String {
     let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
     let text = json!({

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::Experiment;
-use super::run::{Options, aggregate, manifest, unit_path};
+use super::run::{Options, aggregate, manifest, thread_pool, unit_path};
 use crate::error::{Error, Result};
 use crate::model::run_replication;
 use crate::observe::write::{timeseries_csv, write_atomic};
@@ -80,11 +80,7 @@ pub fn run_shard(exp: &Experiment, dir: &Path, shard: Shard, opts: &Options) -> 
     write_atomic(&folder.join("experiment.json"), manifest(exp).as_bytes())?;
     write_atomic(&folder.join("scenario.resolved.toml"), exp.resolved_toml.as_bytes())?;
     let units = shard.units(exp);
-    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = thread_pool(opts.threads)?;
     pool.install(|| {
         units.par_iter().try_for_each(|&(v, r)| {
             let record = run_replication(exp.variants[v].scenario.clone(), u64::from(r), |_| {});
