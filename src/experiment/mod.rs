@@ -21,12 +21,15 @@ use crate::error::{Error, Problem, Result};
 use crate::scenario::Scenario;
 use crate::scenario::raw::RawScenario;
 
+/// Parameter overrides: (dotted path, value).
+pub type Overrides = Vec<(String, toml::Value)>;
+
 /// One what-if variant: a name, its parameter overrides and the validated scenario they give.
 #[derive(Debug, Clone)]
 pub struct Variant {
     pub name: String,
     pub description: String,
-    pub overrides: Vec<(String, toml::Value)>,
+    pub overrides: Overrides,
     pub scenario: Arc<Scenario>,
 }
 
@@ -68,8 +71,8 @@ impl Experiment {
             scenario: Arc::new(Scenario::from_raw(base_raw.clone(), file)?),
         }];
         // (name, description, overrides, key naming them in errors), built into variants below.
-        let mut specs: Vec<(String, String, Vec<(String, toml::Value)>, String)> = Vec::new();
-        let mut build = |name: String, description: String, overrides: Vec<(String, toml::Value)>, key: String| {
+        let mut specs: Vec<(String, String, Overrides, String)> = Vec::new();
+        let mut build = |name: String, description: String, overrides: Overrides, key: String| {
             specs.push((name, description, overrides, key));
         };
 

@@ -6,7 +6,8 @@
 /// was available there.
 pub fn set(root: &mut toml::Value, path: &str, new: toml::Value) -> Result<(), String> {
     let slot = locate(root, path)?;
-    if !slot.same_type(&new) && !(slot.is_float() && new.is_integer()) {
+    // An integer may stand for a float (a TOML writer's `2` for `2.0`), nothing else changes type.
+    if !(slot.same_type(&new) || slot.is_float() && new.is_integer()) {
         return Err(format!("`{path}` holds a {}, not a {}", slot.type_str(), new.type_str()));
     }
     *slot = match (&*slot, new) {

@@ -217,8 +217,8 @@ pub fn slurm_scripts(
         bin = quote(binary),
         dir = quote(dir),
     );
-    let submit = format!(
-        "#!/bin/bash\n# Submits the array job, then the merge job to run once every shard succeeded.\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\narray=$(sbatch --parsable array.sbatch)\nmerge=$(sbatch --parsable --dependency=afterok:${{array%%;*}} merge.sbatch)\necho \"submitted array job $array and merge job $merge\"\n"
+    let submit = String::from(
+        "#!/bin/bash\n# Submits the array job, then the merge job to run once every shard succeeded.\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\narray=$(sbatch --parsable array.sbatch)\nmerge=$(sbatch --parsable --dependency=afterok:${array%%;*} merge.sbatch)\necho \"submitted array job $array and merge job $merge\"\n",
     );
     SlurmScripts { array, merge, submit }
 }
