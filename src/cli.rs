@@ -315,10 +315,13 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
     Ok(())
 }
 
-/// Fails on an unwritable output folder before any simulation, not after.
+/// Fails on an unwritable output folder before any simulation, not after. The probe file is named
+/// after the process, so shards starting together in one folder do not trip over each other.
 fn check_writable(dir: &std::path::Path) -> Result<()> {
-    let probe = dir.join(".biocluster-write-check");
-    crate::observe::write::write_atomic(&probe, b"")?;
+    let probe = dir.join(format!(".biocluster-write-check-{}", std::process::id()));
+    let err = |source| crate::Error::WriteOutput { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    std::fs::write(&probe, b"").map_err(err)?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

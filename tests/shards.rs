@@ -145,3 +145,29 @@ fn the_cli_reads_slurm_array_variables_and_writes_submit_scripts() {
     let bad = Command::new(bin).args(["run", "--shard", "3/2"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn shards_started_together_in_one_folder_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("exp.toml");
+    std::fs::write(&scenario, EXPERIMENT).unwrap();
+    let bin = env!("CARGO_BIN_EXE_biocluster");
+    for _ in 0..3 {
+        let children: Vec<_> = (1..=4)
+            .map(|i| {
+                Command::new(bin)
+                    .args(["run", "--quiet", "--threads", "1", "--shard", &format!("{i}/4"), "--out"])
+                    .arg(dir.path())
+                    .arg(&scenario)
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "a concurrent shard failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    merge(&dir.path().join("sharded")).unwrap();
+}
