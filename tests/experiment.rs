@@ -1,11 +1,14 @@
 //! Monte Carlo experiments: thread-count independence, interrupt + resume, sweeps, aggregation.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use biocluster::Scenario;
 use biocluster::experiment::Experiment;
 use biocluster::experiment::run::{Options, run};
+use common::experiment;
 
 const SMALL: &str = r#"
 [scenario]
@@ -25,11 +28,6 @@ name = "rich_grants"
 [experiment.variants.set]
 "policies.national_rd_grants.budget_musd_per_year" = 60.0
 "#;
-
-fn experiment(text: &str) -> Experiment {
-    let scenario = Scenario::from_toml_str(text, "test").unwrap();
-    Experiment::from_scenario(&scenario, "test").unwrap().expect("has an [experiment]")
-}
 
 const OUTPUTS: [&str; 5] =
     ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "scenario.resolved.toml"];

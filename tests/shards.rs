@@ -1,13 +1,14 @@
 //! Sharded experiments: shards merged equal the single-machine outputs byte for byte; merge refuses
 //! incomplete, foreign or mixed shards, naming them.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use biocluster::Scenario;
-use biocluster::experiment::Experiment;
 use biocluster::experiment::run::{Options, run};
 use biocluster::experiment::shard::{Shard, merge, run_shard};
+use common::experiment;
 
 const EXPERIMENT: &str = r#"
 [scenario]
@@ -20,10 +21,6 @@ name = "more_searches"
 [experiment.variants.set]
 "alliances.searches_per_year" = 0.9
 "#;
-
-fn experiment(text: &str) -> Experiment {
-    Experiment::from_scenario(&Scenario::from_toml_str(text, "test").unwrap(), "test").unwrap().unwrap()
-}
 
 fn options() -> Options {
     Options { threads: Some(2), resume: false, quiet: true }

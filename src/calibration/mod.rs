@@ -35,7 +35,6 @@ use crate::experiment::path;
 use crate::model::run_replication;
 use crate::observe::RunRecord;
 use crate::scenario::Scenario;
-use crate::scenario::raw::RawScenario;
 use crate::survey;
 pub use targets::{Target, Targets};
 
@@ -65,14 +64,14 @@ pub fn scenario_with(base: &Scenario, params: &[Parameter], values: &[f64]) -> R
     let mut raw = base.raw.clone();
     raw.experiment = None;
     raw.calibration = None;
-    let mut value = toml::Value::try_from(&raw).expect("a raw scenario serialises");
-    for (p, v) in params.iter().zip(values) {
-        let current = path::get(&value, &p.path).map_err(Error::Usage)?;
-        let new = if current.is_integer() { toml::Value::Integer(v.round() as i64) } else { toml::Value::Float(*v) };
-        path::set(&mut value, &p.path, new).map_err(Error::Usage)?;
-    }
-    let raw: RawScenario = value.try_into().map_err(|e: toml::de::Error| Error::Usage(e.to_string()))?;
-    Scenario::from_raw(raw, "calibration candidate")
+    let value = toml::Value::try_from(&raw).expect("a raw scenario serialises");
+    let overrides = params
+        .iter()
+        .zip(values)
+        .map(|(p, v)| Ok((p.path.clone(), path::number(&value, &p.path, *v)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(Error::Usage)?;
+    crate::experiment::variant_scenario(&value, &overrides, "calibration candidate").map_err(Error::Usage)
 }
 
 /// Runs replications `reps` of a scenario and returns each one's target statistics and record.

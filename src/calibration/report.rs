@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::kinds::Stage;
 use crate::model::components::AgentKind;
 use crate::observe::RunRecord;
-use crate::observe::write::{num, write_atomic};
+use crate::observe::write::{num, write_files};
 
 /// One target's simulated statistics over the validation replications.
 #[derive(Debug, Clone)]
@@ -264,11 +264,5 @@ pub fn write(
         cal.scenario.resolved_toml()
     );
     let files = [("calibrated.toml", calibrated), ("fit.csv", fit), ("history.csv", history), ("report.md", md)];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
+    write_files(dir, &files)
 }

@@ -197,8 +197,13 @@ fn describe(point: &[(String, toml::Value)]) -> String {
     point.iter().map(|(p, v)| format!("{p} = {v}")).collect::<Vec<_>>().join("; ")
 }
 
-/// The base scenario with `overrides` applied, validated; errors name the path.
-fn variant_scenario(base: &toml::Value, overrides: &[(String, toml::Value)], file: &str) -> Result<Scenario, String> {
+/// The base scenario (as a TOML value) with `overrides` applied, validated; errors name the path.
+/// Variants, sweep points and calibration candidates are all built here.
+pub fn variant_scenario(
+    base: &toml::Value,
+    overrides: &[(String, toml::Value)],
+    file: &str,
+) -> Result<Scenario, String> {
     let mut value = base.clone();
     for (p, v) in overrides {
         if p.starts_with("experiment") || p.starts_with("scenario.") {
@@ -230,13 +235,13 @@ fn latin_hypercube(
             let j = rng.random_range(0..=i);
             strata.swap(i, j);
         }
-        let integer = path::get(base, &range.parameter).is_ok_and(|v| v.is_integer());
+
         columns.push(
             strata
                 .into_iter()
                 .map(|s| {
                     let x = range.min + (range.max - range.min) * (s as f64 + rng.random::<f64>()) / n as f64;
-                    if integer { toml::Value::Integer(x.round() as i64) } else { toml::Value::Float(x) }
+                    path::number(base, &range.parameter, x).unwrap_or(toml::Value::Float(x))
                 })
                 .collect(),
         );

@@ -17,6 +17,11 @@ pub fn set(root: &mut toml::Value, path: &str, new: toml::Value) -> Result<(), S
     Ok(())
 }
 
+/// `x` as a value for `path`: rounded to an integer where the parameter is an integer.
+pub fn number(root: &toml::Value, path: &str, x: f64) -> Result<toml::Value, String> {
+    Ok(if get(root, path)?.is_integer() { toml::Value::Integer(x.round() as i64) } else { toml::Value::Float(x) })
+}
+
 /// Reads the value at `path`.
 pub fn get(root: &toml::Value, path: &str) -> Result<toml::Value, String> {
     let mut root = root.clone();

@@ -21,7 +21,7 @@ use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
 use crate::model::run_replication;
 use crate::observe::TS_COLUMNS;
-use crate::observe::write::{num, timeseries_csv, write_atomic};
+use crate::observe::write::{num, timeseries_csv, write_atomic, write_files};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -307,11 +307,7 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
         ),
     ];
     let mut written = vec![replications_path];
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
+    written.extend(write_files(dir, &files)?);
     Ok(written)
 }
 

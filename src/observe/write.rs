@@ -24,6 +24,17 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
+/// Writes each (file name, contents) into `dir` atomically; returns the paths written.
+pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (name, contents) in files {
+        let path = dir.join(name);
+        write_atomic(&path, contents.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// A number as written in CSV and JSON outputs: fixed precision, so outputs are byte-stable.
 pub fn num(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
@@ -181,11 +192,5 @@ pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &Run
         ("survey.csv", crate::survey::survey_csv(&responses)),
         ("regressions.csv", crate::survey::regressions_csv(&regressions)),
     ];
-    let mut written = Vec::new();
-    for (name, contents) in files {
-        let path = dir.join(name);
-        write_atomic(&path, contents.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
+    write_files(dir, &files)
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use biocluster::Scenario;
+use biocluster::experiment::Experiment;
 use biocluster::model::run_replication;
 use biocluster::observe::RunRecord;
 use biocluster::scenario::raw::RawScenario;
@@ -32,4 +33,10 @@ pub fn total(record: &RunRecord, cluster: &str, metric: &str) -> f64 {
 /// Sum of a metric over `replications` replications (common random numbers across scenarios).
 pub fn total_over(scenario: &Scenario, replications: u64, cluster: &str, metric: &str) -> f64 {
     (0..replications).map(|r| total(&run(scenario, r), cluster, metric)).sum()
+}
+
+/// The experiment a scenario text defines (it must have an [experiment] section).
+pub fn experiment(text: &str) -> Experiment {
+    let scenario = Scenario::from_toml_str(text, "test").unwrap();
+    Experiment::from_scenario(&scenario, "test").unwrap().expect("has an [experiment]")
 }
