@@ -34,6 +34,31 @@ pub enum Command {
     },
     /// Write ready-to-submit Slurm scripts running an experiment as an array of shards.
     Slurm(SlurmArgs),
+    /// Draw the charts of an output folder (a run, an experiment or a calibration) and write its
+    /// self-contained report.html.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output folder, e.g. output/korea-default.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub charts: ChartArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChartArgs {
+    /// Years of the alliance network pictures, e.g. 2010,2029 (default: a third in, two thirds in,
+    /// the last year).
+    #[arg(long, value_delimiter = ',')]
+    pub network_years: Vec<i32>,
+}
+
+impl ChartArgs {
+    fn options(&self) -> crate::report::Options {
+        crate::report::Options { network_years: self.network_years.clone() }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +125,14 @@ pub struct RunArgs {
     /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
     #[arg(long)]
     pub scale: Option<f64>,
+    /// Write charts (charts/) and report.html after the run (the default).
+    #[arg(long, overrides_with = "no_report")]
+    pub report: bool,
+    /// Skip the charts and report.html.
+    #[arg(long)]
+    pub no_report: bool,
+    #[command(flatten)]
+    pub charts: ChartArgs,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -119,9 +152,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 "merged shards into {}",
                 files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             );
-            Ok(())
+            report(&dir, &crate::report::Options::default(), false)
         }
         Command::Slurm(args) => write_slurm(args),
+        Command::Report(args) => report(&args.dir, &args.charts.options(), false),
     }
 }
 
@@ -157,7 +191,8 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(experiment) = experiment {
-        return run_experiment(&experiment, &dir, &args);
+        run_experiment(&experiment, &dir, &args)?;
+        return if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), args.quiet) };
     }
 
     let scenario = Arc::new(scenario);
@@ -186,6 +221,21 @@ fn run_scenario(args: RunArgs) -> Result<()> {
             "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
             started.elapsed().as_secs_f64() - simulated,
             written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), quiet) }
+}
+
+/// Draws the charts of an output folder and writes its report.html.
+fn report(dir: &std::path::Path, options: &crate::report::Options, quiet: bool) -> Result<()> {
+    let built = crate::report::build(dir, options)?;
+    if !quiet {
+        eprintln!(
+            "report: {} charts (PNG, SVG and their data as CSV) in {}/charts, drawn in {:.2} s; open {}",
+            built.figures.len(),
+            dir.display(),
+            built.seconds,
+            built.html.display()
         );
     }
     Ok(())
@@ -275,7 +325,7 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
             eprintln!("\n{report}");
         }
     }
-    Ok(())
+    report(&dir, &crate::report::Options::default(), args.quiet)
 }
 
 fn write_slurm(args: SlurmArgs) -> Result<()> {

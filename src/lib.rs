@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod model;
 pub mod observe;
 pub mod regression;
+pub mod report;
 pub mod scenario;
 pub mod survey;
 pub mod systems;

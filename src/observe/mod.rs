@@ -42,12 +42,14 @@ pub const TS_COLUMNS: &[&str] = &[
     "revenue_product_musd",
     "revenue_services_musd",
     "revenue_licensing_musd",
+    "revenue_total_musd",
     "vc_money_musd",
     "ipo_money_musd",
     "public_grants_musd",
     "public_tax_credit_musd",
     "public_fund_musd",
     "public_other_musd",
+    "public_total_musd",
     "employment",
 ];
 
@@ -123,6 +125,18 @@ pub struct RunRecord {
     /// (kind, active alliances) of every alive firm, university, pharma partner and investor at
     /// the end: the degree distributions of the alliance network.
     pub final_degrees: Vec<(crate::model::components::AgentKind, u32)>,
+    /// The alliance network at each year end (for the network and degree charts).
+    pub network: Vec<NetworkYear>,
+}
+
+/// The alliance network at one year end: alive actors (no agencies) and active alliances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkYear {
+    pub year: i32,
+    /// (agent id, kind, cluster index, active alliances).
+    pub nodes: Vec<(u32, crate::model::components::AgentKind, usize, u32)>,
+    /// (firm id, partner id, technological?) of each active alliance, in formation order.
+    pub edges: Vec<(u32, u32, bool)>,
 }
 
 /// Takes the record out of a finished world and adds the audits.

@@ -171,6 +171,19 @@ fn record_year(
         .filter(|a| a.ended_month.is_none())
         .map(|a| (a.firm.min(a.partner), a.firm.max(a.partner)))
         .collect();
+    record.network.push(super::NetworkYear {
+        year,
+        nodes: (0..registry.entities.len())
+            .filter(|&i| is_node(i))
+            .map(|i| (i as u32, registry.kind[i], registry.home[i].cluster, book.degree(i as u32) as u32))
+            .collect(),
+        edges: book
+            .alliances
+            .iter()
+            .filter(|a| a.ended_month.is_none())
+            .map(|a| (a.firm, a.partner, a.kind.is_tech()))
+            .collect(),
+    });
     for c in 0..=n_clusters {
         let nodes: Vec<u32> = (0..registry.entities.len())
             .filter(|&i| is_node(i) && (c == n_clusters || registry.home[i].cluster == c))
@@ -181,6 +194,15 @@ fn record_year(
         rows[c][col("largest_component_share")] = giant;
     }
 
+    for values in &mut rows {
+        values[col("revenue_total_musd")] =
+            ["revenue_product_musd", "revenue_services_musd", "revenue_licensing_musd"].iter().map(|m| values[col(m)]).sum();
+        values[col("public_total_musd")] =
+            ["public_grants_musd", "public_tax_credit_musd", "public_fund_musd", "public_other_musd"]
+                .iter()
+                .map(|m| values[col(m)])
+                .sum();
+    }
     for (c, values) in rows.into_iter().enumerate() {
         let (cluster, cluster_type) = if c < n_clusters {
             (params.clusters[c].name.clone(), params.clusters[c].cluster_type.name().to_string())

@@ -175,6 +175,28 @@ fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
+/// The alliance network's actors at each year end: id, kind, cluster and active alliances.
+pub fn network_nodes_csv(scenario: &Scenario, record: &RunRecord) -> String {
+    let mut out = String::from("year,id,kind,cluster,degree\n");
+    for net in &record.network {
+        for &(id, kind, cluster, degree) in &net.nodes {
+            let _ = writeln!(out, "{},{id},{},{},{degree}", net.year, kind.name(), scenario.clusters[cluster].name);
+        }
+    }
+    out
+}
+
+/// The alliance network's active ties at each year end (firm, partner, survey category).
+pub fn network_edges_csv(record: &RunRecord) -> String {
+    let mut out = String::from("year,firm,partner,category\n");
+    for net in &record.network {
+        for &(firm, partner, tech) in &net.edges {
+            let _ = writeln!(out, "{},{firm},{partner},{}", net.year, if tech { "tech" } else { "nontech" });
+        }
+    }
+    out
+}
+
 /// Writes one run's outputs into `dir`; returns the paths written.
 pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &RunRecord) -> Result<Vec<PathBuf>> {
     let resolved = format!(
@@ -184,13 +206,15 @@ pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &Run
     );
     let responses = crate::survey::sample(scenario, replication, &record.panel);
     let regressions = crate::survey::regressions(&responses);
-    let files: [(&str, String); 6] = [
+    let files: [(&str, String); 8] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),
         ("panel.csv", panel_csv(record)),
         ("summary.json", summary_json(scenario, replication, record)),
         ("survey.csv", crate::survey::survey_csv(&responses)),
         ("regressions.csv", crate::survey::regressions_csv(&regressions)),
+        ("network_nodes.csv", network_nodes_csv(scenario, record)),
+        ("network_edges.csv", network_edges_csv(record)),
     ];
     write_files(dir, &files)
 }

@@ -1,0 +1,410 @@
+//! The chart kinds, as plain data plus drawing code. Builders in `data` fill them from output
+//! files; `render` writes them. Each chart's `data_csv` lists exactly the values drawn.
+
+use std::fmt::Write as _;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::render::{Chart, DrawResult, colour, font, grid, padded, tick};
+use crate::observe::write::num;
+
+/// One point of a line: the median (or the single run's value) and optional 50 % and 90 % bands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandPoint {
+    pub x: f64,
+    pub mid: f64,
+    /// (25th, 75th percentile).
+    pub band50: Option<(f64, f64)>,
+    /// (5th, 95th percentile).
+    pub band90: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<BandPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    pub title: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+}
+
+/// How a [`BandChart`] shows its bands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Style {
+    /// Shaded 90 % and 50 % bands around a median line (x continuous: years).
+    Bands,
+    /// A dot per point with 90 % (thin) and 50 % (thick) bars; medians joined when `connect`.
+    Markers { connect: bool },
+}
+
+/// Small multiples of lines with bands over a numeric x (years, or a swept parameter): fan charts,
+/// single-run time series, sweep charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandChart {
+    pub title: String,
+    pub x_label: String,
+    pub panels: Vec<Panel>,
+    /// Years on the x axis (integer ticks) rather than a parameter.
+    pub x_is_year: bool,
+    pub style: Style,
+}
+
+impl BandChart {
+    /// Four panels read best as 2 x 2, others in rows of three.
+    fn max_cols(&self) -> usize {
+        if self.panels.len() == 4 { 2 } else { 3 }
+    }
+}
+
+const PANEL_W: u32 = 430;
+const PANEL_H: u32 = 330;
+const TITLE_H: u32 = 40;
+
+impl Chart for BandChart {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        (PANEL_W * cols as u32, PANEL_H * rows as u32 + TITLE_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        let root = root.titled(&self.title, font(22))?;
+        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        let areas = root.split_evenly((rows, cols));
+        for (k, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
+            // One legend, in the first panel: every panel has the same series.
+            let first = k == 0;
+            let points = || panel.series.iter().flat_map(|s| &s.points);
+            let (x0, x1) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.x), b.max(p.x)));
+            let (y0, y1) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                let lo = p.band90.map_or(p.mid, |b| b.0).min(p.band50.map_or(p.mid, |b| b.0)).min(p.mid);
+                let hi = p.band90.map_or(p.mid, |b| b.1).max(p.band50.map_or(p.mid, |b| b.1)).max(p.mid);
+                (a.min(lo), b.max(hi))
+            });
+            let (x0, x1) = if x1 > x0 && self.style == Style::Bands { (x0, x1) } else { padded(x0, x1) };
+            let (y0, y1) = padded(y0.min(0.0), y1);
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, font(16))
+                .margin(8)
+                .margin_right(16)
+                .x_label_area_size(38)
+                .y_label_area_size(58)
+                .build_cartesian_2d(x0..x1, y0..y1)?;
+            let x_is_year = self.x_is_year;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&panel.y_label)
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|v| if x_is_year { format!("{:.0}", v) } else { tick(*v) })
+                .y_label_formatter(&|v| tick(*v))
+                .label_style(font(13))
+                .axis_desc_style(font(14))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()?;
+            for (i, series) in panel.series.iter().enumerate() {
+                let c = colour(i);
+                match self.style {
+                    Style::Bands => {
+                        for (wide, alpha) in [(true, 0.15), (false, 0.30)] {
+                            let band = |p: &BandPoint| if wide { p.band90 } else { p.band50 };
+                            let lows: Vec<(f64, f64)> =
+                                series.points.iter().filter_map(|p| band(p).map(|b| (p.x, b.0))).collect();
+                            let highs: Vec<(f64, f64)> =
+                                series.points.iter().filter_map(|p| band(p).map(|b| (p.x, b.1))).collect();
+                            if lows.len() >= 2 {
+                                let polygon: Vec<(f64, f64)> = lows.into_iter().chain(highs.into_iter().rev()).collect();
+                                chart.draw_series(std::iter::once(Polygon::new(polygon, c.mix(alpha).filled())))?;
+                            }
+                        }
+                    }
+                    Style::Markers { .. } => {
+                        for p in &series.points {
+                            for (band, width) in [(p.band90, 1), (p.band50, 4)] {
+                                if let Some((lo, hi)) = band {
+                                    chart.draw_series(std::iter::once(PathElement::new(
+                                        vec![(p.x, lo), (p.x, hi)],
+                                        c.mix(0.8).stroke_width(width),
+                                    )))?;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (i, series) in panel.series.iter().enumerate() {
+                let c = colour(i);
+                let joined = !matches!(self.style, Style::Markers { connect: false });
+                let line: Vec<(f64, f64)> =
+                    if joined { series.points.iter().map(|p| (p.x, p.mid)).collect() } else { Vec::new() };
+                if series.points.len() == 1 || matches!(self.style, Style::Markers { .. }) {
+                    chart.draw_series(series.points.iter().map(|p| Circle::new((p.x, p.mid), 4, c.filled())))?;
+                }
+                let drawn = chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
+                if panel.series.len() > 1 && first {
+                    drawn.label(series.label.clone()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                    });
+                }
+            }
+            if panel.series.len() > 1 && first {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.3))
+                    .label_font(font(12))
+                    .draw()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn data_csv(&self) -> String {
+        let mut out = format!("panel,series,{},mid,q25,q75,q05,q95\n", if self.x_is_year { "year" } else { "x" });
+        for panel in &self.panels {
+            for s in &panel.series {
+                for p in &s.points {
+                    let b = |b: Option<(f64, f64)>| b.map_or((String::new(), String::new()), |(l, h)| (num(l), num(h)));
+                    let ((a, b2), (c, d)) = (b(p.band50), b(p.band90));
+                    let _ = writeln!(
+                        out,
+                        "{},{},{},{},{a},{b2},{c},{d}",
+                        csv(&panel.title),
+                        csv(&s.label),
+                        num(p.x),
+                        num(p.mid)
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A reference the estimate is compared with (a calibration target).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Target estimate and its 95 % interval, when the targets file gives them.
+    pub interval: Option<(f64, f64, f64)>,
+    /// What the target says, e.g. "+, significant".
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestRow {
+    pub label: String,
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Note shown at the right end (e.g. a sign-match rate).
+    pub note: String,
+    pub reference: Option<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestPanel {
+    pub title: String,
+    pub rows: Vec<ForestRow>,
+}
+
+/// Estimates with intervals, one row each, in panels, with a zero line: policy effects, survey
+/// coefficients, calibration fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forest {
+    pub title: String,
+    pub x_label: String,
+    pub panels: Vec<ForestPanel>,
+    pub max_cols: usize,
+}
+
+impl Chart for Forest {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.panels.len(), self.max_cols);
+        let n = self.panels.iter().map(|p| p.rows.len()).max().unwrap_or(1) as u32;
+        (560 * cols as u32, (90 + 42 * n) * rows as u32 + TITLE_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        let root = root.titled(&self.title, font(22))?;
+        let (rows, cols) = grid(self.panels.len(), self.max_cols);
+        let areas = root.split_evenly((rows, cols));
+        let label_w = self.panels.iter().flat_map(|p| &p.rows).map(|r| r.label.chars().count()).max().unwrap_or(8);
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            let n = panel.rows.len() as i32;
+            let mut lo: f64 = 0.0;
+            let mut hi: f64 = 0.0;
+            for r in &panel.rows {
+                lo = lo.min(r.low).min(r.estimate);
+                hi = hi.max(r.high).max(r.estimate);
+                if let Some((_, l, h)) = r.reference.as_ref().and_then(|r| r.interval) {
+                    lo = lo.min(l);
+                    hi = hi.max(h);
+                }
+            }
+            let (lo, hi) = padded(lo, hi);
+            let labels: Vec<String> = panel.rows.iter().map(|r| r.label.clone()).collect();
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, font(16))
+                .margin(8)
+                .margin_right(20)
+                .x_label_area_size(38)
+                .y_label_area_size((label_w as u32 * 7 + 14).clamp(60, 230))
+                .build_cartesian_2d(lo..hi, -1..n)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .x_labels(6)
+                .y_labels((n + 2) as usize)
+                .x_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|y| {
+                    let i = n - 1 - *y;
+                    if (0..n).contains(&i) { labels[i as usize].clone() } else { String::new() }
+                })
+                .label_style(font(13))
+                .axis_desc_style(font(14))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, -1), (0.0, n)], BLACK.mix(0.5))))?;
+            for (i, r) in panel.rows.iter().enumerate() {
+                let y = n - 1 - i as i32;
+                if let Some(reference) = &r.reference {
+                    let grey = RGBColor(120, 120, 120);
+                    if let Some((e, l, h)) = reference.interval {
+                        chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                            y,
+                            l,
+                            e,
+                            h,
+                            grey.mix(0.35).stroke_width(6),
+                            0,
+                        )))?;
+                    }
+                }
+                let c = colour(0);
+                chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y,
+                    r.low,
+                    r.estimate,
+                    r.high,
+                    c.stroke_width(2),
+                    10,
+                )))?;
+                chart.draw_series(std::iter::once(Circle::new((r.estimate, y), 5, c.filled())))?;
+                let mut note = r.note.clone();
+                if let Some(reference) = &r.reference {
+                    note = if note.is_empty() {
+                        format!("target {}", reference.text)
+                    } else {
+                        format!("target {}; {note}", reference.text)
+                    };
+                }
+                if !note.is_empty() {
+                    // Below the bar, at the left edge: a composed element offsets in pixels.
+                    let x = lo + (hi - lo) * 0.01;
+                    let grey = BLACK.mix(0.75);
+                    let text = EmptyElement::at((x, y)) + Text::new(note, (0, 9), font(11).color(&grey));
+                    chart.draw_series(std::iter::once(text))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn data_csv(&self) -> String {
+        let mut out = String::from("panel,row,estimate,low,high,note,reference,reference_estimate,reference_low,reference_high\n");
+        for panel in &self.panels {
+            for r in &panel.rows {
+                let (text, e, l, h) = match &r.reference {
+                    Some(rf) => match rf.interval {
+                        Some((e, l, h)) => (rf.text.clone(), num(e), num(l), num(h)),
+                        None => (rf.text.clone(), String::new(), String::new(), String::new()),
+                    },
+                    None => Default::default(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{e},{l},{h}",
+                    csv(&panel.title),
+                    csv(&r.label),
+                    num(r.estimate),
+                    num(r.low),
+                    num(r.high),
+                    csv(&r.note),
+                    csv(&text)
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Complementary cumulative degree distributions, log-log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Degrees {
+    pub title: String,
+    /// (label, [(degree k >= 1, share of nodes with degree >= k)]).
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl Chart for Degrees {
+    fn size(&self) -> (u32, u32) {
+        (720, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        let kmax = self.series.iter().flat_map(|s| &s.1).map(|p| p.0).fold(1.0, f64::max);
+        let pmin = self.series.iter().flat_map(|s| &s.1).map(|p| p.1).fold(1.0, f64::min);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, font(20))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d((1.0..kmax * 1.3).log_scale(), (pmin * 0.7..1.05).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("degree k (active alliances), log scale")
+            .y_desc("share of actors with degree >= k, log scale")
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style(font(13))
+            .axis_desc_style(font(14))
+            .draw()?;
+        for (i, (label, points)) in self.series.iter().enumerate() {
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?;
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?
+                .label(label.clone())
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(font(13))
+            .draw()?;
+        Ok(())
+    }
+
+    fn data_csv(&self) -> String {
+        let mut out = String::from("series,k,share_at_least_k\n");
+        for (label, points) in &self.series {
+            for (k, p) in points {
+                let _ = writeln!(out, "{},{},{}", csv(label), num(*k), num(*p));
+            }
+        }
+        out
+    }
+}
+
+/// Quotes a CSV field when needed.
+pub fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}

@@ -1,0 +1,418 @@
+//! From output files to chart data. Every builder reads the CSV files a run, an experiment or a
+//! calibration wrote, so `biocluster report` works on any output folder, and tests can compare a
+//! chart's data with the files it came from.
+
+use std::path::Path;
+
+use super::charts::{BandChart, BandPoint, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series, Style};
+use crate::error::{Error, Result};
+
+/// Metrics shown over time: (timeseries column, title, unit).
+pub const KEY_METRICS: &[(&str, &str, &str)] = &[
+    ("firms_alive", "Firms alive", "firms at year end"),
+    ("alliances_active_tech", "Technological alliances", "active at year end"),
+    ("alliances_active_nontech", "Non-technological alliances", "active at year end"),
+    ("revenue_total_musd", "Firms' revenue", "M$ per year"),
+    ("approvals", "Drug approvals", "approvals per year"),
+    ("entries_spinoff", "University spin-offs", "new firms per year"),
+    ("failures", "Failures", "firms per year"),
+    ("acquisitions", "Acquisitions", "firms per year"),
+    ("public_total_musd", "Public money to firms", "M$ per year"),
+];
+
+/// Metrics of the effect and sweep charts.
+pub const OUTCOME_METRICS: &[&str] = &[
+    "firms_alive",
+    "revenue_total_musd",
+    "alliances_active_tech",
+    "alliances_active_nontech",
+    "employment",
+    "public_total_musd",
+];
+
+/// Most variants drawn in one fan chart; beyond, a chart would be unreadable.
+pub const MAX_FAN_VARIANTS: usize = 6;
+
+pub fn metric_title(metric: &str) -> (String, String) {
+    match KEY_METRICS.iter().find(|m| m.0 == metric) {
+        Some(&(_, title, unit)) => (title.to_string(), unit.to_string()),
+        None => match metric {
+            "employment" => ("Employment in firms".into(), "staff at year end".into()),
+            m => (m.replace('_', " "), String::new()),
+        },
+    }
+}
+
+/// A CSV file read whole: header and rows of fields.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub path: String,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Table> {
+        let shown = path.display().to_string();
+        let bad = |e: String| Error::Usage(format!("cannot read `{shown}`: {e}"));
+        let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| bad(e.to_string()))?;
+        let header = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            rows.push(record.map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect());
+        }
+        Ok(Table { header, rows, path: shown })
+    }
+
+    pub fn col(&self, name: &str) -> Result<usize> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| {
+            Error::Usage(format!("`{}` has no column `{name}` (not an output of this biocluster version?)", self.path))
+        })
+    }
+
+    /// The field as a number (empty or non-numeric: NaN).
+    pub fn num(row: &[String], i: usize) -> f64 {
+        row.get(i).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN)
+    }
+
+    /// Distinct values of a column, in first-seen order.
+    pub fn distinct(&self, i: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.rows {
+            if !out.contains(&r[i]) {
+                out.push(r[i].clone());
+            }
+        }
+        out
+    }
+}
+
+/// Single run: key metrics over time, one line per cluster.
+pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
+    let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
+    let mut clusters: Vec<String> = ts.distinct(cluster).into_iter().filter(|c| c != "all").collect();
+    if clusters.is_empty() {
+        clusters.push("all".into());
+    }
+    let mut panels = Vec::new();
+    for &(metric, title, unit) in KEY_METRICS {
+        let m = ts.col(metric)?;
+        let series = clusters
+            .iter()
+            .map(|c| Series {
+                label: c.clone(),
+                points: ts
+                    .rows
+                    .iter()
+                    .filter(|r| &r[cluster] == c)
+                    .map(|r| BandPoint { x: Table::num(r, year), mid: Table::num(r, m), band50: None, band90: None })
+                    .collect(),
+            })
+            .collect();
+        panels.push(Panel { title: title.into(), y_label: unit.into(), series });
+    }
+    Ok(BandChart {
+        title: "Key metrics by cluster (one replication)".into(),
+        x_label: "year".into(),
+        panels,
+        x_is_year: true,
+        style: Style::Bands,
+    })
+}
+
+/// Experiment: one metric over time, a panel per cluster ("all" first), a median line with 50 %
+/// and 90 % bands per variant (at most [`MAX_FAN_VARIANTS`], baseline first).
+pub fn fan(agg: &Table, metric: &str) -> Result<BandChart> {
+    let [v, year, cluster, m, q05, q25, q50, q75, q95] =
+        ["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"].map(|c| agg.col(c));
+    let (v, year, cluster, m) = (v?, year?, cluster?, m?);
+    let (q05, q25, q50, q75, q95) = (q05?, q25?, q50?, q75?, q95?);
+    let variants: Vec<String> = agg.distinct(v).into_iter().take(MAX_FAN_VARIANTS).collect();
+    let mut clusters = agg.distinct(cluster);
+    clusters.sort_by_key(|c| c != "all");
+    let (title, unit) = metric_title(metric);
+    let panels = clusters
+        .iter()
+        .map(|c| Panel {
+            title: if c == "all" { "whole ecosystem".into() } else { c.clone() },
+            y_label: unit.clone(),
+            series: variants
+                .iter()
+                .map(|name| Series {
+                    label: name.clone(),
+                    points: agg
+                        .rows
+                        .iter()
+                        .filter(|r| &r[v] == name && &r[cluster] == c && r[m] == metric)
+                        .map(|r| BandPoint {
+                            x: Table::num(r, year),
+                            mid: Table::num(r, q50),
+                            band50: Some((Table::num(r, q25), Table::num(r, q75))),
+                            band90: Some((Table::num(r, q05), Table::num(r, q95))),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(BandChart {
+        title: format!("{title}: median, 50 % and 90 % of replications"),
+        x_label: "year".into(),
+        panels,
+        x_is_year: true,
+        style: Style::Bands,
+    })
+}
+
+/// Experiment: each variant's paired effect at the horizon (whole ecosystem) with its 95 % interval.
+pub fn effects(eff: &Table, cluster: &str) -> Result<Forest> {
+    let [v, c, m, e, lo, hi, base, year] =
+        ["variant", "cluster", "metric", "effect", "ci95_low", "ci95_high", "baseline_mean", "year"]
+            .map(|n| eff.col(n));
+    let (v, c, m, e, lo, hi, base, year) = (v?, c?, m?, e?, lo?, hi?, base?, year?);
+    let horizon = eff.rows.first().map(|r| r[year].clone()).unwrap_or_default();
+    let panels = OUTCOME_METRICS
+        .iter()
+        .map(|&metric| {
+            let rows: Vec<ForestRow> = eff
+                .rows
+                .iter()
+                .filter(|r| r[c] == cluster && r[m] == metric)
+                .map(|r| ForestRow {
+                    label: r[v].clone(),
+                    estimate: Table::num(r, e),
+                    low: Table::num(r, lo),
+                    high: Table::num(r, hi),
+                    note: String::new(),
+                    reference: None,
+                })
+                .collect();
+            let (title, unit) = metric_title(metric);
+            let baseline = eff.rows.iter().find(|r| r[c] == cluster && r[m] == metric).map(|r| Table::num(r, base));
+            ForestPanel {
+                title: match baseline {
+                    Some(b) => format!("{title} ({unit}; baseline {})", super::render::tick(b)),
+                    None => title,
+                },
+                rows,
+            }
+        })
+        .collect();
+    Ok(Forest {
+        title: format!("Effect of each variant versus the baseline in {horizon} (mean paired difference, 95 % interval)"),
+        x_label: "difference from baseline".into(),
+        panels,
+        max_cols: 2,
+    })
+}
+
+/// Experiment: for each parameter that takes three or more values across variants, the final-year
+/// outcomes (whole ecosystem) against it: medians with 50 % and 90 % bars.
+pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>> {
+    let [v, year, cluster, m, q05, q25, q50, q75, q95] =
+        ["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"].map(|c| agg.col(c));
+    let (v, year, cluster, m) = (v?, year?, cluster?, m?);
+    let (q05, q25, q50, q75, q95) = (q05?, q25?, q50?, q75?, q95?);
+    let horizon = agg.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
+    let vname = variants.col("variant")?;
+    let params: Vec<usize> = (0..variants.header.len()).filter(|&i| variants.header[i].starts_with("set.")).collect();
+    let mut out = Vec::new();
+    for &p in &params {
+        let values: Vec<f64> = variants.rows.iter().map(|r| Table::num(r, p)).collect();
+        let mut distinct: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        if distinct.len() < 3 {
+            continue;
+        }
+        // Group variants by the values of the other parameters (one line per group when few).
+        let others: Vec<usize> = params.iter().copied().filter(|&q| q != p).collect();
+        let key = |r: &Vec<String>| others.iter().map(|&q| format!("{}={}", &variants.header[q][4..], r[q])).collect::<Vec<_>>().join(", ");
+        let mut groups: Vec<String> = Vec::new();
+        for r in &variants.rows {
+            if Table::num(r, p).is_finite() && !groups.contains(&key(r)) {
+                groups.push(key(r));
+            }
+        }
+        let connect = groups.len() <= 6;
+        let path = variants.header[p][4..].to_string();
+        let panels = OUTCOME_METRICS[..4]
+            .iter()
+            .map(|&metric| {
+                let (title, unit) = metric_title(metric);
+                let series_for = |members: Vec<&Vec<String>>, label: String| {
+                    let mut points: Vec<BandPoint> = members
+                        .iter()
+                        .filter_map(|vr| {
+                            let x = Table::num(vr, p);
+                            let r = agg.rows.iter().find(|r| {
+                                r[v] == vr[vname] && r[cluster] == "all" && r[m] == metric && Table::num(r, year) == horizon
+                            })?;
+                            x.is_finite().then(|| BandPoint {
+                                x,
+                                mid: Table::num(r, q50),
+                                band50: Some((Table::num(r, q25), Table::num(r, q75))),
+                                band90: Some((Table::num(r, q05), Table::num(r, q95))),
+                            })
+                        })
+                        .collect();
+                    points.sort_by(|a, b| a.x.total_cmp(&b.x));
+                    Series { label, points }
+                };
+                let series = if connect {
+                    groups
+                        .iter()
+                        .map(|g| {
+                            let members = variants.rows.iter().filter(|r| &key(r) == g).collect();
+                            series_for(members, if g.is_empty() { "median".into() } else { g.clone() })
+                        })
+                        .collect()
+                } else {
+                    vec![series_for(variants.rows.iter().collect(), "variants".into())]
+                };
+                Panel { title, y_label: unit, series }
+            })
+            .collect();
+        out.push((
+            path.clone(),
+            BandChart {
+                title: format!("Outcomes in {horizon} against {path} (median, 50 % and 90 % of replications)"),
+                x_label: path.clone(),
+                panels,
+                x_is_year: false,
+                style: Style::Markers { connect },
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Single run: the survey regressions' coefficients with 95 % intervals, per cluster type.
+pub fn survey_coefficients(reg: &Table) -> Result<Forest> {
+    let [sample, regressor, coef, se, t, n] = ["sample", "regressor", "coef", "se_hc1", "t", "n"].map(|c| reg.col(c));
+    let (sample, regressor, coef, se, t, n) = (sample?, regressor?, coef?, se?, t?, n?);
+    let panels = reg
+        .distinct(sample)
+        .into_iter()
+        .map(|s| ForestPanel {
+            title: s.replace('_', "-"),
+            rows: reg
+                .rows
+                .iter()
+                .filter(|r| r[sample] == s && ["oi", "tech", "nontech"].contains(&r[regressor].as_str()))
+                .map(|r| {
+                    let (c, e) = (Table::num(r, coef), Table::num(r, se));
+                    ForestRow {
+                        label: regressor_label(&r[regressor]).to_string(),
+                        estimate: c,
+                        low: c - 1.96 * e,
+                        high: c + 1.96 * e,
+                        note: format!("t = {:.2}, n = {}", Table::num(r, t), r[n]),
+                        reference: None,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Forest {
+        title: "Synthetic survey: effect on ln sales (OLS, HC1 95 % intervals)".into(),
+        x_label: "coefficient on ln sales".into(),
+        panels,
+        max_cols: 2,
+    })
+}
+
+fn regressor_label(r: &str) -> &str {
+    match r {
+        "oi" => "open innovation",
+        "tech" => "tech. cooperation",
+        "nontech" => "non-tech. cooperation",
+        other => other,
+    }
+}
+
+/// Calibration: simulated coefficients (mean over fresh replications, +- 1.96 mean SE) beside the
+/// targets, per cluster type.
+pub fn calibration_fit(fit: &Table) -> Result<Forest> {
+    let [id, sample, regressor, implied, sign, sig, te, tse, coef, se, rate] = [
+        "id",
+        "sample",
+        "regressor",
+        "implied",
+        "target_sign",
+        "target_significant",
+        "target_estimate",
+        "target_se",
+        "sim_coef_mean",
+        "sim_se_mean",
+        "sign_match_rate",
+    ]
+    .map(|c| fit.col(c));
+    let (id, sample, regressor, implied, sign, sig) = (id?, sample?, regressor?, implied?, sign?, sig?);
+    let (te, tse, coef, se, rate) = (te?, tse?, coef?, se?, rate?);
+    let panels = fit
+        .distinct(sample)
+        .into_iter()
+        .map(|s| ForestPanel {
+            title: s.replace('_', "-"),
+            rows: fit
+                .rows
+                .iter()
+                .filter(|r| r[sample] == s)
+                .map(|r| {
+                    let (c, e) = (Table::num(r, coef), Table::num(r, se));
+                    let (est, est_se) = (Table::num(r, te), Table::num(r, tse));
+                    let significance = if r[sig] == "true" { "significant" } else { "n.s." };
+                    let implied = if r[implied] == "true" { ", implied" } else { "" };
+                    ForestRow {
+                        label: format!("{} {}", r[id], regressor_label(&r[regressor])),
+                        estimate: c,
+                        low: c - 1.96 * e,
+                        high: c + 1.96 * e,
+                        note: format!("match {:.0} %", 100.0 * Table::num(r, rate)),
+                        reference: Some(Reference {
+                            interval: (est.is_finite() && est_se.is_finite()).then(|| {
+                                (est, est - 1.96 * est_se, est + 1.96 * est_se)
+                            }),
+                            text: format!("{} {significance}{implied}", r[sign]),
+                        }),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Forest {
+        title: "Calibration fit: simulated coefficients (mean, +-1.96 mean SE) and targets".into(),
+        x_label: "coefficient on ln sales".into(),
+        panels,
+        max_cols: 2,
+    })
+}
+
+/// The degree distributions of firms and of partners in `year`, from network_nodes.csv.
+pub fn degrees(nodes: &Table, year: &str) -> Result<Degrees> {
+    let (y, kind, degree) = (nodes.col("year")?, nodes.col("kind")?, nodes.col("degree")?);
+    let mut series = Vec::new();
+    for (label, firms) in [("firms", true), ("partners (universities, pharma, investors)", false)] {
+        let ds: Vec<u32> = nodes
+            .rows
+            .iter()
+            .filter(|r| r[y] == year && (r[kind] == "firm") == firms)
+            .filter_map(|r| r[degree].parse().ok())
+            .collect();
+        if ds.is_empty() {
+            continue;
+        }
+        let n = ds.len() as f64;
+        let max = ds.iter().copied().max().unwrap_or(0);
+        let points: Vec<(f64, f64)> = (1..=max)
+            .filter_map(|k| {
+                let at_least = ds.iter().filter(|&&d| d >= k).count();
+                (ds.contains(&k)).then(|| (f64::from(k), at_least as f64 / n))
+            })
+            .collect();
+        let zero = ds.iter().filter(|&&d| d == 0).count() as f64 / n;
+        series.push((format!("{label}: n = {}, {:.0} % without ties", ds.len(), 100.0 * zero), points));
+    }
+    Ok(Degrees { title: format!("Alliance degree distribution, {year} (complementary CDF)"), series })
+}

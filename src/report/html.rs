@@ -1,0 +1,229 @@
+//! The HTML report: one file, charts inlined as base64 PNG, no scripts, no external resources.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use super::data::{OUTCOME_METRICS, Table, metric_title};
+use super::{Figure, Kind};
+use crate::error::{Error, Result};
+
+/// An HTML table (or block) with its heading.
+pub struct Block {
+    pub title: String,
+    pub body: String,
+}
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<table><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for f in r {
+            let numeric = f.parse::<f64>().is_ok();
+            let _ = write!(out, "<td{}>{}</td>", if numeric { " class=\"n\"" } else { "" }, escape(f));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+pub fn table_from_csv(title: &str, t: &Table) -> Block {
+    Block { title: title.to_string(), body: table(&t.header, &t.rows) }
+}
+
+pub fn preformatted(title: &str, text: &str) -> Block {
+    Block { title: title.to_string(), body: format!("<pre>{}</pre>", escape(text)) }
+}
+
+/// Final year of a single run, key metrics by cluster.
+pub fn final_year_table(ts: &Table) -> Result<Block> {
+    let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
+    let last = ts.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
+    let metrics = [
+        "firms_alive",
+        "entries_spinoff",
+        "failures",
+        "acquisitions",
+        "alliances_active_tech",
+        "alliances_active_nontech",
+        "products_marketed",
+        "revenue_product_musd",
+        "revenue_services_musd",
+        "revenue_licensing_musd",
+        "public_total_musd",
+        "employment",
+        "knowledge_stock",
+    ];
+    let mut header = vec!["cluster".to_string()];
+    header.extend(metrics.iter().map(|m| m.to_string()));
+    let mut rows = Vec::new();
+    for r in ts.rows.iter().filter(|r| Table::num(r, year) == last) {
+        let mut row = vec![r[cluster].clone()];
+        for m in metrics {
+            row.push(r[ts.col(m)?].clone());
+        }
+        rows.push(row);
+    }
+    Ok(Block { title: format!("Final year ({last}), by cluster (timeseries.csv)"), body: table(&header, &rows) })
+}
+
+/// Effects at the horizon on the whole ecosystem.
+pub fn effects_table(eff: &Table) -> Result<Block> {
+    let cols = ["variant", "metric", "baseline_mean", "variant_mean", "effect", "ci95_low", "ci95_high", "n"];
+    let idx: Vec<usize> = cols.iter().map(|c| eff.col(c)).collect::<Result<_>>()?;
+    let (c, m) = (eff.col("cluster")?, eff.col("metric")?);
+    let rows: Vec<Vec<String>> = eff
+        .rows
+        .iter()
+        .filter(|r| r[c] == "all" && OUTCOME_METRICS.contains(&r[m].as_str()))
+        .map(|r| idx.iter().map(|&i| r[i].clone()).collect())
+        .collect();
+    let header: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
+    Ok(Block {
+        title: "Effects at the horizon, whole ecosystem (effects.csv has every cluster and metric)".into(),
+        body: table(&header, &rows),
+    })
+}
+
+/// Scenario summary from the resolved (or calibrated) scenario file.
+fn scenario_summary(dir: &Path, kind: Kind) -> Result<(String, String, String)> {
+    let file = if kind == Kind::Calibration { "calibrated.toml" } else { "scenario.resolved.toml" };
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    let value: toml::Table = toml::from_str(&text)
+        .map_err(|e| Error::MalformedToml { file: path.display().to_string(), message: e.to_string() })?;
+    let get = |section: &str, key: &str| -> String {
+        value.get(section).and_then(|s| s.get(key)).map_or(String::new(), |v| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    let name = get("scenario", "name");
+    let description = get("scenario", "description");
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<p>Seed {}, {} years from {} (monthly steps). Money in millions of US dollars (M$). Inputs: <code>{file}</code>.</p>",
+        escape(&get("scenario", "seed")),
+        escape(&get("scenario", "years")),
+        escape(&get("scenario", "start_year"))
+    );
+    let mut rows = Vec::new();
+    for c in value.get("clusters").and_then(|c| c.as_array()).into_iter().flatten() {
+        let s = |k: &str| c.get(k).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), str::to_string));
+        let pop = |k: &str| c.get("population").and_then(|p| p.get(k)).map_or(String::new(), |v| v.to_string());
+        let env = |k: &str| c.get("environment").and_then(|p| p.get(k)).map_or(String::new(), |v| v.to_string());
+        rows.push(vec![
+            s("name"),
+            s("type"),
+            pop("firms"),
+            pop("universities"),
+            pop("pharma_partners"),
+            pop("investors"),
+            env("public_research"),
+            env("pharma_presence"),
+            env("vc_presence"),
+        ]);
+    }
+    let header: Vec<String> = [
+        "cluster",
+        "type",
+        "firms",
+        "universities",
+        "pharma partners",
+        "investors",
+        "public research",
+        "pharma presence",
+        "VC presence",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    body.push_str(&table(&header, &rows));
+    let mut prows = Vec::new();
+    for p in value.get("policies").and_then(|c| c.as_array()).into_iter().flatten() {
+        let s = |k: &str| p.get(k).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), str::to_string));
+        prows.push(vec![s("name"), s("kind"), s("clusters"), s("start_year"), s("budget_musd_per_year")]);
+    }
+    if !prows.is_empty() {
+        let header: Vec<String> =
+            ["policy", "kind", "clusters", "from", "budget (M$/yr)"].iter().map(|s| s.to_string()).collect();
+        body.push_str(&table(&header, &prows));
+    }
+    Ok((name, description, body))
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1320px;margin:2em auto;padding:0 1.2em;color:#222;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #0072B2;padding-bottom:.2em}
+figure{margin:1.5em 0 2.5em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{margin-top:.4em;color:#333}figcaption b{color:#000}
+table{border-collapse:collapse;margin:.8em 0;font-size:.86em;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f4f8}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}
+nav ol{columns:2}footer{margin-top:3em;color:#666;font-size:.85em}
+@media print{figure{break-inside:avoid}}";
+
+pub fn page(dir: &Path, kind: Kind, figures: &[Figure], blocks: &[Block]) -> Result<String> {
+    let (name, description, summary) = scenario_summary(dir, kind)?;
+    let what = match kind {
+        Kind::Run => "single run",
+        Kind::Experiment => "experiment",
+        Kind::Calibration => "calibration",
+    };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>biocluster report: {}</title><style>{STYLE}</style></head><body>\n",
+        escape(&name)
+    );
+    let _ = write!(out, "<h1>biocluster report: {} ({what})</h1>\n<p>{}</p>\n", escape(&name), escape(&description));
+    out.push_str("<nav><ol>");
+    for (i, f) in figures.iter().enumerate() {
+        let _ = write!(out, "<li><a href=\"#fig{}\">{}</a></li>", i + 1, escape(&f.title));
+    }
+    out.push_str("</ol></nav>\n<h2>Scenario</h2>\n");
+    out.push_str(&summary);
+    out.push_str("\n<h2>Charts</h2>\n");
+    for (i, f) in figures.iter().enumerate() {
+        let bytes = std::fs::read(&f.png)
+            .map_err(|e| Error::Usage(format!("cannot read chart `{}`: {e}", f.png.display())))?;
+        let _ = write!(
+            out,
+            "<figure id=\"fig{}\"><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption><b>Figure {}: {}.</b> How to read it: {} <span class=\"files\">(charts/{}.png, .svg, .csv)</span></figcaption></figure>\n",
+            i + 1,
+            escape(&f.title),
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            i + 1,
+            escape(&f.title),
+            escape(&f.guide),
+            escape(&f.stem)
+        );
+    }
+    out.push_str("<h2>Tables</h2>\n");
+    for b in blocks {
+        let _ = write!(out, "<h3>{}</h3>\n{}\n", escape(&b.title), b.body);
+    }
+    let _ = write!(
+        out,
+        "<footer>Written by biocluster {} from the files in this folder; metric names and units are explained in the biocluster README. {}</footer>\n</body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        metric_note()
+    );
+    Ok(out)
+}
+
+fn metric_note() -> String {
+    let names: Vec<String> = OUTCOME_METRICS.iter().map(|m| format!("{m}: {}", metric_title(m).0)).collect();
+    format!("Metrics: {}.", escape(&names.join("; ")))
+}

@@ -1,0 +1,237 @@
+//! Charts and the self-contained HTML report of an output folder.
+//!
+//! `build` looks at what the folder holds (a single run, an experiment or a calibration), builds
+//! the chart data from those files (`data`), draws each chart as PNG and SVG with its data as CSV
+//! (`render`, into `charts/`) and writes `report.html` with every PNG inlined (`html`), so the report
+//! opens offline in any browser and can be mailed as one file.
+
+pub mod charts;
+pub mod data;
+pub mod html;
+pub mod network;
+pub mod render;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use data::Table;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Years of the network pictures (single runs); empty: a third in, two thirds in, the last year.
+    pub network_years: Vec<i32>,
+}
+
+/// What an output folder holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Run,
+    Experiment,
+    Calibration,
+}
+
+/// One chart of the report.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub stem: String,
+    pub title: String,
+    /// One line on how to read it.
+    pub guide: String,
+    pub png: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub kind: Kind,
+    pub html: PathBuf,
+    pub figures: Vec<Figure>,
+    pub seconds: f64,
+}
+
+pub fn kind_of(dir: &Path) -> Result<Kind> {
+    if dir.join("aggregate.csv").is_file() {
+        Ok(Kind::Experiment)
+    } else if dir.join("fit.csv").is_file() {
+        Ok(Kind::Calibration)
+    } else if dir.join("timeseries.csv").is_file() {
+        Ok(Kind::Run)
+    } else {
+        Err(Error::Usage(format!(
+            "`{}` holds no biocluster outputs to report on (expected timeseries.csv from a run, aggregate.csv from an experiment or fit.csv from a calibration)",
+            dir.display()
+        )))
+    }
+}
+
+/// Draws every chart of `dir` into `dir/charts/` and writes `dir/report.html`.
+pub fn build(dir: &Path, options: &Options) -> Result<Built> {
+    let started = Instant::now();
+    let kind = kind_of(dir)?;
+    let charts_dir = dir.join("charts");
+    let mut figures = Vec::new();
+    let mut tables = Vec::new();
+    let mut add = |stem: String, title: &str, guide: &str, chart: &dyn Fn(&Path, &str) -> Result<PathBuf>| {
+        let png = chart(&charts_dir, &stem)?;
+        figures.push(Figure { stem, title: title.to_string(), guide: guide.to_string(), png });
+        Ok::<(), Error>(())
+    };
+    match kind {
+        Kind::Run => {
+            let ts = Table::read(&dir.join("timeseries.csv"))?;
+            let chart = data::run_timeseries(&ts)?;
+            add(
+                "timeseries".into(),
+                "Key metrics over time, by cluster",
+                "One replication: each line is a cluster; run an experiment (replications) for bands of uncertainty.",
+                &|d, s| render::render(&chart, d, s),
+            )?;
+            let nodes_path = dir.join("network_nodes.csv");
+            if nodes_path.is_file() {
+                let nodes = Table::read(&nodes_path)?;
+                let edges = Table::read(&dir.join("network_edges.csv"))?;
+                let years = network_years(&nodes, &options.network_years)?;
+                let clusters: Vec<String> =
+                    ts.distinct(ts.col("cluster")?).into_iter().filter(|c| c != "all").collect();
+                for year in &years {
+                    let picture = network_picture(&nodes, &edges, &clusters, *year)?;
+                    add(
+                        format!("network_{year}"),
+                        &format!("Alliance network at the end of {year}"),
+                        "Each dot is an actor (colour: kind; size: active alliances), grouped by cluster; lines are active alliances (blue: technological, orange: non-technological).",
+                        &|d, s| render::render(&picture, d, s),
+                    )?;
+                }
+                let last = years.iter().max().copied().unwrap_or_default().to_string();
+                let chart = data::degrees(&nodes, &last)?;
+                add(
+                    "degrees".into(),
+                    "Degree distribution of the alliance network",
+                    "Share of actors with at least k active alliances, on log scales: a straight falling line means a heavy tail (a few hubs), a curve bending down fast means capped, even degrees.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
+            let reg_path = dir.join("regressions.csv");
+            if reg_path.is_file() {
+                let reg = Table::read(&reg_path)?;
+                let chart = data::survey_coefficients(&reg)?;
+                add(
+                    "survey".into(),
+                    "Synthetic survey regressions",
+                    "Each dot is the OLS coefficient of a cooperation dummy on ln sales (controls included) with its 95 % interval; an interval clear of the zero line is significant at 5 %.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+                tables.push(html::table_from_csv("Survey regressions (regressions.csv)", &reg));
+            }
+            tables.insert(0, html::final_year_table(&ts)?);
+        }
+        Kind::Experiment => {
+            let agg = Table::read(&dir.join("aggregate.csv"))?;
+            let eff = Table::read(&dir.join("effects.csv"))?;
+            let variants = Table::read(&dir.join("variants.csv"))?;
+            let n_variants = variants.rows.len();
+            for &(metric, title, _) in data::KEY_METRICS {
+                let chart = data::fan(&agg, metric)?;
+                let shown = if n_variants > data::MAX_FAN_VARIANTS {
+                    format!(" (first {} of {n_variants} variants)", data::MAX_FAN_VARIANTS)
+                } else {
+                    String::new()
+                };
+                add(
+                    format!("fan_{metric}"),
+                    &format!("{title} over time{shown}"),
+                    "Lines are medians across replications; the darker band holds the middle 50 % of replications, the lighter one 90 %; one colour per variant, one panel per cluster.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
+            if n_variants > 1 {
+                let chart = data::effects(&eff, "all")?;
+                add(
+                    "effects".into(),
+                    "Effects of the variants at the horizon",
+                    "Each dot is a variant's mean difference from the baseline over paired replications, with its 95 % interval; an interval that crosses the zero line is not a clear effect.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
+            for (path, chart) in data::sweeps(&agg, &variants)? {
+                let stem = format!("sweep_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+                add(
+                    stem,
+                    &format!("Outcomes against {path}"),
+                    "Dots are medians across replications at the horizon; thick bars hold 50 % of replications, thin bars 90 %.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
+            tables.push(html::table_from_csv("Variants (variants.csv)", &variants));
+            tables.push(html::effects_table(&eff)?);
+        }
+        Kind::Calibration => {
+            let fit = Table::read(&dir.join("fit.csv"))?;
+            let chart = data::calibration_fit(&fit)?;
+            add(
+                "fit".into(),
+                "Calibration fit",
+                "Blue: the calibrated model's mean coefficient with +-1.96 mean SE; grey bars: the target's estimate and 95 % interval when the targets file gives one; the note gives the target and the share of replications that reproduce its sign and significance.",
+                &|d, s| render::render(&chart, d, s),
+            )?;
+            tables.push(html::table_from_csv("Fit (fit.csv)", &fit));
+            if let Ok(md) = std::fs::read_to_string(dir.join("report.md")) {
+                tables.push(html::preformatted("Calibration report (report.md)", &md));
+            }
+        }
+    }
+    let html_path = dir.join("report.html");
+    let page = html::page(dir, kind, &figures, &tables)?;
+    crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
+    Ok(Built { kind, html: html_path, figures, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The years to picture: the ones asked for (each must be in the file), else three spread out.
+fn network_years(nodes: &Table, asked: &[i32]) -> Result<Vec<i32>> {
+    let col = nodes.col("year")?;
+    let available: Vec<i32> = nodes.distinct(col).iter().filter_map(|y| y.parse().ok()).collect();
+    let (Some(&first), Some(&last)) = (available.first(), available.last()) else {
+        return Err(Error::Usage(format!("`{}` is empty", nodes.path)));
+    };
+    if asked.is_empty() {
+        let n = available.len();
+        let mut years = vec![available[n / 3], available[2 * n / 3], last];
+        years.dedup();
+        return Ok(years);
+    }
+    for y in asked {
+        if !available.contains(y) {
+            return Err(Error::Usage(format!("--network-years: {y} is not a simulated year (allowed: {first} to {last})")));
+        }
+    }
+    Ok(asked.to_vec())
+}
+
+fn network_picture(nodes: &Table, edges: &Table, clusters: &[String], year: i32) -> Result<network::NetworkPicture> {
+    let [y, id, kind, cluster, degree] = ["year", "id", "kind", "cluster", "degree"].map(|c| nodes.col(c));
+    let (y, id, kind, cluster, degree) = (y?, id?, kind?, cluster?, degree?);
+    let [ey, firm, partner, category] = ["year", "firm", "partner", "category"].map(|c| edges.col(c));
+    let (ey, firm, partner, category) = (ey?, firm?, partner?, category?);
+    let year_s = year.to_string();
+    let mut ns: Vec<(u32, String, String, u32)> = nodes
+        .rows
+        .iter()
+        .filter(|r| r[y] == year_s)
+        .filter_map(|r| Some((r[id].parse().ok()?, r[kind].clone(), r[cluster].clone(), r[degree].parse().ok()?)))
+        .collect();
+    ns.sort_by_key(|n| n.0);
+    let es: Vec<(u32, u32, bool)> = edges
+        .rows
+        .iter()
+        .filter(|r| r[ey] == year_s)
+        .filter_map(|r| Some((r[firm].parse().ok()?, r[partner].parse().ok()?, r[category] == "tech")))
+        .collect();
+    let tech = es.iter().filter(|e| e.2).count();
+    let title = format!(
+        "Alliance network, end of {year}: {} actors, {tech} technological and {} non-technological alliances",
+        ns.len(),
+        es.len() - tech
+    );
+    Ok(network::NetworkPicture::layout(title, clusters, &ns, &es))
+}
