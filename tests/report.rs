@@ -121,7 +121,7 @@ fn single_run_charts_plot_the_run_network_and_survey() {
     assert!(status.success());
     let dir = out.path().join("korea-default");
     let charts = dir.join("charts");
-    for stem in ["timeseries", "network_2005", "network_2029", "degrees", "survey"] {
+    for stem in ["timeseries", "clusters", "fates", "network_2005", "network_2029", "degrees", "survey"] {
         for ext in ["png", "svg", "csv"] {
             let path = charts.join(format!("{stem}.{ext}"));
             assert!(path.metadata().is_ok_and(|m| m.len() > 0), "{} missing", path.display());
@@ -172,6 +172,25 @@ fn single_run_charts_plot_the_run_network_and_survey() {
         assert!(close(f(p, "estimate"), f(r, "coef")));
         assert!(close(f(p, "low"), f(r, "coef") - 1.96 * f(r, "se_hc1")));
     }
+
+    // Firm fates: shares of the firms founded in the run, recounted from the panel.
+    let panel = rows(&dir.join("panel.csv"));
+    let mut last: BTreeMap<String, &BTreeMap<String, String>> = BTreeMap::new();
+    for r in panel.iter().filter(|r| r["origin"] != "initial") {
+        last.insert(r["firm_id"].clone(), r); // rows are in year order: the last one wins
+    }
+    let n = last.len() as f64;
+    let share = |pred: &dyn Fn(&BTreeMap<String, String>) -> bool| 100.0 * last.values().filter(|r| pred(r)).count() as f64 / n;
+    let plotted = rows(&charts.join("fates.csv"));
+    let all: BTreeMap<String, f64> =
+        plotted.iter().filter(|p| p["panel"].starts_with("all clusters")).map(|p| (p["bar"].clone(), f(p, "value"))).collect();
+    assert!(close(all.values().sum::<f64>(), 100.0));
+    assert!(close(all["acquired"], share(&|r| r["status"] == "acquired")));
+    assert!(close(all["failed"], share(&|r| r["status"] == "failed")));
+    assert!(close(
+        all["self-sustaining"],
+        share(&|r| r["status"] == "alive" && f(r, "sales_musd") > 0.0 && f(r, "sales_musd") >= f(r, "costs_musd"))
+    ));
 
     // Time series chart: each plotted value is the run's value for that cluster and year.
     let ts = rows(&dir.join("timeseries.csv"));

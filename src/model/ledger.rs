@@ -142,6 +142,22 @@ impl Flow {
     pub fn is_revenue(self) -> bool {
         matches!(self, Flow::ProductSales | Flow::Services | Flow::LicensingUpfront | Flow::Milestone | Flow::Royalty)
     }
+    /// Money an agent spends to operate: staff, overheads, projects, cost of goods, partners' and
+    /// universities' shares, search. Not financing, takeovers or write-offs.
+    pub fn is_operating_cost(self) -> bool {
+        matches!(
+            self,
+            Flow::Wages
+                | Flow::Overhead
+                | Flow::ProjectCosts
+                | Flow::Cogs
+                | Flow::PartnerCommission
+                | Flow::CoDevelopmentShare
+                | Flow::UniversityFee
+                | Flow::UniversityLicense
+                | Flow::SearchCost
+        )
+    }
     /// Public money received by firms.
     pub fn is_public_support(self) -> bool {
         matches!(
@@ -186,6 +202,8 @@ struct AgentAccount {
     kind: AgentKind,
     /// Inflows this simulated year by flow (reset by `start_year`).
     year_in: [f64; N_FLOWS],
+    /// Operating costs paid this simulated year (reset by `start_year`).
+    year_costs: f64,
     /// Revenue received this month (reset by `take_month_revenue`).
     month_revenue: f64,
     /// Lifetime inflows and outflows, for reconciliation.
@@ -212,6 +230,7 @@ impl Ledger {
             balance: 0.0,
             kind,
             year_in: [0.0; N_FLOWS],
+            year_costs: 0.0,
             month_revenue: 0.0,
             total_in: 0.0,
             total_out: 0.0,
@@ -231,7 +250,7 @@ impl Ledger {
         if !(amount.is_finite() && amount > 0.0) {
             return;
         }
-        let payer = self.debit(from, amount);
+        let payer = self.debit(from, amount, flow);
         let payee = self.credit(to, amount, flow);
         if self.routes.is_empty() {
             self.routes = vec![0.0; N_FLOWS * N_PARTIES * N_PARTIES];
@@ -239,11 +258,14 @@ impl Ledger {
         self.routes[(flow as usize * N_PARTIES + payer.index()) * N_PARTIES + payee.index()] += amount;
     }
 
-    fn debit(&mut self, account: Account, amount: f64) -> Party {
+    fn debit(&mut self, account: Account, amount: f64, flow: Flow) -> Party {
         match account {
             Account::Agent(id) => {
                 let a = &mut self.accounts[id as usize];
                 a.balance -= amount;
+                if flow.is_operating_cost() {
+                    a.year_costs += amount;
+                }
                 a.total_out += amount;
                 a.last_flow_month = Some(self.month);
                 Party::Agent(a.kind)
@@ -288,6 +310,11 @@ impl Ledger {
         &self.accounts[id as usize].year_in
     }
 
+    /// Operating costs an agent paid this year (see [`Flow::is_operating_cost`]).
+    pub fn year_costs(&self, id: u32) -> f64 {
+        self.accounts[id as usize].year_costs
+    }
+
     /// Revenue received this month, and resets it.
     pub fn take_month_revenue(&mut self, id: u32) -> f64 {
         std::mem::take(&mut self.accounts[id as usize].month_revenue)
@@ -297,6 +324,7 @@ impl Ledger {
     pub fn start_year(&mut self) {
         for a in &mut self.accounts {
             a.year_in = [0.0; N_FLOWS];
+            a.year_costs = 0.0;
         }
     }
 

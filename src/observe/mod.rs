@@ -89,6 +89,10 @@ pub struct PanelRow {
     pub sales_licensing_musd: f64,
     pub alliances_tech: u32,
     pub alliances_nontech: u32,
+    /// Alliances with pharma partners active at any time in the year.
+    pub alliances_pharma: u32,
+    /// Operating costs paid in the year (staff, overheads, projects, goods sold, partners' shares), M$.
+    pub costs_musd: f64,
     pub vc_musd: f64,
     pub public_support_musd: f64,
     pub cash_musd: f64,

@@ -69,6 +69,8 @@ pub const PANEL_COLUMNS: &[&str] = &[
     "sales_licensing_musd",
     "alliances_tech",
     "alliances_nontech",
+    "alliances_pharma",
+    "costs_musd",
     "vc_musd",
     "public_support_musd",
     "cash_musd",
@@ -85,7 +87,7 @@ pub fn panel_csv(record: &RunRecord) -> String {
     for r in &record.panel {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.year,
             r.firm_id,
             r.cluster,
@@ -102,6 +104,8 @@ pub fn panel_csv(record: &RunRecord) -> String {
             num(r.sales_licensing_musd),
             r.alliances_tech,
             r.alliances_nontech,
+            r.alliances_pharma,
+            num(r.costs_musd),
             num(r.vc_musd),
             num(r.public_support_musd),
             num(r.cash_musd),

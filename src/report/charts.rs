@@ -408,3 +408,100 @@ impl Chart for Degrees {
 pub fn csv(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
+
+/// Bars in panels: one value per label (clusters, fates), the same label in the same colour in
+/// every panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bars {
+    pub title: String,
+    pub panels: Vec<BarPanel>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarPanel {
+    pub title: String,
+    pub y_label: String,
+    pub bars: Vec<(String, f64)>,
+}
+
+impl Bars {
+    /// Wide enough for every bar's label under it.
+    fn panel_width(&self) -> u32 {
+        let n = self.panels.iter().map(|p| p.bars.len()).max().unwrap_or(1) as u32;
+        let longest = self.panels.iter().flat_map(|p| &p.bars).map(|b| b.0.chars().count()).max().unwrap_or(4) as u32;
+        (80 + n * (7 * longest + 18).max(70)).max(380)
+    }
+    fn max_cols(&self) -> usize {
+        if self.panel_width() * 3 > 1800 { 2 } else { 3 }
+    }
+}
+
+impl Chart for Bars {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        (self.panel_width() * cols as u32, 360 * rows as u32 + TITLE_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        let root = root.titled(&self.title, font(22))?;
+        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        let areas = root.split_evenly((rows, cols));
+        let mut labels: Vec<&str> = Vec::new();
+        for b in self.panels.iter().flat_map(|p| &p.bars) {
+            if !labels.contains(&b.0.as_str()) {
+                labels.push(&b.0);
+            }
+        }
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            let n = panel.bars.len() as i32;
+            let hi = panel.bars.iter().map(|b| b.1).fold(0.0, f64::max);
+            let lo = panel.bars.iter().map(|b| b.1).fold(0.0, f64::min);
+            let (_, hi) = padded(lo, hi);
+            let names: Vec<String> = panel.bars.iter().map(|b| b.0.clone()).collect();
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, font(16))
+                .margin(8)
+                .margin_right(16)
+                .x_label_area_size(70)
+                .y_label_area_size(58)
+                // An integer range a..b has b - a + 1 segments.
+                .build_cartesian_2d((0..n - 1).into_segmented(), lo.min(0.0)..hi)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .y_desc(&panel.y_label)
+                .y_labels(6)
+                .y_label_formatter(&|v| tick(*v))
+                .x_labels(names.len() + 1)
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .label_style(font(12))
+                .axis_desc_style(font(14))
+                .draw()?;
+            for (i, (label, value)) in panel.bars.iter().enumerate() {
+                let c = colour(labels.iter().position(|l| l == label).unwrap_or(i));
+                let i = i as i32;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *value)],
+                    c.mix(0.85).filled(),
+                )))?;
+                let text = EmptyElement::at((SegmentValue::CenterOf(i), *value))
+                    + Text::new(tick(*value), (-10, -16), font(12));
+                chart.draw_series(std::iter::once(text))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn data_csv(&self) -> String {
+        let mut out = String::from("panel,bar,value\n");
+        for p in &self.panels {
+            for (label, v) in &p.bars {
+                let _ = writeln!(out, "{},{},{}", csv(&p.title), csv(label), num(*v));
+            }
+        }
+        out
+    }
+}

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use super::charts::{BandChart, BandPoint, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series, Style};
+use super::charts::{
+    BandChart, BandPoint, BarPanel, Bars, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series, Style,
+};
 use crate::error::{Error, Result};
 
 /// Metrics shown over time: (timeseries column, title, unit).
@@ -382,7 +384,7 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
         })
         .collect();
     Ok(Forest {
-        title: "Calibration fit: simulated coefficients (mean, +-1.96 mean SE) and targets".into(),
+        title: "Calibration fit: simulated coefficients (mean, ±1.96 mean SE) and targets".into(),
         x_label: "coefficient on ln sales".into(),
         panels,
         max_cols: 2,
@@ -415,4 +417,107 @@ pub fn degrees(nodes: &Table, year: &str) -> Result<Degrees> {
         series.push((format!("{label}: n = {}, {:.0} % without ties", ds.len(), 100.0 * zero), points));
     }
     Ok(Degrees { title: format!("Alliance degree distribution, {year} (complementary CDF)"), series })
+}
+
+/// The fates of firms founded during a run, as shares of them.
+pub const FATES: [&str; 5] = ["acquired", "failed", "self-sustaining", "pharma-dependent", "funded"];
+
+/// Single run: what became of the firms founded during the run (origin other than "initial"), by
+/// cluster: acquired, failed, or alive at the end and then self-sustaining (final-year sales cover
+/// operating costs), pharma-dependent (not self-sustaining, with an alliance with a pharma partner
+/// in the final year or half its sales from licensing) or "funded": living on investors', public or
+/// its own money.
+pub fn firm_fates(panel: &Table) -> Result<Bars> {
+    let [id, cluster, origin, status, sales, costs, pharma, licensing, year] = [
+        "firm_id",
+        "cluster",
+        "origin",
+        "status",
+        "sales_musd",
+        "costs_musd",
+        "alliances_pharma",
+        "sales_licensing_musd",
+        "year",
+    ]
+    .map(|c| panel.col(c));
+    let (id, cluster, origin, status, sales, costs) = (id?, cluster?, origin?, status?, sales?, costs?);
+    let (pharma, licensing, year) = (pharma?, licensing?, year?);
+    // Each new firm's last row (rows are in year order).
+    let mut last: std::collections::BTreeMap<&str, &Vec<String>> = std::collections::BTreeMap::new();
+    for r in panel.rows.iter().filter(|r| r[origin] != "initial") {
+        last.entry(&r[id]).and_modify(|prev| {
+            if Table::num(r, year) >= Table::num(prev, year) {
+                *prev = r;
+            }
+        }).or_insert(r);
+    }
+    let fate = |r: &Vec<String>| -> usize {
+        match r[status].as_str() {
+            "acquired" => 0,
+            "failed" => 1,
+            _ => {
+                let (s, c) = (Table::num(r, sales), Table::num(r, costs));
+                if s > 0.0 && s >= c {
+                    2
+                } else if Table::num(r, pharma) > 0.0 || (s > 0.0 && Table::num(r, licensing) >= 0.5 * s) {
+                    3
+                } else {
+                    4
+                }
+            }
+        }
+    };
+    let mut clusters: Vec<String> = panel.distinct(cluster);
+    clusters.push("all".into());
+    let panels = clusters
+        .iter()
+        .map(|c| {
+            let mut counts = [0usize; 5];
+            for r in last.values().filter(|r| c == "all" || &r[cluster] == c) {
+                counts[fate(r)] += 1;
+            }
+            let n: usize = counts.iter().sum();
+            BarPanel {
+                title: format!("{} ({n} new firms)", if c == "all" { "all clusters" } else { c }),
+                y_label: "% of firms founded in the run".into(),
+                bars: FATES
+                    .iter()
+                    .zip(counts)
+                    .map(|(f, k)| (f.to_string(), if n > 0 { 100.0 * k as f64 / n as f64 } else { 0.0 }))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Bars { title: "What became of the firms founded during the run (status at the end)".into(), panels })
+}
+
+/// Single run: clusters side by side over the whole run: firms founded, knowledge, revenue by
+/// source, employment.
+pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
+    let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
+    let clusters: Vec<String> = ts.distinct(cluster).into_iter().filter(|c| c != "all").collect();
+    let last = ts.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
+    let sum = |c: &str, metrics: &[&str]| -> Result<f64> {
+        let cols: Vec<usize> = metrics.iter().map(|m| ts.col(m)).collect::<Result<_>>()?;
+        Ok(ts.rows.iter().filter(|r| r[cluster] == c).map(|r| cols.iter().map(|&i| Table::num(r, i)).sum::<f64>()).sum())
+    };
+    let at_end = |c: &str, metric: &str| -> Result<f64> {
+        let i = ts.col(metric)?;
+        Ok(ts.rows.iter().find(|r| r[cluster] == c && Table::num(r, year) == last).map_or(0.0, |r| Table::num(r, i)))
+    };
+    type Measure<'a> = (&'a str, &'a str, Box<dyn Fn(&str) -> Result<f64> + 'a>);
+    let measures: Vec<Measure> = vec![
+        ("Firms founded (spin-offs, spin-outs, start-ups)", "firms, whole run", Box::new(|c| sum(c, &["entries_spinoff", "entries_spinout", "entries_startup"]))),
+        ("Knowledge stock at the end", "model units", Box::new(|c| at_end(c, "knowledge_stock"))),
+        ("Product sales", "M$, whole run", Box::new(|c| sum(c, &["revenue_product_musd"]))),
+        ("Services and manufacturing revenue", "M$, whole run", Box::new(|c| sum(c, &["revenue_services_musd"]))),
+        ("Licensing income", "M$, whole run", Box::new(|c| sum(c, &["revenue_licensing_musd"]))),
+        ("Employment at the end", "staff", Box::new(|c| at_end(c, "employment"))),
+    ];
+    let mut panels = Vec::new();
+    for (title, unit, f) in &measures {
+        let bars = clusters.iter().map(|c| Ok((c.clone(), f(c)?))).collect::<Result<Vec<_>>>()?;
+        panels.push(BarPanel { title: title.to_string(), y_label: unit.to_string(), bars });
+    }
+    Ok(Bars { title: "Clusters compared over the whole run".into(), panels })
 }

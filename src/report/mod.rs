@@ -87,6 +87,27 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                 "One replication: each line is a cluster; run an experiment (replications) for bands of uncertainty.",
                 &|d, s| render::render(&chart, d, s),
             )?;
+            // Two clusters or more (plus "all").
+            if ts.distinct(ts.col("cluster")?).len() > 2 {
+                let chart = data::cluster_comparison(&ts)?;
+                add(
+                    "clusters".into(),
+                    "Clusters compared",
+                    "One bar per cluster: firms founded, the knowledge stock, revenue by source over the whole run, and final employment; compare which cluster makes knowledge and firms and which makes money.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
+            let panel_path = dir.join("panel.csv");
+            if panel_path.is_file() {
+                let panel = Table::read(&panel_path)?;
+                let chart = data::firm_fates(&panel)?;
+                add(
+                    "fates".into(),
+                    "What became of the new firms",
+                    "Of the firms founded during the run: the share acquired, failed, or alive at the end and self-sustaining (sales cover operating costs), dependent on pharma partners (pharma alliance or mostly licensing income), or 'funded': living on investors', public or their own money.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
             let nodes_path = dir.join("network_nodes.csv");
             if nodes_path.is_file() {
                 let nodes = Table::read(&nodes_path)?;
@@ -172,7 +193,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             add(
                 "fit".into(),
                 "Calibration fit",
-                "Blue: the calibrated model's mean coefficient with +-1.96 mean SE; grey bars: the target's estimate and 95 % interval when the targets file gives one; the note gives the target and the share of replications that reproduce its sign and significance.",
+                "Blue: the calibrated model's mean coefficient with ±1.96 mean SE; grey bars: the target's estimate and 95 % interval when the targets file gives one; the note gives the target and the share of replications that reproduce its sign and significance.",
                 &|d, s| render::render(&chart, d, s),
             )?;
             tables.push(html::table_from_csv("Fit (fit.csv)", &fit));
