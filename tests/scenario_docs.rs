@@ -121,3 +121,14 @@ fn documented_defaults_equal_the_default_scenario() {
         assert!(matches, "`{key}`: README shows {shown}, default.toml has {value}");
     }
 }
+
+/// docs/model.md (the ODD description) names every scenario key, in backticks, as
+/// scenarios/README.md writes it; a key added to the parser without a word in the model
+/// description fails here.
+#[test]
+fn every_accepted_key_appears_in_the_model_description() {
+    let odd = std::fs::read_to_string("docs/model.md").unwrap();
+    let missing: Vec<String> =
+        accepted_keys().into_keys().filter(|key| !odd.contains(&format!("`{key}`"))).collect();
+    assert!(missing.is_empty(), "keys missing from docs/model.md: {missing:?}");
+}

@@ -57,7 +57,13 @@ fn dissolve_alliances(
             continue;
         }
         for idx in book.active_of(id.0).to_vec() {
-            let kind = book.alliances[idx as usize].kind;
+            let alliance = &book.alliances[idx as usize];
+            // One draw per alliance: a tie between two firms is listed under both, and is drawn
+            // from the side of the firm that formed it.
+            if alliance.firm != id.0 {
+                continue;
+            }
+            let kind = alliance.kind;
             if matches!(kind, AllianceKind::Licensing | AllianceKind::CoDevelopment) {
                 continue;
             }

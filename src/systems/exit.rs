@@ -102,6 +102,10 @@ fn take_over_firms(
         let Ok((_, home, mut firm, _)) = firms.get_mut(registry.entities[target as usize]) else {
             continue;
         };
+        // `eligible` is built once a month: another buyer may have taken this firm already.
+        if !firm.is_alive() {
+            continue;
+        }
         ledger.transfer(
             Account::Agent(buyer.0),
             Account::External(External::Shareholders),
