@@ -187,6 +187,23 @@ fn single_run_charts_plot_the_run_network_and_survey() {
     assert!(close(all.values().sum::<f64>(), 100.0));
     assert!(close(all["acquired"], share(&|r| r["status"] == "acquired")));
     assert!(close(all["failed"], share(&|r| r["status"] == "failed")));
+    let mut history: BTreeMap<String, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for r in panel.iter().filter(|r| r["origin"] != "initial") {
+        history.entry(r["firm_id"].clone()).or_default().push(r);
+    }
+    let dependent = history
+        .values()
+        .filter(|rows| {
+            let r = rows[rows.len() - 1];
+            let recent = &rows[rows.len().saturating_sub(3)..];
+            let lic: f64 = recent.iter().map(|r| f(r, "sales_licensing_musd")).sum();
+            let sales: f64 = recent.iter().map(|r| f(r, "sales_musd")).sum();
+            r["status"] == "alive"
+                && !(f(r, "sales_musd") > 0.0 && f(r, "sales_musd") >= f(r, "costs_musd"))
+                && (recent.iter().any(|r| f(r, "alliances_pharma") > 0.0) || (sales > 0.0 && lic >= 0.5 * sales))
+        })
+        .count();
+    assert!(close(all["pharma-dependent"], 100.0 * dependent as f64 / n));
     assert!(close(
         all["self-sustaining"],
         share(&|r| r["status"] == "alive" && f(r, "sales_musd") > 0.0 && f(r, "sales_musd") >= f(r, "costs_musd"))

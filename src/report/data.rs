@@ -425,10 +425,10 @@ pub const FATES: [&str; 5] = ["acquired", "failed", "self-sustaining", "pharma-d
 /// Single run: what became of the firms founded during the run (origin other than "initial"), by
 /// cluster: acquired, failed, or alive at the end and then self-sustaining (final-year sales cover
 /// operating costs), pharma-dependent (not self-sustaining, with an alliance with a pharma partner
-/// in the final year or half its sales from licensing) or "funded": living on investors', public or
-/// its own money.
+/// or half its sales from licensing in its last three years) or "funded": living on investors',
+/// public or its own money.
 pub fn firm_fates(panel: &Table) -> Result<Bars> {
-    let [id, cluster, origin, status, sales, costs, pharma, licensing, year] = [
+    let [id, cluster, origin, status, sales, costs, pharma, licensing] = [
         "firm_id",
         "cluster",
         "origin",
@@ -437,29 +437,30 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
         "costs_musd",
         "alliances_pharma",
         "sales_licensing_musd",
-        "year",
     ]
     .map(|c| panel.col(c));
     let (id, cluster, origin, status, sales, costs) = (id?, cluster?, origin?, status?, sales?, costs?);
-    let (pharma, licensing, year) = (pharma?, licensing?, year?);
-    // Each new firm's last row (rows are in year order).
-    let mut last: std::collections::BTreeMap<&str, &Vec<String>> = std::collections::BTreeMap::new();
+    let (pharma, licensing) = (pharma?, licensing?);
+    // Each new firm's rows (the panel is in year order, so the last row is the final status).
+    let mut by_firm: std::collections::BTreeMap<&str, Vec<&Vec<String>>> = std::collections::BTreeMap::new();
     for r in panel.rows.iter().filter(|r| r[origin] != "initial") {
-        last.entry(&r[id]).and_modify(|prev| {
-            if Table::num(r, year) >= Table::num(prev, year) {
-                *prev = r;
-            }
-        }).or_insert(r);
+        by_firm.entry(&r[id]).or_default().push(r);
     }
-    let fate = |r: &Vec<String>| -> usize {
+    let fate = |rows: &Vec<&Vec<String>>| -> usize {
+        let r = rows[rows.len() - 1];
         match r[status].as_str() {
             "acquired" => 0,
             "failed" => 1,
             _ => {
                 let (s, c) = (Table::num(r, sales), Table::num(r, costs));
+                // Dependence is a relationship over time: the last three years the firm was in.
+                let recent = &rows[rows.len().saturating_sub(3)..];
+                let pharma_tie = recent.iter().any(|r| Table::num(r, pharma) > 0.0);
+                let (lic, all): (f64, f64) =
+                    recent.iter().fold((0.0, 0.0), |(l, a), r| (l + Table::num(r, licensing), a + Table::num(r, sales)));
                 if s > 0.0 && s >= c {
                     2
-                } else if Table::num(r, pharma) > 0.0 || (s > 0.0 && Table::num(r, licensing) >= 0.5 * s) {
+                } else if pharma_tie || (all > 0.0 && lic >= 0.5 * all) {
                     3
                 } else {
                     4
@@ -473,8 +474,8 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
         .iter()
         .map(|c| {
             let mut counts = [0usize; 5];
-            for r in last.values().filter(|r| c == "all" || &r[cluster] == c) {
-                counts[fate(r)] += 1;
+            for rows in by_firm.values().filter(|rows| c == "all" || &rows[0][cluster] == c) {
+                counts[fate(rows)] += 1;
             }
             let n: usize = counts.iter().sum();
             BarPanel {

@@ -104,7 +104,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                 add(
                     "fates".into(),
                     "What became of the new firms",
-                    "Of the firms founded during the run: the share acquired, failed, or alive at the end and self-sustaining (sales cover operating costs), dependent on pharma partners (pharma alliance or mostly licensing income), or 'funded': living on investors', public or their own money.",
+                    "Of the firms founded during the run: the share acquired, failed, or alive at the end and self-sustaining (sales cover operating costs), dependent on pharma partners (a pharma alliance or mostly licensing income in its last three years), or 'funded': living on investors', public or their own money.",
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }

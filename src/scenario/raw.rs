@@ -249,6 +249,7 @@ pub struct RawRevenue {
     pub manufacturing_cost_saving: f64,
     pub service_revenue_musd_per_employee_year: f64,
     pub service_market_musd_per_year: f64,
+    pub service_market_infrastructure: f64,
     pub commercial_market_expansion: f64,
     pub base_service_demand: f64,
     pub service_demand_per_alliance: f64,

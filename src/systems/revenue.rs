@@ -12,7 +12,8 @@
 //!   pharma presence x `revenue.service_demand_pharma_presence` + `revenue.service_demand_per_alliance` per
 //!   contract-research, manufacturing or university-collaboration alliance: public institutes
 //!   contract R&D work from their partner firms). Sales saturate towards the firm's reachable market
-//!   M = `revenue.service_market_musd_per_year` x productivity: a potential P sells
+//!   M = `revenue.service_market_musd_per_year` x productivity x (1 + `revenue.service_market_infrastructure`
+//!   x the cluster's infrastructure): a potential P sells
 //!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
 //!   work for alliance clients saturate separately. A marketing or distribution partner widens the
 //!   open market by `revenue.commercial_market_expansion` (fully with a pharma partner,
@@ -28,7 +29,7 @@ use crate::kinds::AllianceKind;
 use crate::model::Tick;
 use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, Registry};
+use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry};
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(earn_revenue.in_set(Tick::Revenue));
@@ -40,6 +41,7 @@ fn earn_revenue(
     registry: Res<Registry>,
     book: Res<AllianceBook>,
     mut firms: Query<(&AgentId, &Home, &Firm, &mut Pipeline, &Knowledge)>,
+    effects: Res<PolicyEffects>,
     mut ledger: ResMut<Ledger>,
 ) {
     let rv = &params.revenue;
@@ -131,7 +133,10 @@ fn earn_revenue(
                 Some(_) => rv.firm_partner_access,
                 None => 0.0,
             };
-            let own_market = rv.service_market_musd_per_year * firm.productivity / 12.0;
+            // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
+            // the cluster's infrastructure, shared facilities included, is rich.
+            let plants = 1.0 + rv.service_market_infrastructure * effects.infrastructure[home.cluster];
+            let own_market = rv.service_market_musd_per_year * firm.productivity / 12.0 * plants;
             let open_market = own_market * (1.0 + rv.commercial_market_expansion * reach);
             // The reachable market is finite, so a productive service firm cannot grow without bound:
             // open-market sales saturate towards it; contract work for alliance clients is a separate,
