@@ -506,6 +506,18 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
         let i = ts.col(metric)?;
         Ok(ts.rows.iter().find(|r| r[cluster] == c && Table::num(r, year) == last).map_or(0.0, |r| Table::num(r, i)))
     };
+    // Sum over the first (or last) five years.
+    let years: Vec<f64> = {
+        let mut y: Vec<f64> = ts.rows.iter().map(|r| Table::num(r, year)).collect();
+        y.sort_by(f64::total_cmp);
+        y.dedup();
+        y
+    };
+    let window = |c: &str, metric: &str, first: bool| -> Result<f64> {
+        let i = ts.col(metric)?;
+        let span: &[f64] = if first { &years[..years.len().min(5)] } else { &years[years.len().saturating_sub(5)..] };
+        Ok(ts.rows.iter().filter(|r| r[cluster] == c && span.contains(&Table::num(r, year))).map(|r| Table::num(r, i)).sum())
+    };
     type Measure<'a> = (&'a str, &'a str, Box<dyn Fn(&str) -> Result<f64> + 'a>);
     let measures: Vec<Measure> = vec![
         ("Firms founded (spin-offs, spin-outs, start-ups)", "firms, whole run", Box::new(|c| sum(c, &["entries_spinoff", "entries_spinout", "entries_startup"]))),
@@ -514,6 +526,16 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
         ("Services and manufacturing revenue", "M$, whole run", Box::new(|c| sum(c, &["revenue_services_musd"]))),
         ("Licensing income", "M$, whole run", Box::new(|c| sum(c, &["revenue_licensing_musd"]))),
         ("Employment at the end", "staff", Box::new(|c| at_end(c, "employment"))),
+        (
+            "Services and manufacturing revenue growth",
+            "last 5 years / first 5 years",
+            Box::new(|c| Ok(window(c, "revenue_services_musd", false)? / window(c, "revenue_services_musd", true)?)),
+        ),
+        (
+            "Services and manufacturing revenue per firm",
+            "M$ per firm-year, last 5 years",
+            Box::new(|c| Ok(window(c, "revenue_services_musd", false)? / window(c, "firms_alive", false)?)),
+        ),
     ];
     let mut panels = Vec::new();
     for (title, unit, f) in &measures {

@@ -93,7 +93,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                 add(
                     "clusters".into(),
                     "Clusters compared",
-                    "One bar per cluster: firms founded, the knowledge stock, revenue by source over the whole run, and final employment; compare which cluster makes knowledge and firms and which makes money.",
+                    "One bar per cluster: firms founded, the knowledge stock, revenue by source over the whole run, final employment, and how services and manufacturing revenue grew (last five years over the first five) and what it is per firm; compare which cluster makes knowledge and firms and which makes things.",
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }
@@ -202,6 +202,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             }
         }
     }
+    remove_stale_charts(&charts_dir, &figures);
     let html_path = dir.join("report.html");
     let page = html::page(dir, kind, &figures, &tables)?;
     crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
@@ -255,4 +256,18 @@ fn network_picture(nodes: &Table, edges: &Table, clusters: &[String], year: i32)
         es.len() - tech
     );
     Ok(network::NetworkPicture::layout(title, clusters, &ns, &es))
+}
+
+/// Removes charts a previous report drew that this one did not (e.g. network pictures of other
+/// years), so `charts/` always matches `report.html`. Only chart files (PNG, SVG, CSV) are touched.
+fn remove_stale_charts(charts_dir: &Path, figures: &[Figure]) {
+    let Ok(entries) = std::fs::read_dir(charts_dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_chart = path.extension().is_some_and(|e| e == "png" || e == "svg" || e == "csv");
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if is_chart && !figures.iter().any(|f| f.stem == stem) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
