@@ -18,7 +18,8 @@ fn main() {
 fn experiment_dir() -> &'static PathBuf {
     static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DIR.get_or_init(|| {
-        let text = std::fs::read_to_string("scenarios/whatif/korea_policy_levers.toml").expect("shipped scenario")
+        let text = std::fs::read_to_string("scenarios/whatif/korea_policy_levers.toml")
+            .expect("shipped scenario")
             .replace("replications = 100", "replications = 20");
         let scenario = Scenario::from_toml_str(&text, "bench").expect("valid");
         let experiment = Experiment::from_scenario(&scenario, "bench").expect("valid").expect("has an experiment");

@@ -15,10 +15,7 @@ use common::experiment;
 fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    reader
-        .records()
-        .map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect())
-        .collect()
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect()
 }
 
 fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
@@ -70,7 +67,8 @@ fn experiment_charts_plot_the_aggregated_quantiles_and_effects() {
         for p in &plotted {
             let cluster = if p["panel"] == "whole ecosystem" { "all".to_string() } else { p["panel"].clone() };
             let a = &agg[&(p["series"].clone(), cluster, metric.to_string(), p["year"].clone())];
-            for (plot_col, agg_col) in [("mid", "q50"), ("q25", "q25"), ("q75", "q75"), ("q05", "q05"), ("q95", "q95")] {
+            for (plot_col, agg_col) in [("mid", "q50"), ("q25", "q25"), ("q75", "q75"), ("q05", "q05"), ("q95", "q95")]
+            {
                 assert!(close(f(p, plot_col), f(a, agg_col)), "fan_{metric} {p:?}: {plot_col} vs {agg_col} {a:?}");
             }
         }
@@ -180,10 +178,14 @@ fn single_run_charts_plot_the_run_network_and_survey() {
         last.insert(r["firm_id"].clone(), r); // rows are in year order: the last one wins
     }
     let n = last.len() as f64;
-    let share = |pred: &dyn Fn(&BTreeMap<String, String>) -> bool| 100.0 * last.values().filter(|r| pred(r)).count() as f64 / n;
+    let share =
+        |pred: &dyn Fn(&BTreeMap<String, String>) -> bool| 100.0 * last.values().filter(|r| pred(r)).count() as f64 / n;
     let plotted = rows(&charts.join("fates.csv"));
-    let all: BTreeMap<String, f64> =
-        plotted.iter().filter(|p| p["panel"].starts_with("all clusters")).map(|p| (p["bar"].clone(), f(p, "value"))).collect();
+    let all: BTreeMap<String, f64> = plotted
+        .iter()
+        .filter(|p| p["panel"].starts_with("all clusters"))
+        .map(|p| (p["bar"].clone(), f(p, "value")))
+        .collect();
     assert!(close(all.values().sum::<f64>(), 100.0));
     assert!(close(all["acquired"], share(&|r| r["status"] == "acquired")));
     assert!(close(all["failed"], share(&|r| r["status"] == "failed")));

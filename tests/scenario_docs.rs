@@ -128,7 +128,6 @@ fn documented_defaults_equal_the_default_scenario() {
 #[test]
 fn every_accepted_key_appears_in_the_model_description() {
     let odd = std::fs::read_to_string("docs/model.md").unwrap();
-    let missing: Vec<String> =
-        accepted_keys().into_keys().filter(|key| !odd.contains(&format!("`{key}`"))).collect();
+    let missing: Vec<String> = accepted_keys().into_keys().filter(|key| !odd.contains(&format!("`{key}`"))).collect();
     assert!(missing.is_empty(), "keys missing from docs/model.md: {missing:?}");
 }

@@ -201,8 +201,10 @@ fn record_year(
     }
 
     for values in &mut rows {
-        values[col("revenue_total_musd")] =
-            ["revenue_product_musd", "revenue_services_musd", "revenue_licensing_musd"].iter().map(|m| values[col(m)]).sum();
+        values[col("revenue_total_musd")] = ["revenue_product_musd", "revenue_services_musd", "revenue_licensing_musd"]
+            .iter()
+            .map(|m| values[col(m)])
+            .sum();
         values[col("public_total_musd")] =
             ["public_grants_musd", "public_tax_credit_musd", "public_fund_musd", "public_other_musd"]
                 .iter()

@@ -118,7 +118,8 @@ impl Chart for BandChart {
                             let highs: Vec<(f64, f64)> =
                                 series.points.iter().filter_map(|p| band(p).map(|b| (p.x, b.1))).collect();
                             if lows.len() >= 2 {
-                                let polygon: Vec<(f64, f64)> = lows.into_iter().chain(highs.into_iter().rev()).collect();
+                                let polygon: Vec<(f64, f64)> =
+                                    lows.into_iter().chain(highs.into_iter().rev()).collect();
                                 chart.draw_series(std::iter::once(Polygon::new(polygon, c.mix(alpha).filled())))?;
                             }
                         }
@@ -147,9 +148,9 @@ impl Chart for BandChart {
                 }
                 let drawn = chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
                 if panel.series.len() > 1 && first {
-                    drawn.label(series.label.clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
-                    });
+                    drawn
+                        .label(series.label.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
                 }
             }
             if panel.series.len() > 1 && first {
@@ -317,7 +318,9 @@ impl Chart for Forest {
     }
 
     fn data_csv(&self) -> String {
-        let mut out = String::from("panel,row,estimate,low,high,note,reference,reference_estimate,reference_low,reference_high\n");
+        let mut out = String::from(
+            "panel,row,estimate,low,high,note,reference,reference_estimate,reference_low,reference_high\n",
+        );
         for panel in &self.panels {
             for r in &panel.rows {
                 let (text, e, l, h) = match &r.reference {

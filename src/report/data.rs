@@ -201,7 +201,9 @@ pub fn effects(eff: &Table, cluster: &str) -> Result<Forest> {
         })
         .collect();
     Ok(Forest {
-        title: format!("Effect of each variant versus the baseline in {horizon} (mean paired difference, 95 % interval)"),
+        title: format!(
+            "Effect of each variant versus the baseline in {horizon} (mean paired difference, 95 % interval)"
+        ),
         x_label: "difference from baseline".into(),
         panels,
         max_cols: 2,
@@ -229,7 +231,9 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
         }
         // Group variants by the values of the other parameters (one line per group when few).
         let others: Vec<usize> = params.iter().copied().filter(|&q| q != p).collect();
-        let key = |r: &Vec<String>| others.iter().map(|&q| format!("{}={}", &variants.header[q][4..], r[q])).collect::<Vec<_>>().join(", ");
+        let key = |r: &Vec<String>| {
+            others.iter().map(|&q| format!("{}={}", &variants.header[q][4..], r[q])).collect::<Vec<_>>().join(", ")
+        };
         let mut groups: Vec<String> = Vec::new();
         for r in &variants.rows {
             if Table::num(r, p).is_finite() && !groups.contains(&key(r)) {
@@ -248,7 +252,10 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
                         .filter_map(|vr| {
                             let x = Table::num(vr, p);
                             let r = agg.rows.iter().find(|r| {
-                                r[v] == vr[vname] && r[cluster] == "all" && r[m] == metric && Table::num(r, year) == horizon
+                                r[v] == vr[vname]
+                                    && r[cluster] == "all"
+                                    && r[m] == metric
+                                    && Table::num(r, year) == horizon
                             })?;
                             x.is_finite().then(|| BandPoint {
                                 x,
@@ -373,9 +380,11 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
                         high: c + 1.96 * e,
                         note: format!("match {:.0} %", 100.0 * Table::num(r, rate)),
                         reference: Some(Reference {
-                            interval: (est.is_finite() && est_se.is_finite()).then(|| {
-                                (est, est - 1.96 * est_se, est + 1.96 * est_se)
-                            }),
+                            interval: (est.is_finite() && est_se.is_finite()).then_some((
+                                est,
+                                est - 1.96 * est_se,
+                                est + 1.96 * est_se,
+                            )),
                             text: format!("{} {significance}{implied}", r[sign]),
                         }),
                     }
@@ -456,8 +465,9 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
                 // Dependence is a relationship over time: the last three years the firm was in.
                 let recent = &rows[rows.len().saturating_sub(3)..];
                 let pharma_tie = recent.iter().any(|r| Table::num(r, pharma) > 0.0);
-                let (lic, all): (f64, f64) =
-                    recent.iter().fold((0.0, 0.0), |(l, a), r| (l + Table::num(r, licensing), a + Table::num(r, sales)));
+                let (lic, all): (f64, f64) = recent
+                    .iter()
+                    .fold((0.0, 0.0), |(l, a), r| (l + Table::num(r, licensing), a + Table::num(r, sales)));
                 if s > 0.0 && s >= c {
                     2
                 } else if pharma_tie || (all > 0.0 && lic >= 0.5 * all) {
@@ -500,7 +510,12 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
     let last = ts.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
     let sum = |c: &str, metrics: &[&str]| -> Result<f64> {
         let cols: Vec<usize> = metrics.iter().map(|m| ts.col(m)).collect::<Result<_>>()?;
-        Ok(ts.rows.iter().filter(|r| r[cluster] == c).map(|r| cols.iter().map(|&i| Table::num(r, i)).sum::<f64>()).sum())
+        Ok(ts
+            .rows
+            .iter()
+            .filter(|r| r[cluster] == c)
+            .map(|r| cols.iter().map(|&i| Table::num(r, i)).sum::<f64>())
+            .sum())
     };
     let at_end = |c: &str, metric: &str| -> Result<f64> {
         let i = ts.col(metric)?;
@@ -516,11 +531,20 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
     let window = |c: &str, metric: &str, first: bool| -> Result<f64> {
         let i = ts.col(metric)?;
         let span: &[f64] = if first { &years[..years.len().min(5)] } else { &years[years.len().saturating_sub(5)..] };
-        Ok(ts.rows.iter().filter(|r| r[cluster] == c && span.contains(&Table::num(r, year))).map(|r| Table::num(r, i)).sum())
+        Ok(ts
+            .rows
+            .iter()
+            .filter(|r| r[cluster] == c && span.contains(&Table::num(r, year)))
+            .map(|r| Table::num(r, i))
+            .sum())
     };
     type Measure<'a> = (&'a str, &'a str, Box<dyn Fn(&str) -> Result<f64> + 'a>);
     let measures: Vec<Measure> = vec![
-        ("Firms founded (spin-offs, spin-outs, start-ups)", "firms, whole run", Box::new(|c| sum(c, &["entries_spinoff", "entries_spinout", "entries_startup"]))),
+        (
+            "Firms founded (spin-offs, spin-outs, start-ups)",
+            "firms, whole run",
+            Box::new(|c| sum(c, &["entries_spinoff", "entries_spinout", "entries_startup"])),
+        ),
         ("Knowledge stock at the end", "model units", Box::new(|c| at_end(c, "knowledge_stock"))),
         ("Product sales", "M$, whole run", Box::new(|c| sum(c, &["revenue_product_musd"]))),
         ("Services and manufacturing revenue", "M$, whole run", Box::new(|c| sum(c, &["revenue_services_musd"]))),

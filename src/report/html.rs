@@ -99,8 +99,8 @@ pub fn effects_table(eff: &Table) -> Result<Block> {
 fn scenario_summary(dir: &Path, kind: Kind) -> Result<(String, String, String)> {
     let file = if kind == Kind::Calibration { "calibrated.toml" } else { "scenario.resolved.toml" };
     let path = dir.join(file);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
     let value: toml::Table = toml::from_str(&text)
         .map_err(|e| Error::MalformedToml { file: path.display().to_string(), message: e.to_string() })?;
     let get = |section: &str, key: &str| -> String {
@@ -196,11 +196,11 @@ pub fn page(dir: &Path, kind: Kind, figures: &[Figure], blocks: &[Block]) -> Res
     out.push_str(&summary);
     out.push_str("\n<h2>Charts</h2>\n");
     for (i, f) in figures.iter().enumerate() {
-        let bytes = std::fs::read(&f.png)
-            .map_err(|e| Error::Usage(format!("cannot read chart `{}`: {e}", f.png.display())))?;
-        let _ = write!(
+        let bytes =
+            std::fs::read(&f.png).map_err(|e| Error::Usage(format!("cannot read chart `{}`: {e}", f.png.display())))?;
+        let _ = writeln!(
             out,
-            "<figure id=\"fig{}\"><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption><b>Figure {}: {}.</b> How to read it: {} <span class=\"files\">(charts/{}.png, .svg, .csv)</span></figcaption></figure>\n",
+            "<figure id=\"fig{}\"><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption><b>Figure {}: {}.</b> How to read it: {} <span class=\"files\">(charts/{}.png, .svg, .csv)</span></figcaption></figure>",
             i + 1,
             escape(&f.title),
             base64::engine::general_purpose::STANDARD.encode(&bytes),

@@ -224,7 +224,9 @@ fn network_years(nodes: &Table, asked: &[i32]) -> Result<Vec<i32>> {
     }
     for y in asked {
         if !available.contains(y) {
-            return Err(Error::Usage(format!("--network-years: {y} is not a simulated year (allowed: {first} to {last})")));
+            return Err(Error::Usage(format!(
+                "--network-years: {y} is not a simulated year (allowed: {first} to {last})"
+            )));
         }
     }
     Ok(asked.to_vec())

@@ -90,7 +90,13 @@ impl NetworkPicture {
             for &i in members.iter().filter(|&&i| nodes[i].1 == "firm") {
                 let (mut sx, mut sy, mut m) = (0.0, 0.0, 0);
                 for &(a, b, _) in edges {
-                    let other = if a == nodes[i].0 { b } else if b == nodes[i].0 { a } else { continue };
+                    let other = if a == nodes[i].0 {
+                        b
+                    } else if b == nodes[i].0 {
+                        a
+                    } else {
+                        continue;
+                    };
                     if let Some(j) = index_of(other).filter(|j| partners.contains(j)) {
                         sx += angles[j].cos();
                         sy += angles[j].sin();
@@ -115,8 +121,7 @@ impl NetworkPicture {
             .zip(&pos)
             .map(|(n, &(x, y))| Node { id: n.0, kind: n.1.clone(), cluster: n.2.clone(), degree: n.3, x, y })
             .collect();
-        let edges_out =
-            edges.iter().filter_map(|&(a, b, tech)| Some((index_of(a)?, index_of(b)?, tech))).collect();
+        let edges_out = edges.iter().filter_map(|&(a, b, tech)| Some((index_of(a)?, index_of(b)?, tech))).collect();
         NetworkPicture { title, nodes: nodes_out, edges: edges_out, clusters }
     }
 }
@@ -165,27 +170,15 @@ impl Chart for NetworkPicture {
             chart.draw_series(std::iter::once(Text::new(label, (0.56, y + 0.012), font(13))))?;
             y -= 0.045;
         }
-        chart.draw_series(std::iter::once(Text::new(
-            "node size: active alliances",
-            (0.45, y + 0.012),
-            font(13),
-        )))?;
+        chart.draw_series(std::iter::once(Text::new("node size: active alliances", (0.45, y + 0.012), font(13))))?;
         Ok(())
     }
 
     fn data_csv(&self) -> String {
         let mut out = String::from("element,id,kind,cluster,degree,x,y,other_id,category\n");
         for n in &self.nodes {
-            let _ = writeln!(
-                out,
-                "node,{},{},{},{},{},{},,",
-                n.id,
-                n.kind,
-                csv(&n.cluster),
-                n.degree,
-                num(n.x),
-                num(n.y)
-            );
+            let _ =
+                writeln!(out, "node,{},{},{},{},{},{},,", n.id, n.kind, csv(&n.cluster), n.degree, num(n.x), num(n.y));
         }
         for &(a, b, tech) in &self.edges {
             let _ = writeln!(
