@@ -73,6 +73,7 @@ pub fn build_schedule() -> Schedule {
     systems::research::install(&mut schedule);
     systems::knowledge_spillover::install(&mut schedule);
     systems::alliances::install(&mut schedule);
+    systems::in_licensing::install(&mut schedule);
     systems::licensing::install(&mut schedule);
     systems::pipeline::install(&mut schedule);
     systems::business_models::install(&mut schedule);

@@ -113,6 +113,8 @@ rng_streams! {
     EntryRng => "entry",
     /// Partner search and alliance dissolution.
     AllianceRng => "alliances",
+    /// Pharma partners scouting projects to license in.
+    ScoutingRng => "scouting",
     /// Deal values.
     LicensingRng => "licensing",
     /// Project launches, durations, outcomes, peak sales.

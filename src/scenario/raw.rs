@@ -134,6 +134,7 @@ pub struct RawPharma {
     pub dealmaking_budget_musd_per_year: f64,
     pub alliance_capacity: u32,
     pub gap_fields: u32,
+    pub scouting_per_year: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -164,6 +164,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     c.non_negative("pharma.dealmaking_budget_musd_per_year", raw.pharma.dealmaking_budget_musd_per_year);
     c.range("pharma.alliance_capacity", raw.pharma.alliance_capacity as f64, 0.0, 10_000.0);
     c.range("pharma.gap_fields", raw.pharma.gap_fields as f64, 1.0, crate::kinds::N_FIELDS as f64);
+    c.range("pharma.scouting_per_year", raw.pharma.scouting_per_year, 0.0, 120.0);
     check_fields!(c, "investors", raw.investors, non_negative: [fund_musd, annual_commitments_musd]);
 
     // Mechanisms

@@ -84,7 +84,7 @@ struct Seeker<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn form_alliances(
+pub(crate) fn form_alliances(
     clock: Res<Clock>,
     params: Res<Params>,
     registry: Res<Registry>,

@@ -15,6 +15,7 @@ pub mod entry;
 pub mod exit;
 pub mod finance;
 pub mod government_policy;
+pub mod in_licensing;
 pub mod knowledge_spillover;
 pub mod licensing;
 pub mod pipeline;
