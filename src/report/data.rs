@@ -92,7 +92,7 @@ impl Table {
 /// Single run: key metrics over time, one line per cluster.
 pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
     let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
-    let mut clusters: Vec<String> = ts.distinct(cluster).into_iter().filter(|c| c != "all").collect();
+    let mut clusters = clusters_with_firms(ts)?;
     if clusters.is_empty() {
         clusters.push("all".into());
     }
@@ -506,7 +506,7 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
 /// source, employment.
 pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
     let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
-    let clusters: Vec<String> = ts.distinct(cluster).into_iter().filter(|c| c != "all").collect();
+    let clusters = clusters_with_firms(ts)?;
     let last = ts.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
     let sum = |c: &str, metrics: &[&str]| -> Result<f64> {
         let cols: Vec<usize> = metrics.iter().map(|m| ts.col(m)).collect::<Result<_>>()?;
@@ -567,4 +567,15 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
         panels.push(BarPanel { title: title.to_string(), y_label: unit.to_string(), bars });
     }
     Ok(Bars { title: "Clusters compared over the whole run".into(), panels })
+}
+
+/// Clusters (not "all") that ever hold a firm: a partners-only node (e.g. international pharma) has
+/// nothing to show in firm metrics.
+fn clusters_with_firms(ts: &Table) -> Result<Vec<String>> {
+    let (cluster, firms) = (ts.col("cluster")?, ts.col("firms_alive")?);
+    Ok(ts
+        .distinct(cluster)
+        .into_iter()
+        .filter(|c| c != "all" && ts.rows.iter().any(|r| &r[cluster] == c && Table::num(r, firms) > 0.0))
+        .collect())
 }

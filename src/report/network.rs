@@ -57,17 +57,18 @@ impl NetworkPicture {
         edges: &[(u32, u32, bool)],
     ) -> NetworkPicture {
         let k = cluster_order.len().max(1);
+        // Two clusters side by side; more around a circle starting at the top.
+        let orbit = if k == 2 { 0.55 } else { 0.6 };
+        let angle = |c: usize| (if k == 2 { std::f64::consts::PI } else { TAU / 4.0 }) + TAU * c as f64 / k as f64;
         let centre = |c: usize| -> (f64, f64) {
-            if k == 1 {
-                (0.0, 0.0)
-            } else {
-                // Two clusters side by side; more around a circle starting at the top.
-                let start = if k == 2 { std::f64::consts::PI } else { TAU / 4.0 };
-                let a = start + TAU * c as f64 / k as f64;
-                (0.55 * a.cos(), 0.55 * a.sin())
-            }
+            if k == 1 { (0.0, 0.0) } else { (orbit * angle(c).cos(), orbit * angle(c).sin()) }
         };
-        let scale = if k == 1 { 0.9 } else { (0.55 * (std::f64::consts::PI / k as f64).sin()).min(0.44) };
+        // Ring radius: neighbouring clusters must not overlap.
+        let scale = match k {
+            1 => 0.9,
+            2 => 0.44,
+            _ => (0.8 * orbit * (std::f64::consts::PI / k as f64).sin()).min(0.36),
+        };
         let index_of = |id: u32| nodes.binary_search_by_key(&id, |n| n.0).ok();
         let mut pos = vec![(0.0, 0.0); nodes.len()];
         let mut clusters = Vec::new();
@@ -114,7 +115,7 @@ impl NetworkPicture {
             let allied: Vec<usize> = allied.into_iter().map(|a| a.1).collect();
             ring(&allied, 0.72, &mut pos, &mut angles);
             ring(&isolated, 1.0, &mut pos, &mut angles);
-            clusters.push((name.clone(), cx, cy + scale * 1.12));
+            clusters.push((name.clone(), cx, (cy + scale * 1.12).min(1.0)));
         }
         let nodes_out = nodes
             .iter()
@@ -147,30 +148,31 @@ impl Chart for NetworkPicture {
             chart.draw_series(std::iter::once(Circle::new((n.x, n.y), r, BLACK.mix(0.6).stroke_width(1))))?;
         }
         for (name, x, y) in &self.clusters {
-            let style = font(17).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Center,
-            ));
-            chart.draw_series(std::iter::once(Text::new(name.clone(), (*x, *y), style)))?;
+            use plotters::style::text_anchor::{HPos, Pos, VPos};
+            // Centred, but kept inside the picture: about 0.01 units per character either side.
+            let half = 0.01 * name.chars().count() as f64;
+            let x = x.clamp(-1.03 + half, 1.03 - half);
+            let style = font(17).pos(Pos::new(HPos::Center, VPos::Center));
+            chart.draw_series(std::iter::once(Text::new(name.clone(), (x, *y), style)))?;
         }
-        // Legend: kinds, tie categories, size.
-        let mut y = -0.80;
+        // Legend in the top corners (the clusters' circle leaves them free): kinds, ties, size.
+        let mut y = 1.0;
         for (kind, label, c) in KINDS {
             let _ = kind;
             chart.draw_series(std::iter::once(Circle::new((-1.0, y), 6, c.filled())))?;
             chart.draw_series(std::iter::once(Text::new(label, (-0.97, y + 0.012), font(13))))?;
             y -= 0.045;
         }
-        let mut y = -0.80;
+        let mut y = 1.0;
         for (label, style) in [
             ("technological tie", TECH.mix(0.8).stroke_width(2)),
             ("non-technological tie", NONTECH.mix(0.9).stroke_width(3)),
         ] {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(0.45, y), (0.53, y)], style)))?;
-            chart.draw_series(std::iter::once(Text::new(label, (0.56, y + 0.012), font(13))))?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(0.55, y), (0.63, y)], style)))?;
+            chart.draw_series(std::iter::once(Text::new(label, (0.66, y + 0.012), font(13))))?;
             y -= 0.045;
         }
-        chart.draw_series(std::iter::once(Text::new("node size: active alliances", (0.45, y + 0.012), font(13))))?;
+        chart.draw_series(std::iter::once(Text::new("node size: active alliances", (0.55, y + 0.012), font(13))))?;
         Ok(())
     }
 
