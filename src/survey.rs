@@ -4,7 +4,8 @@
 //! Each replication's firm panel is sampled like the survey: firm-years of alive biopharmaceutical
 //! firms (`survey.fields`) in `survey.first_year..=survey.last_year`, `survey.responses` of them drawn
 //! without replacement from the replication's own "survey" stream. Recorded per response: ln sales,
-//! an open-innovation dummy (any alliance active in the year), technological- and
+//! an open-innovation dummy (any cooperation active in the year; financing ties with investors are
+//! not cooperation, see [`cooperation_nontech`]), technological- and
 //! non-technological-cooperation dummies, cluster type, and controls: age, ln employees, R&D
 //! intensity, listing, year. R&D intensity is R&D spend per employee (M$): R&D / sales would put
 //! the outcome, sales, on both sides of the regression and absorb every other effect.
@@ -80,9 +81,9 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
                 ZeroSales::Drop => r.sales_musd.ln(),
                 ZeroSales::Log1p => (1.0 + r.sales_musd * 1000.0).ln(),
             },
-            oi: f64::from(u8::from(r.alliances_tech + r.alliances_nontech > 0)),
+            oi: f64::from(u8::from(r.alliances_tech + cooperation_nontech(r) > 0)),
             tech: f64::from(u8::from(r.alliances_tech > 0)),
-            nontech: f64::from(u8::from(r.alliances_nontech > 0)),
+            nontech: f64::from(u8::from(cooperation_nontech(r) > 0)),
             age: r.age_years,
             ln_employees: r.employees.max(1.0).ln(),
             rd_intensity: r.rd_musd / r.employees.max(1.0),
@@ -180,4 +181,11 @@ pub fn regressions_csv(regressions: &[SurveyRegression]) -> String {
         }
     }
     out
+}
+
+/// Non-technological cooperation as the survey asks it: marketing, distribution, manufacturing and
+/// regulatory partnerships. A venture investor's stake is financing, not cooperation, so financing
+/// ties are left out of the open-innovation and non-technological dummies.
+pub fn cooperation_nontech(r: &crate::observe::PanelRow) -> u32 {
+    r.alliances_nontech - r.alliances_financing
 }

@@ -95,7 +95,7 @@ fn stylized_facts(records: &[&RunRecord], cal: &Calibration) -> Vec<(String, Str
     ));
     facts.push((
         format!("firms with any collaboration, {year}"),
-        format!("{:.1} %", 100.0 * share(&|p| p.alliances_tech + p.alliances_nontech > 0)),
+        format!("{:.1} %", 100.0 * share(&|p| p.alliances_tech + crate::survey::cooperation_nontech(p) > 0)),
         "37.9 % (survey 2021)".into(),
     ));
     facts.push((

@@ -91,6 +91,8 @@ pub struct PanelRow {
     pub alliances_nontech: u32,
     /// Alliances with pharma partners active at any time in the year.
     pub alliances_pharma: u32,
+    /// Financing alliances (with investors; counted in `alliances_nontech`) active in the year.
+    pub alliances_financing: u32,
     /// Operating costs paid in the year (staff, overheads, projects, goods sold, partners' shares), M$.
     pub costs_musd: f64,
     pub vc_musd: f64,

@@ -59,12 +59,16 @@ fn record_year(
     let mut tech = vec![0u32; registry.entities.len()];
     let mut nontech = vec![0u32; registry.entities.len()];
     let mut with_pharma = vec![0u32; registry.entities.len()];
+    let mut financing = vec![0u32; registry.entities.len()];
     for alliance in &book.alliances {
         if alliance.active_during(year_first_month, clock.month) {
             let counts = if alliance.kind.is_tech() { &mut tech } else { &mut nontech };
             counts[alliance.firm as usize] += 1;
             if registry.kind[alliance.partner as usize] == AgentKind::Pharma {
                 with_pharma[alliance.firm as usize] += 1;
+            }
+            if alliance.kind == crate::kinds::AllianceKind::Financing {
+                financing[alliance.firm as usize] += 1;
             }
         }
         if alliance.ended_month.is_none() {
@@ -135,6 +139,7 @@ fn record_year(
             alliances_tech: tech[id.0 as usize],
             alliances_nontech: nontech[id.0 as usize],
             alliances_pharma: with_pharma[id.0 as usize],
+            alliances_financing: financing[id.0 as usize],
             costs_musd: ledger.year_costs(id.0),
             vc_musd: inflow(Flow::VcRound) + inflow(Flow::PublicFundRound),
             public_support_musd: public,

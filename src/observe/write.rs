@@ -70,6 +70,7 @@ pub const PANEL_COLUMNS: &[&str] = &[
     "alliances_tech",
     "alliances_nontech",
     "alliances_pharma",
+    "alliances_financing",
     "costs_musd",
     "vc_musd",
     "public_support_musd",
@@ -87,7 +88,7 @@ pub fn panel_csv(record: &RunRecord) -> String {
     for r in &record.panel {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.year,
             r.firm_id,
             r.cluster,
@@ -105,6 +106,7 @@ pub fn panel_csv(record: &RunRecord) -> String {
             r.alliances_tech,
             r.alliances_nontech,
             r.alliances_pharma,
+            r.alliances_financing,
             num(r.costs_musd),
             num(r.vc_musd),
             num(r.public_support_musd),
