@@ -72,6 +72,15 @@ impl Table {
         })
     }
 
+    /// Column indices of several names at once.
+    pub fn cols<const N: usize>(&self, names: [&str; N]) -> Result<[usize; N]> {
+        let mut out = [0; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.col(name)?;
+        }
+        Ok(out)
+    }
+
     /// The field as a number (empty or non-numeric: NaN).
     pub fn num(row: &[String], i: usize) -> f64 {
         row.get(i).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN)
@@ -126,9 +135,7 @@ pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
 /// and 90 % bands per variant (at most [`MAX_FAN_VARIANTS`], baseline first).
 pub fn fan(agg: &Table, metric: &str) -> Result<BandChart> {
     let [v, year, cluster, m, q05, q25, q50, q75, q95] =
-        ["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"].map(|c| agg.col(c));
-    let (v, year, cluster, m) = (v?, year?, cluster?, m?);
-    let (q05, q25, q50, q75, q95) = (q05?, q25?, q50?, q75?, q95?);
+        agg.cols(["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"])?;
     let variants: Vec<String> = agg.distinct(v).into_iter().take(MAX_FAN_VARIANTS).collect();
     let mut clusters = agg.distinct(cluster);
     clusters.sort_by_key(|c| c != "all");
@@ -169,9 +176,7 @@ pub fn fan(agg: &Table, metric: &str) -> Result<BandChart> {
 /// Experiment: each variant's paired effect at the horizon (whole ecosystem) with its 95 % interval.
 pub fn effects(eff: &Table, cluster: &str) -> Result<Forest> {
     let [v, c, m, e, lo, hi, base, year] =
-        ["variant", "cluster", "metric", "effect", "ci95_low", "ci95_high", "baseline_mean", "year"]
-            .map(|n| eff.col(n));
-    let (v, c, m, e, lo, hi, base, year) = (v?, c?, m?, e?, lo?, hi?, base?, year?);
+        eff.cols(["variant", "cluster", "metric", "effect", "ci95_low", "ci95_high", "baseline_mean", "year"])?;
     let horizon = eff.rows.first().map(|r| r[year].clone()).unwrap_or_default();
     let panels = OUTCOME_METRICS
         .iter()
@@ -214,9 +219,7 @@ pub fn effects(eff: &Table, cluster: &str) -> Result<Forest> {
 /// outcomes (whole ecosystem) against it: medians with 50 % and 90 % bars.
 pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>> {
     let [v, year, cluster, m, q05, q25, q50, q75, q95] =
-        ["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"].map(|c| agg.col(c));
-    let (v, year, cluster, m) = (v?, year?, cluster?, m?);
-    let (q05, q25, q50, q75, q95) = (q05?, q25?, q50?, q75?, q95?);
+        agg.cols(["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"])?;
     let horizon = agg.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
     let vname = variants.col("variant")?;
     let params: Vec<usize> = (0..variants.header.len()).filter(|&i| variants.header[i].starts_with("set.")).collect();
@@ -298,8 +301,7 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
 
 /// Single run: the survey regressions' coefficients with 95 % intervals, per cluster type.
 pub fn survey_coefficients(reg: &Table) -> Result<Forest> {
-    let [sample, regressor, coef, se, t, n] = ["sample", "regressor", "coef", "se_hc1", "t", "n"].map(|c| reg.col(c));
-    let (sample, regressor, coef, se, t, n) = (sample?, regressor?, coef?, se?, t?, n?);
+    let [sample, regressor, coef, se, t, n] = reg.cols(["sample", "regressor", "coef", "se_hc1", "t", "n"])?;
     let panels = reg
         .distinct(sample)
         .into_iter()
@@ -343,7 +345,7 @@ fn regressor_label(r: &str) -> &str {
 /// Calibration: simulated coefficients (mean over fresh replications, +- 1.96 mean SE) beside the
 /// targets, per cluster type.
 pub fn calibration_fit(fit: &Table) -> Result<Forest> {
-    let [id, sample, regressor, implied, sign, sig, te, tse, coef, se, rate] = [
+    let [id, sample, regressor, implied, sign, sig, te, tse, coef, se, rate] = fit.cols([
         "id",
         "sample",
         "regressor",
@@ -355,10 +357,7 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
         "sim_coef_mean",
         "sim_se_mean",
         "sign_match_rate",
-    ]
-    .map(|c| fit.col(c));
-    let (id, sample, regressor, implied, sign, sig) = (id?, sample?, regressor?, implied?, sign?, sig?);
-    let (te, tse, coef, se, rate) = (te?, tse?, coef?, se?, rate?);
+    ])?;
     let panels = fit
         .distinct(sample)
         .into_iter()
@@ -437,7 +436,7 @@ pub const FATES: [&str; 5] = ["acquired", "failed", "self-sustaining", "pharma-d
 /// or half its sales from licensing in its last three years) or "funded": living on investors',
 /// public or its own money.
 pub fn firm_fates(panel: &Table) -> Result<Bars> {
-    let [id, cluster, origin, status, sales, costs, pharma, licensing] = [
+    let [id, cluster, origin, status, sales, costs, pharma, licensing] = panel.cols([
         "firm_id",
         "cluster",
         "origin",
@@ -446,10 +445,7 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
         "costs_musd",
         "alliances_pharma",
         "sales_licensing_musd",
-    ]
-    .map(|c| panel.col(c));
-    let (id, cluster, origin, status, sales, costs) = (id?, cluster?, origin?, status?, sales?, costs?);
-    let (pharma, licensing) = (pharma?, licensing?);
+    ])?;
     // Each new firm's rows (the panel is in year order, so the last row is the final status).
     let mut by_firm: std::collections::BTreeMap<&str, Vec<&Vec<String>>> = std::collections::BTreeMap::new();
     for r in panel.rows.iter().filter(|r| r[origin] != "initial") {

@@ -233,10 +233,8 @@ fn network_years(nodes: &Table, asked: &[i32]) -> Result<Vec<i32>> {
 }
 
 fn network_picture(nodes: &Table, edges: &Table, clusters: &[String], year: i32) -> Result<network::NetworkPicture> {
-    let [y, id, kind, cluster, degree] = ["year", "id", "kind", "cluster", "degree"].map(|c| nodes.col(c));
-    let (y, id, kind, cluster, degree) = (y?, id?, kind?, cluster?, degree?);
-    let [ey, firm, partner, category] = ["year", "firm", "partner", "category"].map(|c| edges.col(c));
-    let (ey, firm, partner, category) = (ey?, firm?, partner?, category?);
+    let [y, id, kind, cluster, degree] = nodes.cols(["year", "id", "kind", "cluster", "degree"])?;
+    let [ey, firm, partner, category] = edges.cols(["year", "firm", "partner", "category"])?;
     let year_s = year.to_string();
     let mut ns: Vec<(u32, String, String, u32)> = nodes
         .rows
