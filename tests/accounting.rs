@@ -118,7 +118,7 @@ fn outputs_hold_no_nan_or_infinity() {
         // Field by field: column names such as `alliances_financing` contain "nan".
         let lower = text.to_lowercase();
         let bad = lower
-            .split(|c: char| c == ',' || c == '\n' || c == ':' || c == ' ' || c == '"')
+            .split([',', '\n', ':', ' ', '"'])
             .any(|field| matches!(field.trim_start_matches('-'), "nan" | "inf" | "infinity"));
         assert!(!bad, "{name} holds NaN or infinity");
     }
