@@ -4,9 +4,9 @@
 //! Each replication's firm panel is sampled like the survey: firm-years of alive biopharmaceutical
 //! firms (`survey.fields`) in `survey.first_year..=survey.last_year`, `survey.responses` of them drawn
 //! without replacement from the replication's own "survey" stream. Recorded per response: ln sales,
-//! an open-innovation dummy (any cooperation active in the year; financing ties with investors are
-//! not cooperation, see [`cooperation_nontech`]), technological- and
-//! non-technological-cooperation dummies, cluster type, and controls: age, ln employees, R&D
+//! an open-innovation dummy (see [`open_innovation`]), technological- and non-technological-cooperation
+//! dummies (financing ties with investors are not cooperation, see [`cooperation_nontech`]), cluster
+//! type, and controls: age, ln employees, R&D
 //! intensity, listing, year. R&D intensity is R&D spend per employee (M$): R&D / sales would put
 //! the outcome, sales, on both sides of the regression and absorb every other effect.
 //!
@@ -26,7 +26,7 @@ use crate::model::rng::stream_seed;
 use crate::observe::PanelRow;
 use crate::observe::write::num;
 use crate::regression::{Fit, ols_hc1};
-use crate::scenario::{Scenario, ZeroSales};
+use crate::scenario::{OpenInnovation, Scenario, ZeroSales};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
@@ -81,7 +81,7 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
                 ZeroSales::Drop => r.sales_musd.ln(),
                 ZeroSales::Log1p => (1.0 + r.sales_musd * 1000.0).ln(),
             },
-            oi: f64::from(u8::from(r.alliances_tech + cooperation_nontech(r) > 0)),
+            oi: f64::from(u8::from(open_innovation(sv.open_innovation, r))),
             tech: f64::from(u8::from(r.alliances_tech > 0)),
             nontech: f64::from(u8::from(cooperation_nontech(r) > 0)),
             age: r.age_years,
@@ -181,6 +181,17 @@ pub fn regressions_csv(regressions: &[SurveyRegression]) -> String {
         }
     }
     out
+}
+
+/// The open-innovation dummy (`survey.open_innovation`). By default the survey's open-innovation
+/// activity types: technological alliances (joint, contract and university research, licensing,
+/// co-development) and equity investment ties, but not marketing, distribution, manufacturing or
+/// regulatory partnerships, which the survey asks about as non-technological cooperation.
+pub fn open_innovation(definition: OpenInnovation, r: &crate::observe::PanelRow) -> bool {
+    match definition {
+        OpenInnovation::TechnologyAndInvestment => r.alliances_tech + r.alliances_financing > 0,
+        OpenInnovation::AnyCooperation => r.alliances_tech + cooperation_nontech(r) > 0,
+    }
 }
 
 /// Non-technological cooperation as the survey asks it: marketing, distribution, manufacturing and

@@ -205,8 +205,8 @@ pub fn write(
     };
     let _ = writeln!(
         md,
-        "Loss: {loss_kind}, over replications 0..{} (common random numbers). {} evaluations ({} simulations) in {seconds:.0} s. Loss at the start {:.4}, best {:.4}.\n",
-        cal.replications,
+        "Loss: {loss_kind}, over replications 0 to {} (common random numbers). {} evaluations ({} simulations) in {seconds:.0} s. Loss at the start {:.4}, best {:.4}.\n",
+        cal.replications - 1,
         cal.history.len(),
         cal.history.len() as u64 * cal.replications,
         cal.start_loss,
@@ -218,10 +218,10 @@ pub fn write(
     }
     let _ = writeln!(
         md,
-        "\n## Fit on {} fresh replications (replications {}..{})\n\n| target | sample | regressor | target | simulated coef (mean) | SE (mean) | t (mean) | sign-match rate |\n|---|---|---|---|---|---|---|---|",
+        "\n## Fit on {} fresh replications (replications {} to {})\n\n| target | sample | regressor | target | simulated coef (mean) | SE (mean) | t (mean) | sign-match rate |\n|---|---|---|---|---|---|---|---|",
         validation.replications,
         cal.replications,
-        cal.replications + validation.replications
+        cal.replications + validation.replications - 1
     );
     for r in &validation.rows {
         let t = &r.target;
@@ -258,7 +258,7 @@ pub fn write(
         let _ = writeln!(md, "| {fact} | {sim} | {reference} |");
     }
     let calibrated = format!(
-        "# Calibrated by `biocluster calibrate` against {}.\n# Best loss {:.4}; see report.md beside it.\n{}",
+        "# Calibrated by `biocluster calibrate` against {}.\n# Best loss {:.4}; the calibration's report.md gives the fit.\n{}",
         targets.reference,
         cal.best.loss,
         cal.scenario.resolved_toml()

@@ -134,6 +134,16 @@ pub struct ExitParams {
     pub valuation_sigma: f64,
 }
 
+/// What the survey's open-innovation dummy counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenInnovation {
+    /// The survey's open-innovation activity types: joint, contract and university research,
+    /// licensing in or out, co-development (the technological alliances) and equity investment ties.
+    TechnologyAndInvestment,
+    /// Any technological or non-technological cooperation (the union of the two cooperation dummies).
+    AnyCooperation,
+}
+
 /// How zero-sales firm-years enter the survey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZeroSales {
@@ -151,6 +161,7 @@ pub struct SurveyParams {
     /// Technology field indices counted as biopharmaceutical firms.
     pub fields: Vec<usize>,
     pub zero_sales: ZeroSales,
+    pub open_innovation: OpenInnovation,
     pub significance: f64,
 }
 

@@ -183,6 +183,9 @@ pub struct RawAlliances {
     pub prior_tie_bonus: f64,
     pub search_cost_musd: f64,
     pub acceptance_probability: f64,
+    /// How much the partner's acceptance depends on the firm's knowledge quality q: it accepts with
+    /// `acceptance_probability` x (1 - w + w q).
+    pub acceptance_quality_weight: f64,
     pub firm_capacity: u32,
     pub university_capacity: u32,
     pub nontech_base_share: f64,
@@ -429,6 +432,9 @@ pub struct RawSurvey {
     pub fields: Vec<String>,
     /// "drop" (firm-years without sales are not in the sample) or "log1p" (ln(1 + sales in k$)).
     pub zero_sales: String,
+    /// What the open-innovation dummy counts: "technology_and_investment" (technological alliances
+    /// and equity investment ties) or "any_cooperation" (technological or non-technological).
+    pub open_innovation: String,
     pub significance: f64,
 }
 

@@ -180,7 +180,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let a = &raw.alliances;
     c.range("alliances.searches_per_year", a.searches_per_year, 0.0, 12.0);
     c.range("alliances.candidates", a.candidates as f64, 1.0, 1000.0);
-    check_fields!(c, "alliances", a, probability: [local_share, acceptance_probability, nontech_base_share]);
+    check_fields!(c, "alliances", a, probability: [local_share, acceptance_probability, acceptance_quality_weight, nontech_base_share]);
     check_fields!(c, "alliances", a, non_negative: [preferential_exponent, prior_tie_bonus, search_cost_musd, university_fee_musd_per_month]);
     check_fields!(c, "alliances", a, positive: [distance_decay_km, revenue_half_musd_per_year]);
     c.range("alliances.tech_dissolution_per_year", a.tech_dissolution_per_year, 0.0, 12.0);
@@ -313,6 +313,17 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             ZeroSales::Drop
         }
     };
+    let open_innovation = match sv.open_innovation.as_str() {
+        "technology_and_investment" => OpenInnovation::TechnologyAndInvestment,
+        "any_cooperation" => OpenInnovation::AnyCooperation,
+        other => {
+            c.fail(
+                "survey.open_innovation",
+                format!("must be \"technology_and_investment\" or \"any_cooperation\" (got \"{other}\")"),
+            );
+            OpenInnovation::TechnologyAndInvestment
+        }
+    };
     if let Some(cal) = &raw.calibration {
         c.range("calibration.replications", cal.replications as f64, 1.0, 100_000.0);
         c.range("calibration.budget", cal.budget as f64, cal.replications as f64, 1e9);
@@ -388,6 +399,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             responses: sv.responses,
             fields: survey_fields,
             zero_sales,
+            open_innovation,
             significance: sv.significance,
         },
         raw,

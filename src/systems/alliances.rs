@@ -18,7 +18,8 @@
 //! - *Choice*: roulette over candidates with weight (1 + degree)^`preferential_exponent` (the "most
 //!   preferred partner", Powell et al.) x exp(-distance / `distance_decay_km`) x cognitive fit (tech
 //!   only) x (1 + `prior_tie_bonus` for previous partners).
-//! - *Acceptance*: the partner agrees with probability `acceptance_probability` x (0.5 + 0.5 q) plus the
+//! - *Acceptance*: the partner agrees with probability `acceptance_probability` x (1 - w + w q), w being
+//!   `acceptance_quality_weight`, plus the
 //!   matching bonus, q being the firm's knowledge quality, if it has capacity left.
 //!
 //! The kind follows from partner type and need: see [`kind_for`].
@@ -141,7 +142,9 @@ pub(crate) fn form_alliances(
             continue;
         };
         let quality = saturation(k.0[firm.focus], params.research.knowledge_half_saturation);
-        let accept = a.acceptance_probability * (0.5 + 0.5 * quality) + effects.acceptance_bonus[home.cluster];
+        let accept = a.acceptance_probability
+            * (1.0 - a.acceptance_quality_weight + a.acceptance_quality_weight * quality)
+            + effects.acceptance_bonus[home.cluster];
         if rng.chance(accept) {
             book.form(id.0, partner, kind, clock.month);
             let counter = &mut counters.clusters[home.cluster];

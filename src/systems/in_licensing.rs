@@ -9,8 +9,9 @@
 //! project) x 2 when the project (or the firm's focus) is in one of its gap fields. It offers a licence when that project is
 //! at or past the firm's licensing stage (`business_models.<model>.licenses_from_stage`), else
 //! co-development; a firm without a project to offer but with service staff (platform, hybrid) gets a
-//! contract-research deal for its platform (weight 1). The firm accepts with `alliances.acceptance_probability` x (0.5 + 0.5 q), q its
-//! knowledge quality. Terms are signed in `licensing` like any other deal, so a partner that cannot
+//! contract-research deal for its platform (weight 1). The deal is struck with `alliances.acceptance_probability` x (1 - w + w q) (w
+//! `alliances.acceptance_quality_weight`), q the firm's
+//! knowledge quality, as for alliances the firm seeks. Terms are signed in `licensing` like any other deal, so a partner that cannot
 //! pay the upfront walks away. Off (0) in the Korea-like default; the Belgian scenarios set it.
 
 use bevy_ecs::prelude::*;
@@ -88,7 +89,9 @@ fn scout_projects(
         let (target, kind) = offers[k];
         let Ok((home, firm, _, knowledge)) = firms.get(registry.entities[target as usize]) else { continue };
         let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-        if rng.chance(a.acceptance_probability * (0.5 + 0.5 * quality)) {
+        if rng.chance(
+            a.acceptance_probability * (1.0 - a.acceptance_quality_weight + a.acceptance_quality_weight * quality),
+        ) {
             book.form(target, buyer.0, kind, clock.month);
             counters.clusters[home.cluster].alliances_formed_tech += 1;
         }
