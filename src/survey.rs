@@ -196,7 +196,7 @@ pub fn open_innovation(definition: OpenInnovation, r: &crate::observe::PanelRow)
 
 /// Non-technological cooperation as the survey asks it: marketing, distribution, manufacturing and
 /// regulatory partnerships. A venture investor's stake is financing, not cooperation, so financing
-/// ties are left out of the open-innovation and non-technological dummies.
+/// ties are left out (they count as open innovation only as equity investment, see [`open_innovation`]).
 pub fn cooperation_nontech(r: &crate::observe::PanelRow) -> u32 {
     r.alliances_nontech - r.alliances_financing
 }

@@ -7,7 +7,7 @@ use biocluster::observe::PanelRow;
 use biocluster::survey;
 use common::*;
 
-fn panel_row<'a>(panel: &'a [PanelRow], year: i32, firm_id: u32) -> &'a PanelRow {
+fn panel_row(panel: &[PanelRow], year: i32, firm_id: u32) -> &PanelRow {
     panel.iter().find(|r| r.year == year && r.firm_id == firm_id).expect("a response is a panel firm-year")
 }
 

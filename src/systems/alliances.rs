@@ -141,10 +141,7 @@ pub(crate) fn form_alliances(
         else {
             continue;
         };
-        let quality = saturation(k.0[firm.focus], params.research.knowledge_half_saturation);
-        let accept = a.acceptance_probability
-            * (1.0 - a.acceptance_quality_weight + a.acceptance_quality_weight * quality)
-            + effects.acceptance_bonus[home.cluster];
+        let accept = acceptance(&params, firm, &k.0) + effects.acceptance_bonus[home.cluster];
         if rng.chance(accept) {
             book.form(id.0, partner, kind, clock.month);
             let counter = &mut counters.clusters[home.cluster];
@@ -243,6 +240,15 @@ fn choose_partner(
         weights.push(w);
     }
     rng.weighted(&weights).map(|i| options[i])
+}
+
+/// Chance that a partner agrees to a deal with this firm (before any matching bonus):
+/// `alliances.acceptance_probability` x (1 - w + w q), q the firm's knowledge quality in its focus
+/// field, w `alliances.acceptance_quality_weight`. Shared with pharma scouting (in_licensing).
+pub(crate) fn acceptance(params: &Params, firm: &Firm, knowledge: &KnowledgeVec) -> f64 {
+    let a = &params.alliances;
+    let quality = saturation(knowledge[firm.focus], params.research.knowledge_half_saturation);
+    a.acceptance_probability * (1.0 - a.acceptance_quality_weight + a.acceptance_quality_weight * quality)
 }
 
 fn has_capacity(candidate: u32, kind: AgentKind, params: &Params, book: &AllianceBook) -> bool {

@@ -16,7 +16,6 @@
 
 use bevy_ecs::prelude::*;
 
-use super::saturation;
 use crate::kinds::{AllianceKind, BusinessModel};
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pharma, Pipeline};
@@ -88,10 +87,7 @@ fn scout_projects(
         let Some(k) = rng.weighted(&weights) else { continue };
         let (target, kind) = offers[k];
         let Ok((home, firm, _, knowledge)) = firms.get(registry.entities[target as usize]) else { continue };
-        let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-        if rng.chance(
-            a.acceptance_probability * (1.0 - a.acceptance_quality_weight + a.acceptance_quality_weight * quality),
-        ) {
+        if rng.chance(super::alliances::acceptance(&params, firm, &knowledge.0)) {
             book.form(target, buyer.0, kind, clock.month);
             counters.clusters[home.cluster].alliances_formed_tech += 1;
         }
