@@ -39,6 +39,13 @@ pub const TS_COLUMNS: &[&str] = &[
     "projects_filing",
     "approvals",
     "products_marketed",
+    "projects_acquired",
+    "approvals_acquired",
+    "products_acquired",
+    "licensing_deals",
+    "listings_tech",
+    "listings_regular",
+    "delistings",
     "revenue_product_musd",
     "revenue_services_musd",
     "revenue_licensing_musd",
@@ -51,6 +58,7 @@ pub const TS_COLUMNS: &[&str] = &[
     "public_other_musd",
     "public_total_musd",
     "employment",
+    "revenue_product_acquired_musd",
 ];
 
 /// One year of one cluster (or of the whole ecosystem, cluster "all").
@@ -102,6 +110,8 @@ pub struct PanelRow {
     pub max_stage: &'static str,
     pub products: u32,
     pub listed: bool,
+    /// Calendar year of the firm's first sales, if it has had any (before the run for older firms).
+    pub first_sales_year: Option<i32>,
     pub status: &'static str,
 }
 

@@ -148,6 +148,7 @@ fn record_year(
             max_stage: pipeline.max_stage().map_or("none", Stage::name),
             products: pipeline.products.len() as u32,
             listed: firm.listed,
+            first_sales_year: None,
             status: match firm.status {
                 Status::Alive => "alive",
                 Status::Failed => "failed",

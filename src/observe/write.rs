@@ -79,6 +79,7 @@ pub const PANEL_COLUMNS: &[&str] = &[
     "max_stage",
     "products",
     "listed",
+    "first_sales_year",
     "status",
 ];
 
@@ -88,7 +89,7 @@ pub fn panel_csv(record: &RunRecord) -> String {
     for r in &record.panel {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.year,
             r.firm_id,
             r.cluster,
@@ -115,6 +116,7 @@ pub fn panel_csv(record: &RunRecord) -> String {
             r.max_stage,
             r.products,
             u8::from(r.listed),
+            r.first_sales_year.map_or(String::new(), |y| y.to_string()),
             r.status,
         );
     }
