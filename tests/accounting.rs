@@ -15,6 +15,8 @@ const ALLOWED_ROUTES: &[(&str, &str, &str)] = &[
     ("ProjectCosts", "firm", "external:Suppliers"),
     ("ProjectCosts", "pharma", "external:Suppliers"),
     ("Cogs", "firm", "external:Suppliers"),
+    ("Cogs", "pharma", "external:Suppliers"),
+    ("SellingCosts", "firm", "external:Suppliers"),
     ("SearchCost", "firm", "external:Suppliers"),
     ("ProductSales", "external:Customers", "firm"),
     ("ProductSales", "external:Customers", "pharma"),
@@ -23,7 +25,9 @@ const ALLOWED_ROUTES: &[(&str, &str, &str)] = &[
     ("Services", "university", "firm"),
     ("LicensingUpfront", "pharma", "firm"),
     ("Milestone", "pharma", "firm"),
+    ("Milestone", "pharma", "pharma"),
     ("Royalty", "pharma", "firm"),
+    ("Royalty", "pharma", "pharma"),
     ("PartnerCommission", "firm", "pharma"),
     ("PartnerCommission", "firm", "firm"),
     ("CoDevelopmentShare", "firm", "pharma"),
@@ -47,6 +51,7 @@ const ALLOWED_ROUTES: &[(&str, &str, &str)] = &[
     ("AcquisitionPrice", "pharma", "external:Shareholders"),
     ("AcquiredCash", "firm", "pharma"),
     ("PharmaBudget", "external:PharmaGroups", "pharma"),
+    ("PharmaBudget", "pharma", "external:PharmaGroups"),
     ("WriteOff", "external:Creditors", "firm"),
 ];
 

@@ -75,7 +75,7 @@ first_year = 2005
 [revenue]
 # A wide services market keeps contract revenue away from saturation, so the parameter stays
 # identifiable over its whole range.
-service_market_musd_per_year = 10.0
+service_market_musd_per_year = 25.0
 service_demand_pharma_presence = 0.4
 service_demand_per_alliance = {start}
 [calibration]

@@ -72,6 +72,8 @@ pub enum Origin {
     UniversitySpinoff,
     Spinout,
     Startup,
+    /// An established maker present from the start (large domestic pharma, biosimilar or CMO firm).
+    Established,
 }
 
 impl Origin {
@@ -81,6 +83,7 @@ impl Origin {
             Origin::UniversitySpinoff => "university_spinoff",
             Origin::Spinout => "spinout",
             Origin::Startup => "startup",
+            Origin::Established => "established",
         }
     }
 }
@@ -107,9 +110,52 @@ pub struct Firm {
     /// Firm-specific commercial productivity (log-normal, median 1): scales what its services
     /// and products sell. Firms differ in ways no survey control captures.
     pub productivity: f64,
+    /// Month from which its service business has something to sell (a platform takes time to build).
+    pub services_from_month: i64,
+    /// Month of its first sales of any kind, if any yet (before the run for older firms).
+    pub first_sales_month: Option<i64>,
+    /// Cost of goods, partner commissions and co-developers' shares paid this month (M$).
+    pub cost_of_sales_month: f64,
+    /// The same over roughly the last 12 months (exponentially smoothed, like `revenue_trailing`).
+    pub cost_of_sales_trailing: f64,
+    /// Month the firm listed on the stock market (negative: before the run).
+    pub listed_month: Option<i64>,
+    /// Established makers sell through their own channels: their whole market, no partner needed.
+    pub own_channels: bool,
 }
 
 impl Firm {
+    /// A new, unlisted firm without sales history.
+    pub fn new(
+        model: BusinessModel,
+        origin: Origin,
+        founded_month: i64,
+        employees: f64,
+        focus: usize,
+        productivity: f64,
+        services_from_month: i64,
+    ) -> Firm {
+        Firm {
+            model,
+            status: Status::Alive,
+            origin,
+            founded_month,
+            exit_month: None,
+            listed: false,
+            employees,
+            focus,
+            rd_month: 0.0,
+            burn_month: 0.0,
+            revenue_trailing: 0.0,
+            productivity,
+            services_from_month,
+            first_sales_month: None,
+            cost_of_sales_month: 0.0,
+            cost_of_sales_trailing: 0.0,
+            listed_month: None,
+            own_channels: false,
+        }
+    }
     pub fn is_alive(&self) -> bool {
         self.status == Status::Alive
     }
@@ -133,6 +179,11 @@ pub struct Project {
     pub milestone_musd: f64,
     /// Pharma partner sharing costs in a co-development alliance.
     pub codeveloper: Option<u32>,
+    /// Cluster of the firm that launched it: an acquired project's approvals and sales are
+    /// attributed there.
+    pub origin_cluster: usize,
+    /// Months the project has waited for money to start its current stage (0 while funded).
+    pub months_waiting: u32,
 }
 
 impl Project {
@@ -154,9 +205,11 @@ pub struct Product {
     pub royalty_rate: f64,
     /// Co-development partner taking its cost share of the profits.
     pub codeveloper: Option<u32>,
+    /// Cluster of the firm that developed it (see [`Project::origin_cluster`]).
+    pub origin_cluster: usize,
 }
 
-/// A firm's projects and marketed products.
+/// A firm's projects and marketed products; pharma partners hold one too, for what they acquire.
 #[derive(Component, Debug, Clone, Default)]
 pub struct Pipeline {
     pub projects: Vec<Project>,

@@ -92,13 +92,14 @@ pub enum Flow {
     AcquiredCash,
     PharmaBudget,
     WriteOff,
+    SellingCosts,
 }
 
 pub const N_FLOWS: usize = Flow::ALL.len();
 
 impl Flow {
     /// Every flow kind, in discriminant order.
-    pub const ALL: [Flow; 34] = {
+    pub const ALL: [Flow; 35] = {
         use Flow::*;
         [
             OpeningCapital,
@@ -135,6 +136,7 @@ impl Flow {
             AcquiredCash,
             PharmaBudget,
             WriteOff,
+            SellingCosts,
         ]
     };
 
@@ -149,6 +151,7 @@ impl Flow {
             self,
             Flow::Wages
                 | Flow::Overhead
+                | Flow::SellingCosts
                 | Flow::ProjectCosts
                 | Flow::Cogs
                 | Flow::PartnerCommission
@@ -308,6 +311,12 @@ impl Ledger {
 
     pub fn year_inflows(&self, id: u32) -> &[f64; N_FLOWS] {
         &self.accounts[id as usize].year_in
+    }
+
+    /// Revenue (sales in the survey sense, see [`Flow::is_revenue`]) received this year.
+    pub fn year_revenue(&self, id: u32) -> f64 {
+        let year_in = &self.accounts[id as usize].year_in;
+        Flow::ALL.iter().filter(|f| f.is_revenue()).map(|&f| year_in[f as usize]).sum()
     }
 
     /// Operating costs an agent paid this year (see [`Flow::is_operating_cost`]).

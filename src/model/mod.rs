@@ -38,8 +38,10 @@ pub enum Tick {
     BusinessModels,
     /// Product sales, services, royalties.
     Revenue,
-    /// Costs, hiring, VC rounds, IPOs.
+    /// Costs, hiring, VC rounds, follow-ons.
     Finance,
+    /// Stock-market listings and delistings.
+    Listing,
     /// Failures and takeovers.
     Exit,
     /// Observation: yearly time series and firm panel (reads only).
@@ -62,6 +64,7 @@ pub fn build_schedule() -> Schedule {
             Tick::BusinessModels,
             Tick::Revenue,
             Tick::Finance,
+            Tick::Listing,
             Tick::Exit,
             Tick::Record,
         )
@@ -79,6 +82,7 @@ pub fn build_schedule() -> Schedule {
     systems::business_models::install(&mut schedule);
     systems::revenue::install(&mut schedule);
     systems::finance::install(&mut schedule);
+    systems::listing::install(&mut schedule);
     systems::exit::install(&mut schedule);
     observe::record::install(&mut schedule);
     schedule
@@ -94,7 +98,10 @@ pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
     world.insert_resource(PolicyEffects::default());
     world.insert_resource(IpoWindow::default());
     world.insert_resource(YearCounters { clusters: vec![ClusterCounters::default(); n_clusters] });
-    world.insert_resource(PipelineStats::default());
+    let mut pipelines = world.query::<&components::Pipeline>();
+    let (projects, products) =
+        pipelines.iter(&world).fold((0, 0), |(j, d), p| (j + p.projects.len() as u64, d + p.products.len() as u64));
+    world.insert_resource(PipelineStats { initial_projects: projects, initial_products: products, ..Default::default() });
     world.insert_resource(RunRecord::default());
     world.insert_resource(Params(scenario));
     world

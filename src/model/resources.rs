@@ -271,6 +271,15 @@ pub struct ClusterCounters {
     pub alliances_formed_tech: u32,
     pub alliances_formed_nontech: u32,
     pub approvals: u32,
+    /// Approvals of projects developed here and acquired by a pharma partner.
+    pub approvals_acquired: u32,
+    /// Sales of acquired products developed here, booked by their pharma owners (M$).
+    pub acquired_product_sales_musd: f64,
+    /// Licensing deals signed (upfront paid).
+    pub licensing_deals: u32,
+    pub listings_tech: u32,
+    pub listings_regular: u32,
+    pub delistings: u32,
     pub model_switches: u32,
 }
 
@@ -288,6 +297,18 @@ pub struct PipelineStats {
     pub partnered_successes: [u64; 6],
     /// Sum of months spent in each stage by projects that completed it.
     pub months_in_stage: [u64; 6],
+    /// Projects held at the start, launched since, shelved for want of money, lost with a failed
+    /// firm, and moved to an acquirer: for the conservation test.
+    pub initial_projects: u64,
+    pub launched: u64,
+    pub shelved: u64,
+    pub lost_in_failures: u64,
+    pub transferred_in_takeovers: u64,
+    /// Products held at the start, withdrawn at the end of their life, lost with a failed firm.
+    pub initial_products: u64,
+    pub withdrawn: u64,
+    pub products_lost_in_failures: u64,
+    pub products_transferred: u64,
 }
 
 impl PipelineStats {

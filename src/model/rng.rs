@@ -121,10 +121,12 @@ rng_streams! {
     PipelineRng => "pipeline",
     /// Business-model switches.
     BusinessModelRng => "business_models",
-    /// VC rounds, IPOs, the IPO window.
+    /// VC rounds, follow-ons, the IPO window.
     FinanceRng => "finance",
     /// Takeovers.
     ExitRng => "exit",
+    /// Stock-market listings and delistings.
+    ListingRng => "listing",
 }
 
 #[cfg(test)]

@@ -92,7 +92,8 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
                 }
             }
             gaps.sort_unstable();
-            let e = world.spawn((AgentId(id), AgentKind::Pharma, home, Knowledge(k), Pharma { gap_fields: gaps })).id();
+            let pharma = Pharma { gap_fields: gaps };
+            let e = world.spawn((AgentId(id), AgentKind::Pharma, home, Knowledge(k), pharma, Pipeline::default())).id();
             register(&mut registry, &mut ledger, &mut book, e, AgentKind::Pharma, home);
             ledger.transfer(
                 Account::External(External::PharmaGroups),
@@ -113,8 +114,10 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
                 Flow::FundCommitment,
             );
         }
-        for _ in 0..cluster.population.firms {
-            spawn_initial_firm(world, scenario, c, &mut rng, &mut registry, &mut ledger, &mut book, &mut project_ids);
+        for k in 0..cluster.population.established_firms + cluster.population.firms {
+            let established = k < cluster.population.established_firms;
+            let (r, l, b) = (&mut registry, &mut ledger, &mut book);
+            spawn_initial_firm(world, scenario, c, established, &mut rng, r, l, b, &mut project_ids);
         }
     }
 
@@ -149,11 +152,21 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
     world.insert_resource(rng);
 }
 
+/// Months from founding until a firm's service business has something to sell: exponential with
+/// mean `revenue.service_start_years` (a platform, assay or tool takes time to build).
+pub fn service_build_months(scenario: &Scenario, rng: &mut impl Draws) -> i64 {
+    let mean = scenario.revenue.service_start_years * 12.0;
+    if mean <= 0.0 { 0 } else { (-mean * (1.0 - rng.uniform()).ln()).round() as i64 }
+}
+
+/// An initial firm: a young dedicated biotech, or (`established`) an established maker with a
+/// portfolio of marketed products, its own sales channels, a late pipeline and a stock listing.
 #[allow(clippy::too_many_arguments)]
 fn spawn_initial_firm(
     world: &mut World,
     scenario: &Scenario,
     cluster: usize,
+    established: bool,
     rng: &mut SpawnRng,
     registry: &mut Registry,
     ledger: &mut Ledger,
@@ -162,12 +175,25 @@ fn spawn_initial_firm(
 ) {
     let f = &scenario.firms;
     let home = place(scenario, cluster, rng);
-    let model = draw_model(scenario, rng);
+    let model = if established { BusinessModel::Product } else { draw_model(scenario, rng) };
     let focus = rng.index(N_FIELDS);
-    let age_years = f.initial_age_max_years * rng.uniform();
-    let employees = rng.lognormal(f.initial_employees_median, f.initial_employees_sigma).clamp(2.0, 2000.0);
-    let cash = rng.lognormal(f.initial_cash_median_musd, f.initial_cash_sigma);
-    let knowledge = focused_knowledge(focus, scenario.research.initial_knowledge_firm * (0.5 + rng.uniform()));
+    let (age_years, employees, cash, knowledge_level) = if established {
+        (
+            f.established_age_years * (0.5 + rng.uniform()),
+            rng.lognormal(f.established_employees_median, f.established_employees_sigma).max(2.0),
+            rng.lognormal(f.established_cash_median_musd, f.initial_cash_sigma),
+            3.0 * scenario.research.initial_knowledge_firm * (0.5 + rng.uniform()),
+        )
+    } else {
+        (
+            f.initial_age_max_years * rng.uniform(),
+            rng.lognormal(f.initial_employees_median, f.initial_employees_sigma).clamp(2.0, 2000.0),
+            rng.lognormal(f.initial_cash_median_musd, f.initial_cash_sigma),
+            scenario.research.initial_knowledge_firm * (0.5 + rng.uniform()),
+        )
+    };
+    let knowledge = focused_knowledge(focus, knowledge_level);
+    let founded_month = -((age_years * 12.0).round() as i64);
 
     let mut pipeline = Pipeline::default();
     let launches = scenario.business_models.by_model[model as usize].project_launches_per_year;
@@ -176,7 +202,8 @@ fn spawn_initial_firm(
     let n_projects = (f64::from(f.initial_projects_max + 1) * rng.uniform() * share).floor() as u32;
     for _ in 0..n_projects {
         // Older firms hold later projects; discovery and preclinical dominate (assumed).
-        let stage_weights = [4.0, 2.0, 1.5, 1.0, 0.4 * age_years / 10.0, 0.1 * age_years / 10.0];
+        let maturity = (age_years / 10.0).min(3.0);
+        let stage_weights = [4.0, 2.0, 1.5, 1.0, 0.4 * maturity, 0.1 * maturity];
         let stage = Stage::ALL[rng.weighted(&stage_weights).unwrap_or(0)];
         let sp = scenario.pipeline.stages[stage.index()];
         let duration = rng.duration(sp.duration_years * 12.0, scenario.pipeline.duration_shape).round().max(1.0) as u32;
@@ -191,36 +218,47 @@ fn spawn_initial_firm(
             royalty_rate: 0.0,
             milestone_musd: 0.0,
             codeveloper: None,
+            origin_cluster: cluster,
+            months_waiting: 0,
         });
     }
-    if rng.chance(f.initial_marketed_probability * age_years / f.initial_age_max_years.max(1e-9)) {
-        // A marketed product (biosimilar, diagnostic, tool...) launched some years ago.
+    let n_products = if established {
+        f.established_products
+    } else {
+        u32::from(rng.chance(f.initial_marketed_probability * age_years / f.initial_age_max_years.max(1e-9)))
+    };
+    for _ in 0..n_products {
+        // A marketed product (biosimilar, diagnostic, tool...) launched some years ago; an established
+        // maker's portfolio spreads over the products' life.
+        let back_years =
+            if established { scenario.pipeline.product_life_years } else { scenario.pipeline.ramp_years };
         pipeline.products.push(Product {
             field: focus,
             peak_sales_musd_per_year: rng
                 .lognormal(scenario.pipeline.peak_sales_median_musd_per_year, scenario.pipeline.peak_sales_sigma),
-            launch_month: -((rng.uniform() * scenario.pipeline.ramp_years * 12.0) as i64),
+            launch_month: -((rng.uniform() * back_years * 12.0) as i64),
             licensee: None,
             royalty_rate: 0.0,
             codeveloper: None,
+            origin_cluster: cluster,
         });
     }
 
     let id = registry.next_id();
-    let firm = Firm {
-        model,
-        status: Status::Alive,
-        origin: Origin::Initial,
-        founded_month: -((age_years * 12.0).round() as i64),
-        exit_month: None,
-        listed: false,
-        employees,
-        focus,
-        rd_month: 0.0,
-        burn_month: 0.0,
-        revenue_trailing: 0.0,
-        productivity: rng.lognormal(1.0, f.productivity_sigma),
-    };
+    let productivity = rng.lognormal(1.0, f.productivity_sigma);
+    let build = service_build_months(scenario, rng);
+    let origin = if established { Origin::Established } else { Origin::Initial };
+    let mut firm = Firm::new(model, origin, founded_month, employees, focus, productivity, founded_month + build);
+    let sells_services = scenario.business_models.by_model[model as usize].service_staff_share > 0.0;
+    let first_product = pipeline.products.iter().map(|p| p.launch_month).min();
+    let first_service = sells_services.then_some(firm.services_from_month);
+    firm.first_sales_month = first_product.into_iter().chain(first_service).filter(|&m| m <= 0).min();
+    if established {
+        // Established makers are listed (KOSPI or KOSDAQ) and sell through their own channels.
+        firm.listed = true;
+        firm.listed_month = Some(founded_month / 2);
+        firm.own_channels = true;
+    }
     let e = world
         .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))
         .id();

@@ -29,6 +29,7 @@ fn record_year(
     counters: Res<YearCounters>,
     firms: Query<(&AgentId, &Home, &Firm, &Pipeline)>,
     knowledge: Query<(&Home, &Knowledge, Option<&Firm>), Without<Pharma>>,
+    acquirers: Query<&Pipeline, With<Pharma>>,
     mut year_rd: Local<YearRd>,
     mut record: ResMut<RunRecord>,
 ) {
@@ -148,7 +149,7 @@ fn record_year(
             max_stage: pipeline.max_stage().map_or("none", Stage::name),
             products: pipeline.products.len() as u32,
             listed: firm.listed,
-            first_sales_year: None,
+            first_sales_year: firm.first_sales_month.map(|m| clock.start_year + m.div_euclid(12) as i32),
             status: match firm.status {
                 Status::Alive => "alive",
                 Status::Failed => "failed",
@@ -168,6 +169,21 @@ fn record_year(
         add(c, "alliances_formed_tech", f64::from(counter.alliances_formed_tech));
         add(c, "alliances_formed_nontech", f64::from(counter.alliances_formed_nontech));
         add(c, "approvals", f64::from(counter.approvals));
+        add(c, "approvals_acquired", f64::from(counter.approvals_acquired));
+        add(c, "revenue_product_acquired_musd", counter.acquired_product_sales_musd);
+        add(c, "licensing_deals", f64::from(counter.licensing_deals));
+        add(c, "listings_tech", f64::from(counter.listings_tech));
+        add(c, "listings_regular", f64::from(counter.listings_regular));
+        add(c, "delistings", f64::from(counter.delistings));
+    }
+    // Acquired projects and products, by the cluster where they were developed.
+    for pipeline in &acquirers {
+        for project in &pipeline.projects {
+            add(project.origin_cluster, "projects_acquired", 1.0);
+        }
+        for product in &pipeline.products {
+            add(product.origin_cluster, "products_acquired", 1.0);
+        }
     }
     for (home, k, firm) in &knowledge {
         if firm.is_none_or(Firm::is_alive) {

@@ -14,7 +14,7 @@ use crate::kinds::{ClusterType, Stage};
 pub use raw::{
     RawAlliances as AllianceParams, RawEntry as EntryParams, RawFinance as FinanceParams, RawFirms as FirmParams,
     RawInvestors as InvestorParams, RawPharma as PharmaParams, RawResearch as ResearchParams,
-    RawRevenue as RevenueParams, RawSpillover as SpilloverParams, RawUniversities as UniversityParams,
+    RawListing as ListingParams, RawRevenue as RevenueParams, RawSpillover as SpilloverParams, RawUniversities as UniversityParams,
 };
 
 /// The embedded default scenario: a Korea-like pair of clusters.
@@ -44,6 +44,7 @@ pub struct Scenario {
     pub finance: FinanceParams,
     pub entry: EntryParams,
     pub exit: ExitParams,
+    pub listing: ListingParams,
     pub agencies: Vec<Agency>,
     pub policies: Vec<Policy>,
     pub survey: SurveyParams,
@@ -106,6 +107,7 @@ pub struct PipelineParams {
     pub peak_sales_sigma: f64,
     pub ramp_years: f64,
     pub product_life_years: f64,
+    pub funding_wait_years: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +128,7 @@ pub struct LicensingParams {
 
 #[derive(Debug, Clone)]
 pub struct ExitParams {
-    pub acquisitions_per_year: f64,
+    pub takeover_rate_per_year: f64,
     pub min_stage_for_takeover: Stage,
     pub partner_preference: f64,
     pub valuation_base_musd: f64,
@@ -258,7 +260,7 @@ impl Scenario {
         let mut raw = self.raw.clone();
         for cluster in &mut raw.clusters {
             let p = &mut cluster.population;
-            for n in [&mut p.firms, &mut p.universities, &mut p.pharma_partners, &mut p.investors] {
+            for n in [&mut p.firms, &mut p.established_firms, &mut p.universities, &mut p.pharma_partners, &mut p.investors] {
                 *n = (f64::from(*n) * factor).round() as u32;
             }
         }

@@ -25,6 +25,7 @@ pub struct RawScenario {
     pub finance: RawFinance,
     pub entry: RawEntry,
     pub exit: RawExit,
+    pub listing: RawListing,
     pub agencies: Vec<RawAgency>,
     pub policies: Vec<RawPolicy>,
     pub survey: RawSurvey,
@@ -78,6 +79,10 @@ pub struct RawEnvironment {
 #[serde(deny_unknown_fields)]
 pub struct RawPopulation {
     pub firms: u32,
+    /// Established makers (large domestic pharma, biosimilar and contract-manufacturing firms);
+    /// optional, 0 when a cluster file leaves it out.
+    #[serde(default)]
+    pub established_firms: u32,
     pub universities: u32,
     pub pharma_partners: u32,
     pub investors: u32,
@@ -100,6 +105,12 @@ pub struct RawFirms {
     pub overhead_musd_per_month: f64,
     pub employees_per_project: f64,
     pub productivity_sigma: f64,
+    pub established_employees_median: f64,
+    pub established_employees_sigma: f64,
+    pub established_products: u32,
+    pub established_age_years: f64,
+    pub established_cash_median_musd: f64,
+    pub staff_per_research_team: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -211,6 +222,7 @@ pub struct RawPipeline {
     pub peak_sales_sigma: f64,
     pub ramp_years: f64,
     pub product_life_years: f64,
+    pub funding_wait_years: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -259,6 +271,8 @@ pub struct RawRevenue {
     pub service_demand_per_alliance: f64,
     pub service_demand_pharma_presence: f64,
     pub regulatory_filing_speedup: f64,
+    pub service_start_years: f64,
+    pub selling_cost_share: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -278,9 +292,8 @@ pub struct RawFinance {
     pub financing_alliance_boost: f64,
     pub ipo_window_open_probability: f64,
     pub ipo_window_stay_probability: f64,
-    pub ipo_rate_per_year: f64,
     pub ipo_median_musd: f64,
-    pub ipo_min_age_years: f64,
+    pub target_operating_margin: f64,
     pub follow_on_rate_per_year: f64,
     pub follow_on_median_musd: f64,
 }
@@ -300,8 +313,22 @@ pub struct RawEntry {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawListing {
+    pub tech_track_from_year: i32,
+    pub tech_rate_per_year: f64,
+    pub tech_min_age_years: f64,
+    pub regular_min_sales_musd: f64,
+    pub regular_rate_per_year: f64,
+    pub cost_share: f64,
+    pub grace_years: f64,
+    pub min_sales_musd: f64,
+    pub delisting_rate_per_year: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawExit {
-    pub acquisitions_per_year: f64,
+    pub takeover_rate_per_year: f64,
     pub min_stage_for_takeover: String,
     pub partner_preference: f64,
     pub valuation_base_musd: f64,

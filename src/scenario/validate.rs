@@ -98,6 +98,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         let p = &rc.population;
         for (name, v) in [
             ("firms", p.firms),
+            ("established_firms", p.established_firms),
             ("universities", p.universities),
             ("pharma_partners", p.pharma_partners),
             ("investors", p.investors),
@@ -129,6 +130,9 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     check_fields!(c, "firms", f, probability: [share_product, share_platform, share_hybrid, initial_marketed_probability]);
     check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month, productivity_sigma]);
     check_fields!(c, "firms", f, positive: [initial_employees_median, initial_cash_median_musd, wage_musd_per_employee_year, employees_per_project]);
+    check_fields!(c, "firms", f, positive: [established_employees_median, established_cash_median_musd, staff_per_research_team]);
+    check_fields!(c, "firms", f, non_negative: [established_employees_sigma, established_age_years]);
+    c.range("firms.established_products", f.established_products as f64, 0.0, 100.0);
     c.range("firms.initial_projects_max", f.initial_projects_max as f64, 0.0, 50.0);
     let share_sum = f.share_product + f.share_platform + f.share_hybrid;
     if (share_sum - 1.0).abs() > 1e-6 {
@@ -205,6 +209,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     ];
     c.range("pipeline.duration_shape", p.duration_shape, 0.5, 1000.0);
     c.range("pipeline.partner_uplift", p.partner_uplift, 0.0, 10.0);
+    c.range("pipeline.funding_wait_years", p.funding_wait_years, 0.0, 100.0);
     check_fields!(c, "pipeline", p, positive: [peak_sales_median_musd_per_year, ramp_years, product_life_years]);
     c.non_negative("pipeline.peak_sales_sigma", p.peak_sales_sigma);
     let partner_uplift_from_stage = c.stage("pipeline.partner_uplift_from_stage", &p.partner_uplift_from_stage);
@@ -232,14 +237,16 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     c.positive("revenue.service_market_musd_per_year", rv.service_market_musd_per_year);
     c.range("revenue.service_market_infrastructure", rv.service_market_infrastructure, 0.0, 100.0);
     c.range("revenue.commercial_market_expansion", rv.commercial_market_expansion, 0.0, 100.0);
+    c.range("revenue.service_start_years", rv.service_start_years, 0.0, 50.0);
+    c.probability("revenue.selling_cost_share", rv.selling_cost_share);
 
     let fi = &raw.finance;
     check_fields!(c, "finance", fi, probability: [staff_budget_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
-    check_fields!(c, "finance", fi, non_negative: [min_runway_months, round_sigma, stage_round_multiplier, financing_alliance_boost, ipo_min_age_years]);
+    check_fields!(c, "finance", fi, non_negative: [min_runway_months, round_sigma, stage_round_multiplier, financing_alliance_boost]);
+    c.range("finance.target_operating_margin", fi.target_operating_margin, 0.0, 0.9);
     check_fields!(c, "finance", fi, positive: [target_runway_months, round_median_musd, ipo_median_musd, follow_on_median_musd]);
     for (key, v) in [
         ("finance.rounds_per_year", fi.rounds_per_year),
-        ("finance.ipo_rate_per_year", fi.ipo_rate_per_year),
         ("finance.follow_on_rate_per_year", fi.follow_on_rate_per_year),
     ] {
         c.range(key, v, 0.0, 12.0);
@@ -252,10 +259,22 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     c.probability("entry.knowledge_transfer_share", en.knowledge_transfer_share);
 
     let ex = &raw.exit;
-    c.range("exit.acquisitions_per_year", ex.acquisitions_per_year, 0.0, 12.0);
+    c.range("exit.takeover_rate_per_year", ex.takeover_rate_per_year, 0.0, 12.0);
     check_fields!(c, "exit", ex, non_negative: [partner_preference, valuation_sigma]);
     check_fields!(c, "exit", ex, positive: [valuation_base_musd, valuation_stage_multiplier]);
     let min_stage_for_takeover = c.stage("exit.min_stage_for_takeover", &ex.min_stage_for_takeover);
+
+    let li = &raw.listing;
+    c.range("listing.tech_track_from_year", li.tech_track_from_year as f64, 1900.0, 2200.0);
+    for (key, v) in [
+        ("listing.tech_rate_per_year", li.tech_rate_per_year),
+        ("listing.regular_rate_per_year", li.regular_rate_per_year),
+        ("listing.delisting_rate_per_year", li.delisting_rate_per_year),
+    ] {
+        c.range(key, v, 0.0, 12.0);
+    }
+    check_fields!(c, "listing", li, non_negative: [tech_min_age_years, regular_min_sales_musd, grace_years, min_sales_musd]);
+    c.range("listing.cost_share", li.cost_share, 0.0, 0.5);
 
     // [[agencies]] and [[policies]]: names must resolve.
     let cluster_index = |name: &str| raw.clusters.iter().position(|rc| rc.name == name);
@@ -372,6 +391,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             peak_sales_sigma: p.peak_sales_sigma,
             ramp_years: p.ramp_years,
             product_life_years: p.product_life_years,
+            funding_wait_years: p.funding_wait_years,
         },
         licensing: LicensingParams {
             terms,
@@ -384,13 +404,14 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         finance: raw.finance.clone(),
         entry: raw.entry.clone(),
         exit: ExitParams {
-            acquisitions_per_year: ex.acquisitions_per_year,
+            takeover_rate_per_year: ex.takeover_rate_per_year,
             min_stage_for_takeover,
             partner_preference: ex.partner_preference,
             valuation_base_musd: ex.valuation_base_musd,
             valuation_stage_multiplier: ex.valuation_stage_multiplier,
             valuation_sigma: ex.valuation_sigma,
         },
+        listing: raw.listing.clone(),
         agencies,
         policies,
         survey: SurveyParams {

@@ -319,6 +319,8 @@ mod tests {
             royalty_rate: 0.0,
             milestone_musd: 0.0,
             codeveloper: None,
+            origin_cluster: 0,
+            months_waiting: 0,
         }
     }
 

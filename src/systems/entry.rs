@@ -22,7 +22,7 @@ use crate::model::components::*;
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry, YearCounters};
 use crate::model::rng::{Draws, EntryRng};
-use crate::model::spawn::{draw_model, focused_knowledge, place, register};
+use crate::model::spawn::{draw_model, focused_knowledge, place, register, service_build_months};
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(found_firms.in_set(Tick::Entry));
@@ -103,20 +103,11 @@ fn found_firms(
         };
         let inherited = founding.parent_knowledge[focus] * entry.knowledge_transfer_share;
         let level = inherited.max(0.5 * params.research.initial_knowledge_firm);
-        let firm = Firm {
-            model,
-            status: Status::Alive,
-            origin: founding.origin,
-            founded_month: i64::from(clock.month),
-            exit_month: None,
-            listed: false,
-            employees: entry.founding_employees,
-            focus,
-            rd_month: 0.0,
-            burn_month: 0.0,
-            revenue_trailing: 0.0,
-            productivity: rng.lognormal(1.0, params.firms.productivity_sigma),
-        };
+        let productivity = rng.lognormal(1.0, params.firms.productivity_sigma);
+        let build = service_build_months(&params, &mut *rng);
+        let founded = i64::from(clock.month);
+        let firm =
+            Firm::new(model, founding.origin, founded, entry.founding_employees, focus, productivity, founded + build);
         let id = registry.next_id();
         let entity = commands
             .spawn((
@@ -140,7 +131,7 @@ fn found_firms(
         match founding.origin {
             Origin::UniversitySpinoff => counter.spinoffs += 1,
             Origin::Spinout => counter.spinouts += 1,
-            Origin::Startup | Origin::Initial => counter.startups += 1,
+            Origin::Startup | Origin::Initial | Origin::Established => counter.startups += 1,
         }
     }
 }

@@ -18,13 +18,14 @@ use crate::kinds::{AllianceKind, Stage};
 use crate::model::Tick;
 use crate::model::components::{Firm, Pipeline};
 use crate::model::ledger::{Account, Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, Registry};
+use crate::model::resources::{AllianceBook, Clock, Params, Registry, YearCounters};
 use crate::model::rng::{Draws, LicensingRng};
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(sign_deals.in_set(Tick::Licensing));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sign_deals(
     clock: Res<Clock>,
     params: Res<Params>,
@@ -32,6 +33,7 @@ fn sign_deals(
     mut firms: Query<(&Firm, &mut Pipeline)>,
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
+    mut counters: ResMut<YearCounters>,
     mut rng: ResMut<LicensingRng>,
 ) {
     let l = &params.licensing;
@@ -74,6 +76,7 @@ fn sign_deals(
             Flow::LicensingUpfront,
         );
         project.licensee = Some(alliance.partner);
+        counters.clusters[registry.home[alliance.firm as usize].cluster].licensing_deals += 1;
         project.royalty_rate = terms.royalty_rate;
         project.milestone_musd = milestone_per_success(value, l.upfront_share, project.stage);
     }

@@ -18,6 +18,7 @@ pub mod government_policy;
 pub mod in_licensing;
 pub mod knowledge_spillover;
 pub mod licensing;
+pub mod listing;
 pub mod pipeline;
 pub mod research;
 pub mod revenue;

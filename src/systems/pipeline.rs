@@ -2,8 +2,17 @@
 //! phase I -> II -> III -> filing -> approval.
 //!
 //! - Launch: a firm whose business model launches projects starts one in its focus field with
-//!   monthly probability (`business_models.<model>.project_launches_per_year` / 12) x q, q its
-//!   knowledge quality, while it holds fewer than 1 + employees / `firms.employees_per_project`.
+//!   monthly probability (`business_models.<model>.project_launches_per_year` / 12) x teams x q, q its
+//!   knowledge quality and teams = max(1, R&D staff / `firms.staff_per_research_team`), while it holds
+//!   fewer than 1 + employees / `firms.employees_per_project` and can afford it: its cash plus twelve
+//!   months of the gross margin left after the projects under way cover a year of discovery.
+//! - Funding: a stage costs `pipeline.<stage>.cost_musd` per compound (DiMasi et al. 2016 for the
+//!   clinical phases), spread evenly over its mean duration and paid by the licensee, shared with a
+//!   co-developer, or borne by the owner. A firm starts a stage after discovery that it bears alone (or
+//!   its share of) only when its cash plus the gross margin (sales less cost of sales) the stage's
+//!   mean duration brings covers that share of the stage's cost; until then the project waits, costs
+//!   nothing and is the firm's natural licensing offer. After `pipeline.funding_wait_years` of waiting
+//!   it is shelved. A pharma owner (an acquirer) funds stages from its group's R&D budget.
 //! - Duration: on entering a stage a project draws its duration from a gamma distribution with mean
 //!   `pipeline.<stage>.duration_years` and shape `pipeline.duration_shape`. A regulatory alliance
 //!   shortens filing by `revenue.regulatory_filing_speedup`.
@@ -13,26 +22,55 @@
 //!   partner licensed or co-develops it (Danzon et al. 2005). Success pays the licensee's milestone;
 //!   success at filing is an approval and the project becomes a marketed product with log-normal
 //!   peak sales. Failure ends the project and its licensing or co-development alliance.
-//! - Cost: each month a stage costs `pipeline.<stage>.cost_musd` / mean duration, paid by the
-//!   licensee, or shared with a co-developer, or by the firm.
+//! - Acquired projects (moved into a pharma partner's pipeline by a takeover, see `exit`) follow the
+//!   same stage rates and durations; their approvals count for the cluster where they were developed.
 
 use bevy_ecs::prelude::*;
 
 use super::saturation;
 use crate::kinds::{AllianceKind, Stage};
 use crate::model::Tick;
-use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline, Product, Project, ProjectSpend};
+use crate::model::components::{
+    AgentId, Firm, Home, Knowledge, Pharma, Pipeline, Product, Project, ProjectSpend,
+};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, Registry, YearCounters};
 use crate::model::rng::{Draws, PipelineRng};
 use crate::scenario::Scenario;
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(advance_projects.in_set(Tick::Pipeline));
+    schedule.add_systems((advance_firm_projects, advance_acquired_projects).chain().in_set(Tick::Pipeline));
+}
+
+/// The shared state a project's month touches.
+struct Work<'a> {
+    params: &'a Scenario,
+    month: u32,
+    book: &'a mut AllianceBook,
+    ledger: &'a mut Ledger,
+    stats: &'a mut PipelineStats,
+    rng: &'a mut PipelineRng,
+}
+
+/// Who owns a pipeline: a firm pays its stages from its own cash; a pharma partner's group funds
+/// what the partner acquired.
+#[derive(Clone, Copy, PartialEq)]
+enum Owner {
+    /// A firm and its monthly gross margin (trailing revenue less cost of sales, M$).
+    Firm(u32, f64),
+    Pharma(u32),
+}
+
+impl Owner {
+    fn id(self) -> u32 {
+        match self {
+            Owner::Firm(id, _) | Owner::Pharma(id) => id,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn advance_projects(
+fn advance_firm_projects(
     clock: Res<Clock>,
     params: Res<Params>,
     mut registry: ResMut<Registry>,
@@ -43,20 +81,31 @@ fn advance_projects(
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<PipelineRng>,
 ) {
-    let p = &params.pipeline;
     for (id, home, firm, mut pipeline, knowledge, mut spend) in &mut firms {
         spend.0 = 0.0;
         if !firm.is_alive() {
             continue;
         }
-        let firm_id = id.0;
-
         // Launch.
-        let launches = params.business_models.by_model[firm.model as usize].project_launches_per_year;
+        // Larger firms run more research teams and launch proportionally more projects.
+        let model = &params.business_models.by_model[firm.model as usize];
+        let teams = (firm.employees * model.rd_staff_share / params.firms.staff_per_research_team).max(1.0);
+        let launches = model.project_launches_per_year * teams;
         let room = 1.0 + firm.employees / params.firms.employees_per_project;
         let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-        if (pipeline.projects.len() as f64) < room.floor() && rng.chance(launches / 12.0 * quality) {
+        // A new project must be affordable: a year of discovery from cash plus the gross margin
+        // left after the projects under way.
+        let gross_margin = ((firm.revenue_trailing - firm.cost_of_sales_trailing) / 12.0).max(0.0);
+        let discovery = params.pipeline.stages[Stage::Discovery.index()];
+        let year_of_discovery = discovery.cost_musd / discovery.duration_years;
+        let affordable = ledger.balance(id.0) + 12.0 * (gross_margin - committed_spend(&params, &pipeline))
+            >= year_of_discovery;
+        if (pipeline.projects.len() as f64) < room.floor()
+            && affordable
+            && rng.chance((launches / 12.0 * quality).min(1.0))
+        {
             let project_id = registry.new_project_id();
+            stats.launched += 1;
             let duration = draw_duration(&params, Stage::Discovery, &mut rng);
             pipeline.projects.push(Project {
                 id: project_id,
@@ -68,99 +117,189 @@ fn advance_projects(
                 royalty_rate: 0.0,
                 milestone_musd: 0.0,
                 codeveloper: None,
+                origin_cluster: home.cluster,
+                months_waiting: 0,
             });
         }
+        let mut work = Work {
+            params: &params,
+            month: clock.month,
+            book: &mut book,
+            ledger: &mut ledger,
+            stats: &mut stats,
+            rng: &mut rng,
+        };
+        let (own_spend, approvals) = develop(Owner::Firm(id.0, gross_margin), &mut pipeline, &mut work);
+        spend.0 = own_spend;
+        counters.clusters[home.cluster].approvals += approvals.len() as u32;
+    }
+}
 
-        // Costs of this month's work.
-        let cost_share = params.licensing.codevelopment_cost_share;
-        for project in &pipeline.projects {
-            let stage = p.stages[project.stage.index()];
-            let monthly = stage.cost_musd / (stage.duration_years * 12.0);
-            let (firm_part, partner) = match (project.licensee, project.codeveloper) {
-                (Some(licensee), _) => (0.0, Some((licensee, monthly))),
-                (None, Some(codev)) => (monthly * (1.0 - cost_share), Some((codev, monthly * cost_share))),
-                (None, None) => (monthly, None),
-            };
-            if let Some((partner, amount)) = partner {
-                ledger.transfer(
-                    Account::Agent(partner),
-                    Account::External(External::Suppliers),
-                    amount,
-                    Flow::ProjectCosts,
-                );
-            }
-            ledger.transfer(
-                Account::Agent(firm_id),
-                Account::External(External::Suppliers),
-                firm_part,
-                Flow::ProjectCosts,
-            );
-            spend.0 += firm_part;
+#[allow(clippy::too_many_arguments)]
+fn advance_acquired_projects(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    mut pharmas: Query<(&AgentId, &mut Pipeline), (With<Pharma>, Without<Firm>)>,
+    mut book: ResMut<AllianceBook>,
+    mut ledger: ResMut<Ledger>,
+    mut stats: ResMut<PipelineStats>,
+    mut counters: ResMut<YearCounters>,
+    mut rng: ResMut<PipelineRng>,
+) {
+    for (id, mut pipeline) in &mut pharmas {
+        if pipeline.projects.is_empty() {
+            continue;
         }
-
-        // Progress and outcomes.
-        let regulatory = book.has_active(firm_id, AllianceKind::Regulatory);
-        // (index, approved) of projects leaving the pipeline this month.
-        let mut finished: Vec<(usize, bool)> = Vec::new();
-        for (i, project) in pipeline.projects.iter_mut().enumerate() {
-            project.months_in_stage += 1;
-            let mut due = project.duration_months as f64;
-            if regulatory && project.stage == Stage::Filing {
-                due *= 1.0 - params.revenue.regulatory_filing_speedup;
-            }
-            if (project.months_in_stage as f64) < due {
-                continue;
-            }
-            let partnered = project.has_large_partner() && project.stage >= p.partner_uplift_from_stage;
-            let chance = success_probability(&params, project.stage, partnered);
-            let success = rng.chance(chance);
-            stats.record(project.stage, partnered, success, project.months_in_stage);
-            if success && let Some(licensee) = project.licensee {
-                ledger.transfer(
-                    Account::Agent(licensee),
-                    Account::Agent(firm_id),
-                    project.milestone_musd,
-                    Flow::Milestone,
-                );
-            }
-            match (success, project.stage.next()) {
-                (true, Some(next)) => {
-                    project.stage = next;
-                    project.months_in_stage = 0;
-                    project.duration_months = draw_duration(&params, next, &mut rng);
-                }
-                (true, None) => finished.push((i, true)),
-                (false, _) => {
-                    finished.push((i, false));
-                    end_partnership(&mut book, firm_id, project, clock.month);
-                }
-            }
-        }
-        for &(i, approved) in finished.iter().rev() {
-            let project = pipeline.projects.remove(i);
-            if approved {
-                counters.clusters[home.cluster].approvals += 1;
-                let peak = rng.lognormal(p.peak_sales_median_musd_per_year, p.peak_sales_sigma);
-                pipeline.products.push(Product {
-                    field: project.field,
-                    peak_sales_musd_per_year: peak,
-                    launch_month: i64::from(clock.month),
-                    licensee: project.licensee,
-                    royalty_rate: project.royalty_rate,
-                    codeveloper: project.codeveloper,
-                });
-            }
+        let mut work = Work {
+            params: &params,
+            month: clock.month,
+            book: &mut book,
+            ledger: &mut ledger,
+            stats: &mut stats,
+            rng: &mut rng,
+        };
+        let (_, approvals) = develop(Owner::Pharma(id.0), &mut pipeline, &mut work);
+        for cluster in approvals {
+            counters.clusters[cluster].approvals_acquired += 1;
         }
     }
 }
 
-/// Ends the licensing or co-development alliance tied to a failed project.
-fn end_partnership(book: &mut AllianceBook, firm: u32, project: &Project, month: u32) {
+/// One month of an owner's projects: funding, costs, progress and outcomes. Returns what the owner
+/// itself spent (M$) and the origin clusters of this month's approvals.
+fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usize>) {
+    let p = &w.params.pipeline;
+    let cost_share = w.params.licensing.codevelopment_cost_share;
+    let owner_id = owner.id();
+    let mut own_spend = 0.0;
+    // (index, approved) of projects leaving the pipeline this month.
+    let mut finished: Vec<(usize, bool)> = Vec::new();
+    let regulatory = w.book.has_active(owner_id, AllianceKind::Regulatory);
+
+    // What the owner already spends a month on projects under way: a new stage is funded from the
+    // margin left after them.
+    let mut committed = committed_spend(w.params, pipeline);
+    for (i, project) in pipeline.projects.iter_mut().enumerate() {
+        let stage = p.stages[project.stage.index()];
+        let (owner_part, partner) = cost_split(project, cost_share);
+        // A stage the owner cannot pay for waits (firms only: a pharma group funds its own).
+        if let Owner::Firm(_, gross_margin) = owner
+            && project.months_in_stage == 0
+            && project.stage > Stage::Discovery
+            && owner_part > 0.0
+        {
+            // Cash at hand plus the gross margin left after projects under way, over the stage's
+            // mean duration.
+            let months = stage.duration_years * 12.0;
+            let means = w.ledger.balance(owner_id) + (gross_margin - committed).max(0.0) * months;
+            if means < owner_part * stage.cost_musd {
+                project.months_waiting += 1;
+                if f64::from(project.months_waiting) > p.funding_wait_years * 12.0 {
+                    finished.push((i, false));
+                    w.stats.shelved += 1;
+                    end_partnership(w.book, owner_id, project, w.month);
+                }
+                continue;
+            }
+            project.months_waiting = 0;
+            committed += owner_part * stage.cost_musd / months;
+        }
+        let monthly = stage.cost_musd / (stage.duration_years * 12.0);
+        if let Some(partner) = partner {
+            pay_project_cost(w.ledger, partner, monthly * (1.0 - owner_part), true);
+        }
+        pay_project_cost(w.ledger, owner_id, monthly * owner_part, matches!(owner, Owner::Pharma(_)));
+        own_spend += monthly * owner_part;
+
+        project.months_in_stage += 1;
+        let mut due = project.duration_months as f64;
+        if regulatory && project.stage == Stage::Filing {
+            due *= 1.0 - w.params.revenue.regulatory_filing_speedup;
+        }
+        if (project.months_in_stage as f64) < due {
+            continue;
+        }
+        let partnered = project.has_large_partner() && project.stage >= p.partner_uplift_from_stage;
+        let chance = success_probability(w.params, project.stage, partnered);
+        let success = w.rng.chance(chance);
+        w.stats.record(project.stage, partnered, success, project.months_in_stage);
+        if success && let Some(licensee) = project.licensee {
+            w.ledger.transfer(Account::Agent(licensee), Account::Agent(owner_id), project.milestone_musd, Flow::Milestone);
+        }
+        match (success, project.stage.next()) {
+            (true, Some(next)) => {
+                project.stage = next;
+                project.months_in_stage = 0;
+                project.duration_months = draw_duration(w.params, next, w.rng);
+            }
+            (true, None) => finished.push((i, true)),
+            (false, _) => {
+                finished.push((i, false));
+                end_partnership(w.book, owner_id, project, w.month);
+            }
+        }
+    }
+    let mut approvals = Vec::new();
+    for &(i, approved) in finished.iter().rev() {
+        let project = pipeline.projects.remove(i);
+        if approved {
+            approvals.push(project.origin_cluster);
+            let peak = w.rng.lognormal(p.peak_sales_median_musd_per_year, p.peak_sales_sigma);
+            pipeline.products.push(Product {
+                field: project.field,
+                peak_sales_musd_per_year: peak,
+                launch_month: i64::from(w.month),
+                licensee: project.licensee,
+                royalty_rate: project.royalty_rate,
+                codeveloper: project.codeveloper,
+                origin_cluster: project.origin_cluster,
+            });
+        }
+    }
+    approvals.reverse();
+    (own_spend, approvals)
+}
+
+/// What an owner spends a month on its projects under way (stages started, its share).
+fn committed_spend(params: &Scenario, pipeline: &Pipeline) -> f64 {
+    let share = params.licensing.codevelopment_cost_share;
+    pipeline
+        .projects
+        .iter()
+        .filter(|project| project.months_in_stage > 0 || project.stage == Stage::Discovery)
+        .map(|project| {
+            let stage = params.pipeline.stages[project.stage.index()];
+            cost_split(project, share).0 * stage.cost_musd / (stage.duration_years * 12.0)
+        })
+        .sum()
+}
+
+/// The owner's share of a project's costs and the partner paying the rest: a licensee pays all,
+/// a co-developer `licensing.codevelopment_cost_share`.
+fn cost_split(project: &Project, codevelopment_share: f64) -> (f64, Option<u32>) {
+    match (project.licensee, project.codeveloper) {
+        (Some(licensee), _) => (0.0, Some(licensee)),
+        (None, Some(codev)) => (1.0 - codevelopment_share, Some(codev)),
+        (None, None) => (1.0, None),
+    }
+}
+
+/// Pays a month of project costs. A pharma partner's group funds development it takes on (licensed,
+/// co-developed or acquired projects) from its R&D budget, not from the partner's dealmaking budget.
+fn pay_project_cost(ledger: &mut Ledger, payer: u32, amount: f64, group_funded: bool) {
+    if group_funded {
+        ledger.transfer(Account::External(External::PharmaGroups), Account::Agent(payer), amount, Flow::PharmaBudget);
+    }
+    ledger.transfer(Account::Agent(payer), Account::External(External::Suppliers), amount, Flow::ProjectCosts);
+}
+
+/// Ends the licensing or co-development alliance tied to a failed or shelved project.
+fn end_partnership(book: &mut AllianceBook, owner: u32, project: &Project, month: u32) {
     for (partner, kind) in
         [(project.licensee, AllianceKind::Licensing), (project.codeveloper, AllianceKind::CoDevelopment)]
     {
         if let Some(partner) = partner
-            && let Some(idx) = book.active_between(firm, partner, kind)
+            && let Some(idx) = book.active_between(owner, partner, kind)
         {
             book.end(idx, month);
         }
@@ -190,5 +329,27 @@ mod tests {
         assert_eq!(base, 0.289);
         assert!((with - 0.289 * 1.15).abs() < 1e-12);
         assert!(success_probability(&s, Stage::Filing, true) <= 1.0);
+    }
+
+    #[test]
+    fn a_licensee_pays_all_and_a_codeveloper_its_share() {
+        let mut p = Project {
+            id: 1,
+            field: 0,
+            stage: Stage::Phase1,
+            months_in_stage: 0,
+            duration_months: 12,
+            licensee: None,
+            royalty_rate: 0.0,
+            milestone_musd: 0.0,
+            codeveloper: None,
+            origin_cluster: 0,
+            months_waiting: 0,
+        };
+        assert_eq!(cost_split(&p, 0.5), (1.0, None));
+        p.codeveloper = Some(7);
+        assert_eq!(cost_split(&p, 0.4), (0.6, Some(7)));
+        p.licensee = Some(9);
+        assert_eq!(cost_split(&p, 0.4), (0.0, Some(9)));
     }
 }

@@ -20,6 +20,12 @@
 //!   `revenue.firm_partner_access` of it with a firm).
 //!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
 //!   one, the rest by outside customers.
+//! - Established makers (`Firm::own_channels`) sell through their own channels: their whole market,
+//!   at a selling cost of `revenue.selling_cost_share` of sales instead of a partner's commission.
+//! - Services start once the firm's platform is built: `revenue.service_start_years` after founding
+//!   on average (exponential), so young service firms are pre-revenue for a while.
+//! - Acquired products are sold by their pharma owner (or licensee) and attributed to the cluster
+//!   where they were developed.
 //! - Licensing income (upfronts, milestones) is paid in licensing and pipeline; royalties here.
 
 use bevy_ecs::prelude::*;
@@ -27,12 +33,45 @@ use bevy_ecs::prelude::*;
 use super::saturation;
 use crate::kinds::AllianceKind;
 use crate::model::Tick;
-use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
+use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pharma, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry};
+use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, PolicyEffects, Registry, YearCounters};
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems(earn_revenue.in_set(Tick::Revenue));
+    schedule.add_systems((earn_revenue, sell_acquired_products).chain().in_set(Tick::Revenue));
+}
+
+/// Pharma partners sell the products they acquired (their own channels reach the whole market) or
+/// collect royalties on those another partner had licensed; the sales count for the cluster where
+/// each product was developed.
+fn sell_acquired_products(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    mut pharmas: Query<(&AgentId, &mut Pipeline), (With<Pharma>, Without<Firm>)>,
+    mut ledger: ResMut<Ledger>,
+    mut counters: ResMut<YearCounters>,
+    mut stats: ResMut<PipelineStats>,
+) {
+    let pp = &params.pipeline;
+    let month = i64::from(clock.month);
+    let customers = Account::External(External::Customers);
+    for (id, mut pipeline) in &mut pharmas {
+        let before = pipeline.products.len();
+        pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
+        stats.withdrawn += (before - pipeline.products.len()) as u64;
+        for product in &pipeline.products {
+            let sales = product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
+            let seller = product.licensee.unwrap_or(id.0);
+            ledger.transfer(customers, Account::Agent(seller), sales, Flow::ProductSales);
+            if seller == id.0 {
+                let cogs = params.revenue.cogs_share * sales;
+                ledger.transfer(Account::Agent(id.0), Account::External(External::Suppliers), cogs, Flow::Cogs);
+            } else {
+                ledger.transfer(Account::Agent(seller), Account::Agent(id.0), product.royalty_rate * sales, Flow::Royalty);
+            }
+            counters.clusters[product.origin_cluster].acquired_product_sales_musd += sales;
+        }
+    }
 }
 
 fn earn_revenue(
@@ -40,21 +79,25 @@ fn earn_revenue(
     params: Res<Params>,
     registry: Res<Registry>,
     book: Res<AllianceBook>,
-    mut firms: Query<(&AgentId, &Home, &Firm, &mut Pipeline, &Knowledge)>,
+    mut firms: Query<(&AgentId, &Home, &mut Firm, &mut Pipeline, &Knowledge)>,
     effects: Res<PolicyEffects>,
     mut ledger: ResMut<Ledger>,
+    mut stats: ResMut<PipelineStats>,
 ) {
     let rv = &params.revenue;
     let pp = &params.pipeline;
     let customers = Account::External(External::Customers);
     let suppliers = Account::External(External::Suppliers);
-    for (id, home, firm, mut pipeline, knowledge) in &mut firms {
+    for (id, home, mut firm, mut pipeline, knowledge) in &mut firms {
         if !firm.is_alive() {
             continue;
         }
         let me = Account::Agent(id.0);
         let month = i64::from(clock.month);
+        let before = pipeline.products.len();
         pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
+        stats.withdrawn += (before - pipeline.products.len()) as u64;
+        let mut cost_of_sales = 0.0;
 
         // A commercial (marketing or distribution) partner opens the market; a pharma partner's
         // channels reach all of it, another firm's only `revenue.firm_partner_access` of the rest.
@@ -75,6 +118,7 @@ fn earn_revenue(
                 continue;
             }
             let access = match commercial_partner {
+                _ if firm.own_channels => 1.0,
                 Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
                 Some(_) => rv.own_market_access + (1.0 - rv.own_market_access) * rv.firm_partner_access,
                 None => rv.own_market_access,
@@ -83,27 +127,29 @@ fn earn_revenue(
             ledger.transfer(customers, me, sales, Flow::ProductSales);
             let cogs = rv.cogs_share * sales * if manufacturing { 1.0 - rv.manufacturing_cost_saving } else { 1.0 };
             ledger.transfer(me, suppliers, cogs, Flow::Cogs);
-            if let Some(partner) = commercial_partner {
-                ledger.transfer(
-                    me,
-                    Account::Agent(partner),
-                    rv.partner_commission_share * sales,
-                    Flow::PartnerCommission,
-                );
+            cost_of_sales += cogs;
+            // A maker with its own channels pays its own sales force and marketing; others pay
+            // their partner's commission.
+            if firm.own_channels {
+                let selling = rv.selling_cost_share * sales;
+                ledger.transfer(me, suppliers, selling, Flow::SellingCosts);
+                cost_of_sales += selling;
+            } else if let Some(partner) = commercial_partner {
+                let commission = rv.partner_commission_share * sales;
+                ledger.transfer(me, Account::Agent(partner), commission, Flow::PartnerCommission);
+                cost_of_sales += commission;
             }
             if let Some(codeveloper) = product.codeveloper {
-                let profit = (sales - cogs).max(0.0);
-                ledger.transfer(
-                    me,
-                    Account::Agent(codeveloper),
-                    params.licensing.codevelopment_cost_share * profit,
-                    Flow::CoDevelopmentShare,
-                );
+                let share = params.licensing.codevelopment_cost_share * (sales - cogs).max(0.0);
+                ledger.transfer(me, Account::Agent(codeveloper), share, Flow::CoDevelopmentShare);
+                cost_of_sales += share;
             }
         }
+        firm.cost_of_sales_month += cost_of_sales;
 
         let staff = params.business_models.by_model[firm.model as usize].service_staff_share * firm.employees;
-        if staff > 0.0 {
+        // A service business sells once its platform is built (`revenue.service_start_years`).
+        if staff > 0.0 && month >= firm.services_from_month {
             let quality = 0.5 + 0.5 * saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
             let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality * firm.productivity;
             let env = params.clusters[home.cluster].environment;
