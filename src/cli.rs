@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 use crate::experiment::Experiment;
 use crate::experiment::run::{Options, effects_table};
+use crate::facts::Facts;
 use crate::model::run_replication;
 use crate::observe::write::write_run;
 use crate::scenario::Scenario;
@@ -89,6 +90,10 @@ pub struct CalibrateArgs {
     /// Targets file (e.g. scenarios/targets/lee_korea_bioclusters.toml).
     #[arg(long)]
     pub targets: PathBuf,
+    /// Stylized-facts file shown beside the fit (default: the embedded scenarios/facts/korea.toml);
+    /// never part of the objective.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
     /// Folder under which `<scenario name>-calibration/` is written.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
@@ -125,6 +130,9 @@ pub struct RunArgs {
     /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
     #[arg(long)]
     pub scale: Option<f64>,
+    /// Stylized-facts file measured on every run (default: the embedded scenarios/facts/korea.toml).
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
     /// Write charts (charts/) and report.html after the run (the default).
     #[arg(long, overrides_with = "no_report")]
     pub report: bool,
@@ -174,10 +182,11 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         }
         scenario = scenario.scaled(factor)?;
     }
+    let facts = Facts::load_or_default(args.facts.as_deref())?;
     let dir = args.out.join(&scenario.name);
     check_writable(&dir)?;
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
-    let experiment = Experiment::from_scenario(&scenario, &file)?;
+    let experiment = Experiment::from_scenario(&scenario, &file)?.map(|e| e.with_facts(facts.clone()));
     if let Some(spec) = &args.shard {
         let shard = crate::experiment::shard::Shard::parse(spec)?;
         let experiment = experiment.ok_or_else(|| {
@@ -215,13 +224,17 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         eprintln!();
     }
     let simulated = started.elapsed().as_secs_f64();
-    let written = write_run(&dir, &scenario, args.replication, &record)?;
+    let written = write_run(&dir, &scenario, args.replication, &record, &facts)?;
     if !quiet {
         eprintln!(
             "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
             started.elapsed().as_secs_f64() - simulated,
             written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
+        let (hits, computed) = facts.hits(&facts.evaluate(&record));
+        let missing = facts.facts.len() - computed;
+        let na = if missing > 0 { format!(" ({missing} not computable)") } else { String::new() };
+        eprintln!("{name}: stylized facts: {hits} of {computed} in band{na}; see facts.csv");
     }
     if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), quiet) }
 }
@@ -289,6 +302,7 @@ fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs
 fn run_calibration(args: CalibrateArgs) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
     let targets = crate::calibration::Targets::load(&args.targets)?;
+    let facts = Facts::load_or_default(args.facts.as_deref())?;
     crate::calibration::parameters(&scenario)?;
     let dir = args.out.join(format!("{}-calibration", scenario.name));
     check_writable(&dir)?;
@@ -306,12 +320,16 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     }
     let (calibration, validation) = pool.install(|| -> Result<_> {
         let calibration = crate::calibration::calibrate(&scenario, &targets)?;
-        let validation =
-            crate::calibration::report::validate(&calibration, &targets, u64::from(cal.validation_replications.max(1)));
+        let validation = crate::calibration::report::validate(
+            &calibration,
+            &targets,
+            &facts,
+            u64::from(cal.validation_replications.max(1)),
+        );
         Ok((calibration, validation))
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let files = crate::calibration::report::write(&dir, &calibration, &targets, &validation, seconds)?;
+    let files = crate::calibration::report::write(&dir, &calibration, &targets, &facts, &validation, seconds)?;
     if !args.quiet {
         eprintln!(
             "{}: {} evaluations in {seconds:.0} s; best loss {:.4} (start {:.4})",
