@@ -646,6 +646,86 @@ mod tests {
         assert!((cv(&[1.0, 3.0]).unwrap() - 0.5).abs() < 1e-12);
     }
 
+    fn row(year: i32, firm_id: u32, sales: f64, first_sales_year: Option<i32>, status: &'static str) -> PanelRow {
+        PanelRow {
+            year,
+            firm_id,
+            cluster: "c".into(),
+            cluster_type: "government_led".into(),
+            business_model: "platform",
+            origin: "startup",
+            focus_field: "antibodies",
+            age_years: 1.0,
+            employees: 10.0,
+            rd_musd: 0.0,
+            sales_musd: sales,
+            sales_product_musd: 0.0,
+            sales_services_musd: sales,
+            sales_licensing_musd: 0.0,
+            alliances_tech: 0,
+            alliances_nontech: 0,
+            alliances_pharma: 0,
+            alliances_financing: 0,
+            costs_musd: 1.0,
+            vc_musd: 0.0,
+            public_support_musd: 0.0,
+            cash_musd: 0.0,
+            projects: 0,
+            max_stage: "none",
+            products: 0,
+            listed: false,
+            first_sales_year,
+            status,
+        }
+    }
+
+    /// The model does not fill first_sales_year yet; count on a hand-made panel meanwhile.
+    #[test]
+    fn revenue_years_count_revenue_earning_firm_years_with_a_first_sales_year() {
+        let text = DEFAULT_FACTS_TOML;
+        let facts = Facts::parse(text, "t").unwrap();
+        let fact = facts.facts.iter().find(|f| f.statistic == Statistic::RevenueYearsAtLeastShare).unwrap().clone();
+        let record = RunRecord {
+            panel: vec![
+                row(2021, 1, 2.0, Some(2011), "alive"),  // 10 years: counted
+                row(2021, 2, 2.0, Some(2012), "alive"),  // 9 years
+                row(2021, 3, 0.0, Some(2000), "alive"),  // no sales now: not among
+                row(2021, 4, 2.0, None, "alive"),        // unknown: not among
+                row(2021, 5, 2.0, Some(1990), "failed"), // not alive at year end
+                row(2014, 6, 2.0, Some(1990), "alive"),  // before the window
+            ],
+            ..RunRecord::default()
+        };
+        assert_eq!(value(&fact, &record), Some(0.5));
+        let empty = RunRecord { panel: vec![row(2021, 4, 2.0, None, "alive")], ..RunRecord::default() };
+        assert_eq!(value(&fact, &empty), None);
+    }
+
+    #[test]
+    fn survival_follows_each_cohort_to_its_fifth_year_end() {
+        let fact = Fact {
+            name: "s".into(),
+            statistic: Statistic::SurvivalShare,
+            description: String::new(),
+            source: String::new(),
+            data_year: 2013,
+            data_value: 0.5,
+            band: (0.0, 1.0),
+            years: (2005, 2006),
+            threshold: Some(5.0),
+            metrics: Vec::new(),
+        };
+        let mut panel = Vec::new();
+        // Firm 1 founded 2005, alive through 2010; firm 2 founded 2006, fails in 2011; firm 3
+        // founded 2004 (outside the cohorts).
+        panel.extend((2005..=2010).map(|y| row(y, 1, 0.0, None, "alive")));
+        panel.extend((2006..=2010).map(|y| row(y, 2, 0.0, None, "alive")));
+        panel.push(row(2011, 2, 0.0, None, "failed"));
+        panel.extend((2004..=2012).map(|y| row(y, 3, 0.0, None, "alive")));
+        let record = RunRecord { panel, ..RunRecord::default() };
+        assert_eq!(value(&fact, &record), Some(0.5));
+    }
+
     #[test]
     fn values_near_a_threshold_compare_as_written() {
         assert!(!below(0.8620004, 0.862)); // written 0.862000
