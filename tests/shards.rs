@@ -26,8 +26,15 @@ fn options() -> Options {
     Options { threads: Some(2), resume: false, quiet: true }
 }
 
-const FILES: [&str; 6] =
-    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "scenario.resolved.toml", "experiment.json"];
+const FILES: [&str; 7] = [
+    "aggregate.csv",
+    "effects.csv",
+    "replications.csv",
+    "variants.csv",
+    "facts.csv",
+    "scenario.resolved.toml",
+    "experiment.json",
+];
 
 fn assert_same(a: &Path, b: &Path) {
     for f in FILES {
