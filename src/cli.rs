@@ -81,6 +81,9 @@ pub struct SlurmArgs {
     /// Folder under which `<scenario name>/` is written (must be visible to the compute nodes).
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Stylized-facts file every shard measures (default: the embedded scenarios/facts/korea.toml).
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -354,6 +357,10 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
     if args.shards == 0 || args.cpus == 0 {
         return Err(crate::Error::Usage("--shards and --cpus must be at least 1".into()));
     }
+    // Checked here, not first on the compute nodes.
+    if let Some(path) = &args.facts {
+        Facts::load(path)?;
+    }
     let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let out = absolute(&args.out);
     let dir = out.join(&scenario.name);
@@ -364,6 +371,7 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         cpus: args.cpus,
+        facts: args.facts.as_deref().map(absolute),
     };
     let scripts =
         crate::experiment::shard::slurm_scripts(&experiment, &binary, &absolute(&args.scenario), &out, &dir, &options);

@@ -185,6 +185,8 @@ pub struct SlurmOptions {
     pub partition: Option<String>,
     pub time: String,
     pub cpus: usize,
+    /// A facts file every shard measures (absolute path); `None`: the embedded default.
+    pub facts: Option<PathBuf>,
 }
 
 pub fn slurm_scripts(
@@ -199,7 +201,7 @@ pub fn slurm_scripts(
     let partition = o.partition.as_ref().map(|p| format!("#SBATCH --partition={p}\n")).unwrap_or_default();
     let logs = dir.join("slurm");
     let array = format!(
-        "#!/bin/bash\n# biocluster experiment `{name}`: {units} runs in {n} array tasks.\n#SBATCH --job-name=biocluster-{name}\n#SBATCH --array=0-{last}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --time={time}\n{partition}#SBATCH --output={logs}/shard-%a.log\nset -euo pipefail\nexec {bin} run {scenario} --shard slurm --threads {cpus} --quiet --out {out}\n",
+        "#!/bin/bash\n# biocluster experiment `{name}`: {units} runs in {n} array tasks.\n#SBATCH --job-name=biocluster-{name}\n#SBATCH --array=0-{last}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --time={time}\n{partition}#SBATCH --output={logs}/shard-%a.log\nset -euo pipefail\nexec {bin} run {scenario} --shard slurm --threads {cpus} --quiet{facts} --out {out}\n",
         name = exp.name,
         units = exp.n_units(),
         n = o.shards,
@@ -209,6 +211,7 @@ pub fn slurm_scripts(
         logs = logs.display(),
         bin = quote(binary),
         scenario = quote(scenario),
+        facts = o.facts.as_ref().map_or(String::new(), |f| format!(" --facts {}", quote(f))),
         out = quote(out),
     );
     let merge = format!(
