@@ -227,7 +227,7 @@ pub fn write(
         } else {
             (
                 format!("{:.3}", s.moments.mean()),
-                format!("{:.3}-{:.3}", s.p5.value(), s.p95.value()),
+                format!("{:.3}-{:.3}", s.p5(), s.p95()),
                 format!("{:.0} %", 100.0 * s.share_in_band()),
             )
         };
