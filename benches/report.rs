@@ -38,7 +38,8 @@ fn run_dir() -> &'static PathBuf {
         let record = biocluster::model::run_replication(scenario.clone(), 0, |_| {});
         let tmp = tempfile::tempdir().expect("temporary folder");
         let dir = tmp.path().join("run");
-        biocluster::observe::write::write_run(&dir, &scenario, 0, &record).expect("writes");
+        biocluster::observe::write::write_run(&dir, &scenario, 0, &record, &biocluster::facts::Facts::embedded())
+            .expect("writes");
         (tmp, dir)
     })
     .1

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 use crate::experiment::Experiment;
 use crate::experiment::run::{Options, effects_table};
+use crate::facts::Facts;
 use crate::model::run_replication;
 use crate::observe::write::write_run;
 use crate::scenario::Scenario;
@@ -80,6 +81,9 @@ pub struct SlurmArgs {
     /// Folder under which `<scenario name>/` is written (must be visible to the compute nodes).
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Stylized-facts file every shard measures (default: the embedded scenarios/facts/korea.toml).
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +93,10 @@ pub struct CalibrateArgs {
     /// Targets file (e.g. scenarios/targets/lee_korea_bioclusters.toml).
     #[arg(long)]
     pub targets: PathBuf,
+    /// Stylized-facts file shown beside the fit (default: the embedded scenarios/facts/korea.toml);
+    /// never part of the objective.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
     /// Folder under which `<scenario name>-calibration/` is written.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
@@ -125,6 +133,9 @@ pub struct RunArgs {
     /// Scale populations, start-up rates and policy budgets by this factor (e.g. 10).
     #[arg(long)]
     pub scale: Option<f64>,
+    /// Stylized-facts file measured on every run (default: the embedded scenarios/facts/korea.toml).
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
     /// Write charts (charts/) and report.html after the run (the default).
     #[arg(long, overrides_with = "no_report")]
     pub report: bool,
@@ -174,10 +185,11 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         }
         scenario = scenario.scaled(factor)?;
     }
+    let facts = Facts::load_or_default(args.facts.as_deref())?;
     let dir = args.out.join(&scenario.name);
     check_writable(&dir)?;
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
-    let experiment = Experiment::from_scenario(&scenario, &file)?;
+    let experiment = Experiment::from_scenario(&scenario, &file)?.map(|e| e.with_facts(facts.clone()));
     if let Some(spec) = &args.shard {
         let shard = crate::experiment::shard::Shard::parse(spec)?;
         let experiment = experiment.ok_or_else(|| {
@@ -215,13 +227,17 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         eprintln!();
     }
     let simulated = started.elapsed().as_secs_f64();
-    let written = write_run(&dir, &scenario, args.replication, &record)?;
+    let written = write_run(&dir, &scenario, args.replication, &record, &facts)?;
     if !quiet {
         eprintln!(
             "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
             started.elapsed().as_secs_f64() - simulated,
             written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
+        let (hits, computed) = facts.hits(&facts.evaluate(&record));
+        let missing = facts.facts.len() - computed;
+        let na = if missing > 0 { format!(" ({missing} not computable)") } else { String::new() };
+        eprintln!("{name}: stylized facts: {hits} of {computed} in band{na}; see facts.csv");
     }
     if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), quiet) }
 }
@@ -289,6 +305,7 @@ fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs
 fn run_calibration(args: CalibrateArgs) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
     let targets = crate::calibration::Targets::load(&args.targets)?;
+    let facts = Facts::load_or_default(args.facts.as_deref())?;
     crate::calibration::parameters(&scenario)?;
     let dir = args.out.join(format!("{}-calibration", scenario.name));
     check_writable(&dir)?;
@@ -306,12 +323,16 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     }
     let (calibration, validation) = pool.install(|| -> Result<_> {
         let calibration = crate::calibration::calibrate(&scenario, &targets)?;
-        let validation =
-            crate::calibration::report::validate(&calibration, &targets, u64::from(cal.validation_replications.max(1)));
+        let validation = crate::calibration::report::validate(
+            &calibration,
+            &targets,
+            &facts,
+            u64::from(cal.validation_replications.max(1)),
+        );
         Ok((calibration, validation))
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let files = crate::calibration::report::write(&dir, &calibration, &targets, &validation, seconds)?;
+    let files = crate::calibration::report::write(&dir, &calibration, &targets, &facts, &validation, seconds)?;
     if !args.quiet {
         eprintln!(
             "{}: {} evaluations in {seconds:.0} s; best loss {:.4} (start {:.4})",
@@ -336,6 +357,10 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
     if args.shards == 0 || args.cpus == 0 {
         return Err(crate::Error::Usage("--shards and --cpus must be at least 1".into()));
     }
+    // Checked here, not first on the compute nodes.
+    if let Some(path) = &args.facts {
+        Facts::load(path)?;
+    }
     let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let out = absolute(&args.out);
     let dir = out.join(&scenario.name);
@@ -346,6 +371,7 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         cpus: args.cpus,
+        facts: args.facts.as_deref().map(absolute),
     };
     let scripts =
         crate::experiment::shard::slurm_scripts(&experiment, &binary, &absolute(&args.scenario), &out, &dir, &options);

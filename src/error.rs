@@ -14,6 +14,12 @@ pub enum Error {
     #[error("invalid scenario `{file}`:\n{}", format_problems(.problems))]
     InvalidScenario { file: String, problems: Vec<Problem> },
 
+    #[error("cannot read facts file `{path}`: {source}")]
+    ReadFacts { path: PathBuf, source: std::io::Error },
+
+    #[error("invalid facts file `{file}`:\n{}", format_problems(.problems))]
+    InvalidFacts { file: String, problems: Vec<Problem> },
+
     #[error("cannot write output to `{path}`: {source}")]
     WriteOutput { path: PathBuf, source: std::io::Error },
 

@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod cli;
 pub mod error;
 pub mod experiment;
+pub mod facts;
 pub mod kinds;
 pub mod model;
 pub mod observe;

@@ -29,8 +29,8 @@ name = "rich_grants"
 "policies.national_rd_grants.budget_musd_per_year" = 60.0
 "#;
 
-const OUTPUTS: [&str; 5] =
-    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "scenario.resolved.toml"];
+const OUTPUTS: [&str; 6] =
+    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "facts.csv", "scenario.resolved.toml"];
 
 fn assert_same_outputs(a: &Path, b: &Path) {
     for file in OUTPUTS {

@@ -26,8 +26,15 @@ fn options() -> Options {
     Options { threads: Some(2), resume: false, quiet: true }
 }
 
-const FILES: [&str; 6] =
-    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "scenario.resolved.toml", "experiment.json"];
+const FILES: [&str; 7] = [
+    "aggregate.csv",
+    "effects.csv",
+    "replications.csv",
+    "variants.csv",
+    "facts.csv",
+    "scenario.resolved.toml",
+    "experiment.json",
+];
 
 fn assert_same(a: &Path, b: &Path) {
     for f in FILES {
@@ -126,14 +133,18 @@ fn the_cli_reads_slurm_array_variables_and_writes_submit_scripts() {
     assert!(dir.path().join("sharded/shards/shard-2-of-2/done.json").exists());
 
     let out = Command::new(bin)
-        .args(["slurm", "--shards", "4", "--cpus", "3", "--partition", "debug", "--out"])
+        .args(["slurm", "--shards", "4", "--cpus", "3", "--partition", "debug", "--facts"])
+        .arg(std::path::absolute("scenarios/facts/korea.toml").unwrap())
+        .arg("--out")
         .arg(dir.path())
         .arg(&scenario)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let array = std::fs::read_to_string(dir.path().join("sharded/slurm/array.sbatch")).unwrap();
-    for needle in ["#SBATCH --array=0-3", "#SBATCH --cpus-per-task=3", "#SBATCH --partition=debug", "--shard slurm"] {
+    for needle in
+        ["#SBATCH --array=0-3", "#SBATCH --cpus-per-task=3", "#SBATCH --partition=debug", "--shard slurm", "--facts '/"]
+    {
         assert!(array.contains(needle), "array.sbatch lacks `{needle}`:\n{array}");
     }
     let submit = std::fs::read_to_string(dir.path().join("sharded/slurm/submit.sh")).unwrap();

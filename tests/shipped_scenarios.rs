@@ -1,4 +1,5 @@
-//! Every scenario shipped under scenarios/ loads, validates and runs a short horizon.
+//! Every scenario shipped under scenarios/ loads, validates and runs a short horizon (targets and
+//! facts files are not scenarios; tests/calibration.rs and tests/facts.rs load those).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +12,10 @@ fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             toml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "toml") && !path.starts_with("scenarios/targets") {
+        } else if path.extension().is_some_and(|e| e == "toml")
+            && !path.starts_with("scenarios/targets")
+            && !path.starts_with("scenarios/facts")
+        {
             out.push(path);
         }
     }

@@ -1,13 +1,13 @@
-//! The calibration report: fit table over fresh replications, untargeted stylized facts, and the
-//! files `biocluster calibrate` writes.
+//! The calibration report: fit table over fresh replications, the untargeted stylized facts of a
+//! facts file (shown, never scored), pipeline checks, and the files `biocluster calibrate` writes.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Calibration, Targets, matches, simulate};
 use crate::error::Result;
+use crate::facts::Facts;
 use crate::kinds::Stage;
-use crate::model::components::AgentKind;
 use crate::observe::RunRecord;
 use crate::observe::write::{num, write_files};
 
@@ -31,10 +31,13 @@ pub struct Validation {
     pub joint_stated_rate: f64,
     /// Same, over all targets including implied ones.
     pub joint_all_rate: f64,
-    pub facts: Vec<(String, String, String)>,
+    /// Each fact of the facts file over the validation replications.
+    pub facts: Vec<crate::facts::Summary>,
+    /// Simulated stage success rates beside their inputs: (check, simulated, input).
+    pub pipeline: Vec<(String, String, String)>,
 }
 
-pub fn validate(cal: &Calibration, targets: &Targets, replications: u64) -> Validation {
+pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replications: u64) -> Validation {
     let first = cal.replications;
     let runs = simulate(&cal.scenario, targets, first..first + replications);
     let alpha = cal.scenario.survey.significance;
@@ -70,77 +73,39 @@ pub fn validate(cal: &Calibration, targets: &Targets, replications: u64) -> Vali
             / n
     };
     let records: Vec<&RunRecord> = runs.iter().map(|(_, r)| r).collect();
+    // Replications in index order (simulate keeps it), so the streaming quantiles are reproducible.
+    let mut summaries = vec![crate::facts::Summary::default(); facts.facts.len()];
+    for record in &records {
+        for ((summary, fact), value) in summaries.iter_mut().zip(&facts.facts).zip(facts.evaluate(record)) {
+            summary.push(value.map(|v| (v, fact.in_band(v))));
+        }
+    }
     Validation {
         replications,
         rows,
         joint_stated_rate: joint(true),
         joint_all_rate: joint(false),
-        facts: stylized_facts(&records, cal),
+        facts: summaries,
+        pipeline: pipeline_checks(&records, cal),
     }
 }
 
-/// Untargeted facts (MODEL.md "Stylized facts"; survey descriptives), averaged over replications.
-fn stylized_facts(records: &[&RunRecord], cal: &Calibration) -> Vec<(String, String, String)> {
-    let year = cal.scenario.survey.last_year;
-    let mut facts = Vec::new();
-    let share = |pred: &dyn Fn(&crate::observe::PanelRow) -> bool| {
-        let rows: Vec<_> =
-            records.iter().flat_map(|r| r.panel.iter()).filter(|p| p.year == year && p.status == "alive").collect();
-        rows.iter().filter(|p| pred(p)).count() as f64 / rows.len().max(1) as f64
-    };
-    facts.push((
-        format!("pre-revenue firms, {year}"),
-        format!("{:.1} %", 100.0 * share(&|p| p.sales_musd == 0.0)),
-        "26.7 % (survey 2021)".into(),
-    ));
-    facts.push((
-        format!("firms with any collaboration, {year}"),
-        format!("{:.1} %", 100.0 * share(&|p| p.alliances_tech + crate::survey::cooperation_nontech(p) > 0)),
-        "37.9 % (survey 2021)".into(),
-    ));
-    facts.push((
-        format!("firms under 50 employees, {year}"),
-        format!("{:.1} %", 100.0 * share(&|p| p.employees < 50.0)),
-        "63.5 % (survey 2021)".into(),
-    ));
-    let degrees = |firms: bool| -> Vec<f64> {
-        records
-            .iter()
-            .flat_map(|r| r.final_degrees.iter())
-            .filter(|(k, _)| (*k == AgentKind::Firm) == firms)
-            .map(|(_, d)| f64::from(*d))
-            .collect()
-    };
-    for (label, firms, expect) in [
-        ("firms' alliance degree", true, "roughly exponential: CV near 1 (Powell et al. 2005)"),
-        (
-            "partners' alliance degree (universities, pharma, investors)",
-            false,
-            "heavy-tailed: CV above 1, max far above mean",
-        ),
-    ] {
-        let d = degrees(firms);
-        let m = d.iter().sum::<f64>() / d.len().max(1) as f64;
-        let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / d.len().max(1) as f64).sqrt();
-        let max = d.iter().copied().fold(0.0, f64::max);
-        facts.push((
-            label.into(),
-            format!("mean {m:.2}, CV {:.2}, max {max}", if m > 0.0 { sd / m } else { 0.0 }),
-            expect.into(),
-        ));
-    }
+/// Each stage's simulated success rate (unpartnered projects) beside its input, pooled over
+/// replications: a check that the pipeline does what its parameters say.
+fn pipeline_checks(records: &[&RunRecord], cal: &Calibration) -> Vec<(String, String, String)> {
+    let mut checks = Vec::new();
     for stage in Stage::ALL {
         let i = stage.index();
         let (a, s) =
             records.iter().fold((0u64, 0u64), |(a, s), r| (a + r.pipeline.attempts[i], s + r.pipeline.successes[i]));
         let rate = if a > 0 { format!("{:.3} (n = {a})", s as f64 / a as f64) } else { "no projects".into() };
-        facts.push((
+        checks.push((
             format!("{} success rate (unpartnered)", stage.name()),
             rate,
-            format!("{} (input)", cal.scenario.pipeline.stages[i].success_rate),
+            format!("{}", cal.scenario.pipeline.stages[i].success_rate),
         ));
     }
-    facts
+    checks
 }
 
 fn sign_name(sign: i8) -> &'static str {
@@ -151,11 +116,12 @@ fn sign_name(sign: i8) -> &'static str {
     }
 }
 
-/// Writes calibrated.toml, fit.csv, history.csv and report.md into `dir`.
+/// Writes calibrated.toml, fit.csv, history.csv, facts.csv and report.md into `dir`.
 pub fn write(
     dir: &Path,
     cal: &Calibration,
     targets: &Targets,
+    facts: &Facts,
     validation: &Validation,
     seconds: f64,
 ) -> Result<Vec<PathBuf>> {
@@ -252,10 +218,35 @@ pub fn write(
     );
     let _ = writeln!(
         md,
-        "## Untargeted stylized facts (validation replications)\n\n| fact | simulated | reference |\n|---|---|---|"
+        "## Untargeted stylized facts (validation replications)\n\nFrom {}; not part of the loss. Mean, 5-95 % range and share of replications within the band, over the replications where the fact is computable (facts.csv).\n\n| fact | data (year) | band | simulated mean | 5-95 % | in band |\n|---|---|---|---|---|---|",
+        facts.file
     );
-    for (fact, sim, reference) in &validation.facts {
-        let _ = writeln!(md, "| {fact} | {sim} | {reference} |");
+    for (fact, s) in facts.facts.iter().zip(&validation.facts) {
+        let simulated = if s.moments.n == 0 {
+            ("not computable".to_string(), String::new(), String::new())
+        } else {
+            (
+                format!("{:.3}", s.moments.mean()),
+                format!("{:.3}-{:.3}", s.p5(), s.p95()),
+                format!("{:.0} %", 100.0 * s.share_in_band()),
+            )
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} ({}) | {} | {} | {} | {} |",
+            fact.name,
+            fact.data_value,
+            fact.data_year,
+            band_text(fact.band),
+            simulated.0,
+            simulated.1,
+            simulated.2
+        );
+    }
+    let _ =
+        writeln!(md, "\n## Pipeline checks (validation replications)\n\n| check | simulated | input |\n|---|---|---|");
+    for (check, sim, input) in &validation.pipeline {
+        let _ = writeln!(md, "| {check} | {sim} | {input} |");
     }
     let calibrated = format!(
         "# Calibrated by `biocluster calibrate` against {}.\n# Best loss {:.4}; the calibration's report.md gives the fit.\n{}",
@@ -263,6 +254,24 @@ pub fn write(
         cal.best.loss,
         cal.scenario.resolved_toml()
     );
-    let files = [("calibrated.toml", calibrated), ("fit.csv", fit), ("history.csv", history), ("report.md", md)];
+    let facts_csv =
+        format!("{}\n{}", crate::facts::SUMMARY_HEADER, facts.summary_rows("calibrated", &validation.facts));
+    let files = [
+        ("calibrated.toml", calibrated),
+        ("fit.csv", fit),
+        ("history.csv", history),
+        ("facts.csv", facts_csv),
+        ("report.md", md),
+    ];
     write_files(dir, &files)
+}
+
+/// A band for people: "0.2-0.33", ">= 1.2", "<= 3".
+pub fn band_text(band: (f64, f64)) -> String {
+    match band {
+        (low, high) if high.is_infinite() && low.is_infinite() => "any".into(),
+        (low, high) if high.is_infinite() => format!(">= {low}"),
+        (low, high) if low.is_infinite() => format!("<= {high}"),
+        (low, high) => format!("{low}-{high}"),
+    }
 }

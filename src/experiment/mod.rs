@@ -47,6 +47,8 @@ pub struct Experiment {
     /// Identifies the experiment's inputs: resolved scenario text and program version.
     pub fingerprint: u64,
     pub resolved_toml: String,
+    /// The stylized facts each unit measures (the embedded Korea facts unless `with_facts`).
+    pub facts: crate::facts::Facts,
 }
 
 impl Experiment {
@@ -180,7 +182,14 @@ impl Experiment {
             parameter_values,
             fingerprint,
             resolved_toml,
+            facts: crate::facts::Facts::embedded(),
         }))
+    }
+
+    /// The same experiment measuring another facts file.
+    pub fn with_facts(mut self, facts: crate::facts::Facts) -> Experiment {
+        self.facts = facts;
+        self
     }
 
     /// Number of (variant, replication) work units.

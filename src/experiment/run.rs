@@ -44,6 +44,25 @@ pub fn unit_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32)
     dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.csv"))
 }
 
+/// A unit's stylized facts (a single run's `facts.csv`), beside its time series.
+pub fn unit_facts_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.facts.csv"))
+}
+
+/// Whether a unit is finished: its facts file is written first and its time series last, so the
+/// time series marks it done; both must be there to reuse it.
+pub fn unit_done(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> bool {
+    unit_path(dir, exp, variant, replication).exists() && unit_facts_path(dir, exp, variant, replication).exists()
+}
+
+/// Runs one unit and writes its files into `dir` (facts first, time series last, each atomically).
+pub fn run_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<()> {
+    let record = run_replication(exp.variants[variant].scenario.clone(), u64::from(replication), |_| {});
+    let facts = exp.facts.csv(&exp.facts.evaluate(&record));
+    write_atomic(&unit_facts_path(dir, exp, variant, replication), facts.as_bytes())?;
+    write_atomic(&unit_path(dir, exp, variant, replication), timeseries_csv(&record).as_bytes())
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::WriteOutput { path: path.to_path_buf(), source }
 }
@@ -57,7 +76,7 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
             && old != manifest
         {
             return Err(Error::Usage(format!(
-                "`{}` holds results of a different experiment (scenario, seed or program version changed); \
+                "`{}` holds results of a different experiment (scenario, seed, facts file or program version changed); \
                  run without --resume to start over, or choose another --out",
                 dir.display()
             )));
@@ -72,15 +91,14 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
 
     let all: Vec<(usize, u32)> =
         (0..exp.replications).flat_map(|r| (0..exp.variants.len()).map(move |v| (v, r))).collect();
-    let todo: Vec<(usize, u32)> = all.iter().copied().filter(|&(v, r)| !unit_path(dir, exp, v, r).exists()).collect();
+    let todo: Vec<(usize, u32)> = all.iter().copied().filter(|&(v, r)| !unit_done(dir, exp, v, r)).collect();
     let reused = all.len() - todo.len();
 
     let pool = thread_pool(opts.threads)?;
     let progress = Progress::new(all.len() as u64, reused as u64, opts.quiet);
     pool.install(|| {
         todo.par_iter().try_for_each(|&(v, r)| {
-            let record = run_replication(exp.variants[v].scenario.clone(), u64::from(r), |_| {});
-            write_atomic(&unit_path(dir, exp, v, r), timeseries_csv(&record).as_bytes())?;
+            run_unit(dir, exp, v, r)?;
             progress.inc();
             Ok::<(), Error>(())
         })
@@ -108,6 +126,7 @@ pub fn manifest(exp: &Experiment) -> String {
     let text = json!({
         "experiment": exp.name,
         "fingerprint": format!("{:016x}", exp.fingerprint),
+        "facts": format!("{:016x}", exp.facts.fingerprint()),
         "biocluster_version": env!("CARGO_PKG_VERSION"),
         "replications": exp.replications,
         "variants": variants,
@@ -204,9 +223,15 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     }
     writeln!(out, "{}", header.join(",")).map_err(io_err(&tmp))?;
 
+    let n_f = exp.facts.facts.len();
+    let mut facts = vec![crate::facts::Summary::default(); n_v * n_f];
     let mut final_row = vec![0.0; n_v * n_c * n_m];
     for r in 0..exp.replications {
         for v in 0..n_v {
+            let values = exp.facts.read_unit(&unit_facts_path(dir, exp, v, r))?;
+            for (summary, value) in facts[v * n_f..(v + 1) * n_f].iter_mut().zip(values) {
+                summary.push(value);
+            }
             let path = unit_path(dir, exp, v, r);
             let rows = read_unit(&path)?;
             if rows.len() != n_y * n_c {
@@ -297,10 +322,15 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
         }
         variants.push('\n');
     }
+    let mut facts_csv = format!("{}\n", crate::facts::SUMMARY_HEADER);
+    for (v, variant) in exp.variants.iter().enumerate() {
+        facts_csv.push_str(&exp.facts.summary_rows(&variant.name, &facts[v * n_f..(v + 1) * n_f]));
+    }
     let files = [
         ("aggregate.csv", agg),
         ("effects.csv", eff),
         ("variants.csv", variants),
+        ("facts.csv", facts_csv),
         (
             "scenario.resolved.toml",
             format!("# Resolved experiment as run by biocluster {}.\n{}", env!("CARGO_PKG_VERSION"), exp.resolved_toml),

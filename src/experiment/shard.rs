@@ -12,10 +12,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::Experiment;
-use super::run::{Options, aggregate, manifest, thread_pool, unit_path};
+use super::run::{Options, aggregate, manifest, run_unit, thread_pool, unit_facts_path, unit_path};
 use crate::error::{Error, Result};
-use crate::model::run_replication;
-use crate::observe::write::{timeseries_csv, write_atomic};
+use crate::observe::write::write_atomic;
 
 /// Which shard to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,14 +78,11 @@ pub fn run_shard(exp: &Experiment, dir: &Path, shard: Shard, opts: &Options) -> 
     }
     write_atomic(&folder.join("experiment.json"), manifest(exp).as_bytes())?;
     write_atomic(&folder.join("scenario.resolved.toml"), exp.resolved_toml.as_bytes())?;
+    // The facts file travels with the shard: `merge` aggregates the units' facts against it.
+    write_atomic(&folder.join("facts.toml"), exp.facts.text.as_bytes())?;
     let units = shard.units(exp);
     let pool = thread_pool(opts.threads)?;
-    pool.install(|| {
-        units.par_iter().try_for_each(|&(v, r)| {
-            let record = run_replication(exp.variants[v].scenario.clone(), u64::from(r), |_| {});
-            write_atomic(&unit_path(&folder, exp, v, r), timeseries_csv(&record).as_bytes())
-        })
-    })?;
+    pool.install(|| units.par_iter().try_for_each(|&(v, r)| run_unit(&folder, exp, v, r)))?;
     let done = serde_json::json!({ "shard": shard.index, "of": shard.count, "units": units.len() });
     write_atomic(&folder.join("done.json"), format!("{done}\n").as_bytes())?;
     Ok(folder)
@@ -149,8 +145,12 @@ pub fn merge(dir: &Path) -> Result<Vec<PathBuf>> {
     let resolved = std::fs::read_to_string(found[0].1.join("scenario.resolved.toml"))
         .map_err(|_| refuse("shard 1 has no scenario".into()))?;
     let scenario = crate::Scenario::from_toml_str(&resolved, "shard scenario")?;
+    let facts_path = found[0].1.join("facts.toml");
+    let facts_text = std::fs::read_to_string(&facts_path).map_err(|_| refuse("shard 1 has no facts file".into()))?;
+    let facts = crate::facts::Facts::parse(&facts_text, &facts_path.display().to_string())?;
     let exp = Experiment::from_scenario(&scenario, "shard scenario")?
-        .ok_or_else(|| refuse("the shards hold no experiment".into()))?;
+        .ok_or_else(|| refuse("the shards hold no experiment".into()))?
+        .with_facts(facts);
     if manifest(&exp) != manifests[0] {
         return Err(refuse("the shards' manifest does not match their scenario".into()));
     }
@@ -161,10 +161,12 @@ pub fn merge(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     for (shard, folder) in &found {
         for (v, r) in shard.units(&exp) {
-            let from = unit_path(folder, &exp, v, r);
-            let bytes = std::fs::read(&from)
-                .map_err(|_| refuse(format!("`{}` is missing from a finished shard", from.display())))?;
-            write_atomic(&unit_path(dir, &exp, v, r), &bytes)?;
+            for path in [unit_facts_path, unit_path] {
+                let from = path(folder, &exp, v, r);
+                let bytes = std::fs::read(&from)
+                    .map_err(|_| refuse(format!("`{}` is missing from a finished shard", from.display())))?;
+                write_atomic(&path(dir, &exp, v, r), &bytes)?;
+            }
         }
     }
     write_atomic(&dir.join("experiment.json"), manifests[0].as_bytes())?;
@@ -183,6 +185,8 @@ pub struct SlurmOptions {
     pub partition: Option<String>,
     pub time: String,
     pub cpus: usize,
+    /// A facts file every shard measures (absolute path); `None`: the embedded default.
+    pub facts: Option<PathBuf>,
 }
 
 pub fn slurm_scripts(
@@ -197,7 +201,7 @@ pub fn slurm_scripts(
     let partition = o.partition.as_ref().map(|p| format!("#SBATCH --partition={p}\n")).unwrap_or_default();
     let logs = dir.join("slurm");
     let array = format!(
-        "#!/bin/bash\n# biocluster experiment `{name}`: {units} runs in {n} array tasks.\n#SBATCH --job-name=biocluster-{name}\n#SBATCH --array=0-{last}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --time={time}\n{partition}#SBATCH --output={logs}/shard-%a.log\nset -euo pipefail\nexec {bin} run {scenario} --shard slurm --threads {cpus} --quiet --out {out}\n",
+        "#!/bin/bash\n# biocluster experiment `{name}`: {units} runs in {n} array tasks.\n#SBATCH --job-name=biocluster-{name}\n#SBATCH --array=0-{last}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --time={time}\n{partition}#SBATCH --output={logs}/shard-%a.log\nset -euo pipefail\nexec {bin} run {scenario} --shard slurm --threads {cpus} --quiet{facts} --out {out}\n",
         name = exp.name,
         units = exp.n_units(),
         n = o.shards,
@@ -207,6 +211,7 @@ pub fn slurm_scripts(
         logs = logs.display(),
         bin = quote(binary),
         scenario = quote(scenario),
+        facts = o.facts.as_ref().map_or(String::new(), |f| format!(" --facts {}", quote(f))),
         out = quote(out),
     );
     let merge = format!(

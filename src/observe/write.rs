@@ -205,8 +205,15 @@ pub fn network_edges_csv(record: &RunRecord) -> String {
     out
 }
 
-/// Writes one run's outputs into `dir`; returns the paths written.
-pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &RunRecord) -> Result<Vec<PathBuf>> {
+/// Writes one run's outputs into `dir`, with its stylized facts measured against `facts`; returns
+/// the paths written.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    replication: u64,
+    record: &RunRecord,
+    facts: &crate::facts::Facts,
+) -> Result<Vec<PathBuf>> {
     let resolved = format!(
         "# Resolved scenario as run by biocluster {} (replication {replication}).\n# Run it again with: biocluster run scenario.resolved.toml\n{}",
         env!("CARGO_PKG_VERSION"),
@@ -214,7 +221,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &Run
     );
     let responses = crate::survey::sample(scenario, replication, &record.panel);
     let regressions = crate::survey::regressions(&responses);
-    let files: [(&str, String); 8] = [
+    let files: [(&str, String); 9] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),
         ("panel.csv", panel_csv(record)),
@@ -223,6 +230,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, replication: u64, record: &Run
         ("regressions.csv", crate::survey::regressions_csv(&regressions)),
         ("network_nodes.csv", network_nodes_csv(scenario, record)),
         ("network_edges.csv", network_edges_csv(record)),
+        ("facts.csv", facts.csv(&facts.evaluate(record))),
     ];
     write_files(dir, &files)
 }

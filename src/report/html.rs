@@ -95,6 +95,154 @@ pub fn effects_table(eff: &Table) -> Result<Block> {
     })
 }
 
+/// Most variants shown in the report's facts table; facts.csv has them all.
+pub const MAX_FACT_VARIANTS: usize = 6;
+
+/// The stylized-facts table of an output folder's `facts.csv`, if it has one: a single run's model
+/// values, or an experiment's or calibration's values over replications. Hits are marked in words
+/// and in colour (blue: in band, orange: outside, grey: not computable), so the table reads in
+/// black and white and for colour-blind readers.
+pub fn facts_block(dir: &Path) -> Result<Option<Block>> {
+    let path = dir.join("facts.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let t = Table::read(&path)?;
+    let [fact, source, year, value, low, high, years] =
+        t.cols(["fact", "source", "data_year", "data_value", "band_low", "band_high", "years"])?;
+    let band = |r: &Vec<String>| {
+        let (lo, hi) = (r[low].parse::<f64>().unwrap_or(f64::NAN), r[high].parse::<f64>().unwrap_or(f64::NAN));
+        crate::calibration::report::band_text((lo, hi))
+    };
+    let mut body = String::new();
+    if t.header.iter().any(|h| h == "model_value") {
+        let [model, hit] = t.cols(["model_value", "hit"])?;
+        let hits = t.rows.iter().filter(|r| r[hit] == "1").count();
+        let computed = t.rows.iter().filter(|r| r[hit] != "NA").count();
+        let _ = write!(
+            body,
+            "<p class=\"facts-summary\"><b>{hits} of {computed}</b> computable facts lie within their band{}. Data: published figures (secondary sources); band: the tolerance the facts file sets; model value: this replication over the simulated years shown. Facts are observed, never fitted.</p>",
+            if computed < t.rows.len() {
+                format!(" ({} not computable)", t.rows.len() - computed)
+            } else {
+                String::new()
+            }
+        );
+        body.push_str("<table class=\"facts\"><thead><tr><th>fact</th><th>data (year)</th><th>band</th><th>model</th><th>in band</th><th>years simulated</th><th>source</th></tr></thead><tbody>");
+        for r in &t.rows {
+            let (class, mark) = match r[hit].as_str() {
+                "1" => ("hit", "&#10003; yes"),
+                "0" => ("miss", "&#10007; no"),
+                _ => ("na", "not computable"),
+            };
+            let _ = write!(
+                body,
+                "<tr class=\"{class}\"><td>{}</td><td class=\"n\">{} ({})</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{mark}</td><td>{}</td><td class=\"src\">{}</td></tr>",
+                escape(&r[fact]),
+                escape(&short_number(&r[value])),
+                escape(&r[year]),
+                escape(&band(r)),
+                escape(&short_number(&r[model])),
+                escape(&r[years]),
+                escape(&r[source])
+            );
+        }
+    } else {
+        let [variant, n, mean, p5, p95, share] = t.cols(["variant", "n", "mean", "p5", "p95", "share_in_band"])?;
+        let mut variants: Vec<&str> = Vec::new();
+        for r in &t.rows {
+            if !variants.contains(&r[variant].as_str()) {
+                variants.push(&r[variant]);
+            }
+        }
+        let shown = &variants[..variants.len().min(MAX_FACT_VARIANTS)];
+        let _ = write!(
+            body,
+            "<p class=\"facts-summary\">Each fact over replications: mean, 5-95 % range and the share of replications whose value lies within the band (over the replications where it is computable; n of them). Marked <span class=\"hit\">&#10003; in band</span> when at least half of them are, <span class=\"miss\">&#10007;</span> otherwise. Facts are observed, never fitted.{}</p>",
+            if shown.len() < variants.len() {
+                format!(" First {} of {} variants; facts.csv has them all.", shown.len(), variants.len())
+            } else {
+                String::new()
+            }
+        );
+        let multi = variants.len() > 1;
+        body.push_str("<table class=\"facts\"><thead><tr><th>fact</th><th>data (year)</th><th>band</th>");
+        if multi {
+            body.push_str("<th>variant</th>");
+        }
+        body.push_str("<th>mean</th><th>5-95 %</th><th>share in band</th><th>n</th><th>years simulated</th><th>source</th></tr></thead><tbody>");
+        let facts: Vec<&str> = t.rows.iter().filter(|r| r[variant] == variants[0]).map(|r| r[fact].as_str()).collect();
+        for f in facts {
+            let rows: Vec<&Vec<String>> =
+                shown.iter().filter_map(|v| t.rows.iter().find(|r| r[fact] == f && r[variant] == *v)).collect();
+            for (k, r) in rows.iter().enumerate() {
+                let share_value = r[share].parse::<f64>().ok();
+                let (class, mark) = match share_value {
+                    Some(x) if x >= 0.5 => ("hit", "&#10003; "),
+                    Some(_) => ("miss", "&#10007; "),
+                    None => ("na", ""),
+                };
+                let _ = write!(body, "<tr class=\"{class}\">");
+                if k == 0 {
+                    let span = rows.len();
+                    let _ = write!(
+                        body,
+                        "<td rowspan=\"{span}\" class=\"fact\">{}</td><td rowspan=\"{span}\" class=\"n fact\">{} ({})</td><td rowspan=\"{span}\" class=\"n fact\">{}</td>",
+                        escape(f),
+                        escape(&short_number(&r[value])),
+                        escape(&r[year]),
+                        escape(&band(r))
+                    );
+                }
+                if multi {
+                    let _ = write!(body, "<td>{}</td>", escape(&r[variant]));
+                }
+                let range = if r[p5] == "NA" {
+                    "NA".to_string()
+                } else {
+                    format!("{} to {}", short_number(&r[p5]), short_number(&r[p95]))
+                };
+                let share_text = share_value.map_or("not computable".to_string(), |x| format!("{:.0} %", 100.0 * x));
+                let _ = write!(
+                    body,
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{mark}{}</td><td class=\"n\">{}</td>",
+                    escape(&short_number(&r[mean])),
+                    escape(&range),
+                    escape(&share_text),
+                    escape(&r[n])
+                );
+                if k == 0 {
+                    let span = rows.len();
+                    let _ = write!(
+                        body,
+                        "<td rowspan=\"{span}\" class=\"fact\">{}</td><td rowspan=\"{span}\" class=\"src fact\">{}</td>",
+                        escape(&r[years]),
+                        escape(&r[source])
+                    );
+                }
+                body.push_str("</tr>");
+            }
+        }
+    }
+    body.push_str("</tbody></table>");
+    Ok(Some(Block { title: "Stylized facts (facts.csv)".into(), body }))
+}
+
+/// A number from a CSV cell, short: one decimal from 10 up, three below, four below 0.01, trailing
+/// zeros dropped ("NA" and text as they are).
+fn short_number(s: &str) -> String {
+    let trim = |t: String| if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
+    match s.parse::<f64>() {
+        Ok(x) if x.is_infinite() || x.is_nan() => s.to_string(),
+        Ok(x) if x == x.trunc() => format!("{x}"),
+        Ok(x) if x.abs() >= 10.0 => trim(format!("{x:.1}")),
+        Ok(x) if x.abs() >= 0.01 => trim(format!("{x:.3}")),
+        Ok(x) if x.abs() >= 0.0001 => trim(format!("{x:.4}")),
+        Ok(x) => format!("{x:.1e}"),
+        Err(_) => s.to_string(),
+    }
+}
+
 /// Scenario summary from the resolved (or calibrated) scenario file.
 fn scenario_summary(dir: &Path, kind: Kind) -> Result<(String, String, String)> {
     let file = if kind == Kind::Calibration { "calibrated.toml" } else { "scenario.resolved.toml" };
@@ -172,9 +320,12 @@ table{border-collapse:collapse;margin:.8em 0;font-size:.86em;display:block;overf
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f0f4f8}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}
 nav ol{columns:2}footer{margin-top:3em;color:#666;font-size:.85em}
+table.facts td{white-space:normal}table.facts td.n{white-space:nowrap}td.src{font-size:.85em;color:#444;min-width:18em}
+tr.hit td,span.hit{background:#d9ebf7}tr.miss td,span.miss{background:#fbe3c4}tr.na td{background:#eee;color:#555}
+tr td.fact{background:#fff;color:#222}.facts-summary{max-width:60em}
 @media print{figure{break-inside:avoid}}";
 
-pub fn page(dir: &Path, kind: Kind, figures: &[Figure], blocks: &[Block]) -> Result<String> {
+pub fn page(dir: &Path, kind: Kind, figures: &[Figure], facts: Option<&Block>, blocks: &[Block]) -> Result<String> {
     let (name, description, summary) = scenario_summary(dir, kind)?;
     let what = match kind {
         Kind::Run => "single run",
@@ -188,6 +339,9 @@ pub fn page(dir: &Path, kind: Kind, figures: &[Figure], blocks: &[Block]) -> Res
         escape(&name)
     );
     let _ = write!(out, "<h1>biocluster report: {} ({what})</h1>\n<p>{}</p>\n", escape(&name), escape(&description));
+    if let Some(facts) = facts {
+        let _ = write!(out, "<h2 id=\"facts\">{}</h2>\n{}\n", escape(&facts.title), facts.body);
+    }
     out.push_str("<nav><ol>");
     for (i, f) in figures.iter().enumerate() {
         let _ = write!(out, "<li><a href=\"#fig{}\">{}</a></li>", i + 1, escape(&f.title));

@@ -204,7 +204,8 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
     }
     remove_stale_charts(&charts_dir, &figures);
     let html_path = dir.join("report.html");
-    let page = html::page(dir, kind, &figures, &tables)?;
+    let facts = html::facts_block(dir)?;
+    let page = html::page(dir, kind, &figures, facts.as_ref(), &tables)?;
     crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
     Ok(Built { kind, html: html_path, figures, seconds: started.elapsed().as_secs_f64() })
 }
