@@ -122,6 +122,13 @@ pub struct Firm {
     pub listed_month: Option<i64>,
     /// Established makers sell through their own channels: their whole market, no partner needed.
     pub own_channels: bool,
+    /// Service sales a month per employee at current demand, and the monthly service market the firm
+    /// can reach (M$), as last seen by the revenue system: what it plans its service staff on.
+    pub service_yield: f64,
+    pub service_market: f64,
+    /// Service sales this month, and over roughly the last 12 months (smoothed like `revenue_trailing`).
+    pub service_sales_month: f64,
+    pub service_sales_trailing: f64,
 }
 
 impl Firm {
@@ -154,6 +161,10 @@ impl Firm {
             cost_of_sales_trailing: 0.0,
             listed_month: None,
             own_channels: false,
+            service_yield: 0.0,
+            service_market: 0.0,
+            service_sales_month: 0.0,
+            service_sales_trailing: 0.0,
         }
     }
     pub fn is_alive(&self) -> bool {

@@ -14,13 +14,14 @@
 //!   x (1 + `finance.stage_round_multiplier` x maturity).
 //! - Stock market: the IPO window is a yearly two-state Markov chain (listing itself is in
 //!   `listing`). Listed firms short of cash raise follow-ons.
-//! - Hiring: staff move toward what the firm can pay for: a share of its cash beyond a reserve of
-//!   `finance.target_runway_months` of its current costs, spread over as many months, plus its operating margin before wages (revenue less cost of
-//!   goods, partners' commissions and shares, overhead, fees and own project spending) less the
-//!   margin `finance.target_operating_margin` it keeps; the cash term is weighted by the share of its
-//!   costs that sales do not cover, so a firm that pays its way keeps its earnings ([`StaffPlan`]);
-//!   hiring is faster in clusters
-//!   with a deeper labour pool.
+//! - Hiring: staff move toward what the firm can pay for ([`StaffPlan`]): the service staff that
+//!   maximise its service business's profit at its market (sales per employee against the wage,
+//!   keeping `finance.target_operating_margin`), plus what the margin of its other sales (after cost
+//!   of goods, partners' commissions and shares), that service profit, less overhead, fees and own
+//!   project spending, pays for, plus `finance.staff_budget_share` of its cash over
+//!   `finance.target_runway_months`, weighted by the share of its costs sales do not cover (a
+//!   start-up lives on its investors' money, a firm that pays its way keeps its earnings). Hiring is
+//!   faster in clusters with a deeper labour pool.
 //! - Year start: funds receive new commitments (more where VC presence is higher); pharma partners'
 //!   dealmaking budgets are reset to `pharma.dealmaking_budget_musd_per_year` by their groups.
 
@@ -121,6 +122,8 @@ fn run_firm_finances(
         firm.revenue_trailing = firm.revenue_trailing * (11.0 / 12.0) + revenue;
         firm.cost_of_sales_trailing = firm.cost_of_sales_trailing * (11.0 / 12.0) + firm.cost_of_sales_month;
         firm.cost_of_sales_month = 0.0;
+        firm.service_sales_trailing = firm.service_sales_trailing * (11.0 / 12.0) + firm.service_sales_month;
+        firm.service_sales_month = 0.0;
         if revenue > 0.0 && firm.first_sales_month.is_none() {
             firm.first_sales_month = Some(i64::from(clock.month));
         }
@@ -166,8 +169,10 @@ fn run_firm_finances(
         let cost_per_employee = fp.wage_musd_per_employee_year / 12.0 * cost_factor;
         let plan = StaffPlan {
             cash: ledger.balance(id.0),
-            reserve: f.target_runway_months * (firm.burn_month + firm.cost_of_sales_trailing / 12.0),
             revenue: firm.revenue_trailing / 12.0,
+            service_revenue: firm.service_sales_trailing / 12.0,
+            service_yield: firm.service_yield,
+            service_market: firm.service_market,
             cost_of_sales: firm.cost_of_sales_trailing / 12.0,
             fixed_costs: overhead + fees + spend.0,
             wages,
@@ -182,14 +187,17 @@ fn run_firm_finances(
     }
 }
 
-/// What a firm's staffing decision sees, per month (M$): cash, trailing revenue and cost of sales,
-/// and the other non-wage costs (overhead, fees, own project spending).
+/// What a firm's staffing decision sees, per month (M$): cash, trailing revenue (all of it, and the
+/// services part), the economics of its service business, cost of sales, and the other non-wage
+/// costs (overhead, fees, own project spending).
 #[derive(Debug, Clone, Copy)]
 pub struct StaffPlan {
     pub cash: f64,
-    /// Cash kept back: `finance.target_runway_months` of the firm's current costs.
-    pub reserve: f64,
     pub revenue: f64,
+    pub service_revenue: f64,
+    /// Service sales per employee at current demand, and the reachable service market.
+    pub service_yield: f64,
+    pub service_market: f64,
     pub cost_of_sales: f64,
     pub fixed_costs: f64,
     /// The current wage bill.
@@ -197,24 +205,35 @@ pub struct StaffPlan {
 }
 
 impl StaffPlan {
-    /// The monthly wage bill the firm can carry: a share of its cash beyond the reserve, spread over
-    /// the same runway and weighted by the share of its costs sales do not cover, plus its margin
-    /// before wages, less the operating margin it keeps (may be negative).
-    pub fn wage_budget(&self, f: &crate::scenario::FinanceParams) -> f64 {
-        // The more of its costs sales already cover, the less a firm spends its reserves on staff:
-        // a start-up lives on its investors' money, a firm that pays its way keeps its earnings.
+    /// Head count (at least one): the service staff that maximise the service business's profit,
+    /// plus what the rest of the budget pays for: the margin of other sales (products, licensing)
+    /// after cost of sales, the service business's profit at that size, less fixed costs and the
+    /// kept margin, plus a share of cash spread over the target runway, weighted by the share of
+    /// costs that sales do not cover (a start-up lives on its investors' money, a firm that pays its
+    /// way keeps its earnings). May shrink the firm when fixed costs are not covered.
+    pub fn target_staff(&self, f: &crate::scenario::FinanceParams, cost_per_employee: f64) -> f64 {
+        let m = f.target_operating_margin;
+        let services = optimal_service_staff(self.service_yield, self.service_market, m, cost_per_employee);
+        let service_profit = (1.0 - m) * super::revenue::saturate(self.service_yield * services, self.service_market)
+            - cost_per_employee * services;
+        let other = (self.revenue - self.service_revenue).max(0.0);
         let costs = self.cost_of_sales + self.fixed_costs + self.wages;
         let coverage = if costs > 0.0 { (self.revenue / costs).min(1.0) } else { 0.0 };
-        let from_cash =
-            (1.0 - coverage) * f.staff_budget_share * (self.cash - self.reserve).max(0.0) / f.target_runway_months;
-        let margin = self.revenue - self.cost_of_sales - self.fixed_costs - f.target_operating_margin * self.revenue;
-        from_cash + margin
+        let from_cash = (1.0 - coverage) * f.staff_budget_share * self.cash.max(0.0) / f.target_runway_months;
+        let budget = from_cash + (1.0 - m) * other - self.cost_of_sales - self.fixed_costs + service_profit;
+        (services + budget / cost_per_employee).max(1.0)
     }
+}
 
-    /// Head count the wage budget pays for (at least one).
-    pub fn target_staff(&self, f: &crate::scenario::FinanceParams, cost_per_employee: f64) -> f64 {
-        (self.wage_budget(f) / cost_per_employee).max(1.0)
+/// Service staff E maximising (1 - m) S(yE) - wE, with S the smooth market limit of `revenue::saturate`
+/// (sharpness 4): E = (M/y) ((((1 - m) y / w)^(4/5) - 1)^(1/4), and none when a service employee
+/// cannot earn its wage. Grows smoothly from zero as the yield passes the wage.
+pub fn optimal_service_staff(yield_per_employee: f64, market: f64, margin: f64, wage: f64) -> f64 {
+    let ratio = (1.0 - margin) * yield_per_employee / wage;
+    if yield_per_employee <= 0.0 || market <= 0.0 || ratio <= 1.0 {
+        return 0.0;
     }
+    market / yield_per_employee * (ratio.powf(0.8) - 1.0).powf(0.25)
 }
 
 /// How many funds a firm pitches to per round (assumed): keeps the search O(1) per firm.
@@ -262,32 +281,63 @@ mod tests {
     use super::*;
 
     /// By the staffing rule alone, a firm's planned costs (wages at its target head count plus cost
-    /// of sales and other costs) never exceed its revenue plus the cash it plans to draw down.
+    /// of sales and other costs) never exceed its sales at that size plus the cash it plans to draw
+    /// down; a firm living on its sales keeps its target margin.
     #[test]
     fn a_firm_with_margins_does_not_staff_beyond_revenue_and_runway() {
         let f = crate::scenario::Scenario::default_scenario().finance.clone();
-        let cost_per_employee = 0.05 / 12.0;
-        for &(cash, revenue, cost_of_sales, fixed_costs, wages) in &[
-            (0.0, 1.0, 0.3, 0.1, 0.5),
-            (50.0, 1.0, 0.3, 0.1, 0.5),
-            (5.0, 20.0, 6.0, 1.0, 10.0),
-            (200.0, 0.0, 0.0, 0.2, 0.3),
-            (1.0, 0.3, 0.0, 0.05, 0.4),
+        let w = 0.05 / 12.0;
+        let m = f.target_operating_margin;
+        // (cash, product and licensing revenue, service yield per employee, service market, cost of
+        // sales, fixed costs), all monthly M$.
+        for &(cash, other, y, market, cost_of_sales, fixed_costs) in &[
+            (0.0, 1.0, 0.0, 0.0, 0.3, 0.1),
+            (50.0, 1.0, 0.0, 0.0, 0.3, 0.1),
+            (5.0, 20.0, 0.008, 0.5, 6.0, 1.0),
+            (200.0, 0.0, 0.0, 0.0, 0.0, 0.2),
+            (1.0, 0.0, 0.01, 0.2, 0.0, 0.02),
+            (0.0, 0.0, 0.003, 0.2, 0.0, 0.02),
         ] {
-            let reserve = f.target_runway_months * (wages + fixed_costs + cost_of_sales);
-            let plan = StaffPlan { cash, reserve, revenue, cost_of_sales, fixed_costs, wages };
-            let staff = plan.target_staff(&f, cost_per_employee);
-            let planned_costs = staff * cost_per_employee + cost_of_sales + fixed_costs;
-            let drawdown = f.staff_budget_share * (cash - reserve).max(0.0) / f.target_runway_months;
+            // The plan as the firm sees it this month, at its current size.
+            let now = 20.0;
+            let service_now = crate::systems::revenue::saturate(y * now, market);
+            let plan = StaffPlan {
+                cash,
+                revenue: other + service_now,
+                service_revenue: service_now,
+                service_yield: y,
+                service_market: market,
+                cost_of_sales,
+                fixed_costs,
+                wages: now * w,
+            };
+            let staff = plan.target_staff(&f, w);
+            let services = optimal_service_staff(y, market, m, w).min(staff);
+            let sales_then = other + crate::systems::revenue::saturate(y * services, market);
+            let planned_costs = staff * w + cost_of_sales + fixed_costs;
+            let drawdown = f.staff_budget_share * cash / f.target_runway_months;
             assert!(
-                planned_costs <= revenue + drawdown + cost_per_employee + 1e-12,
-                "costs {planned_costs} beyond revenue {revenue} + drawdown {drawdown} at {plan:?}"
+                planned_costs <= sales_then + drawdown + w + 1e-9,
+                "costs {planned_costs} beyond sales {sales_then} + drawdown {drawdown} at {plan:?}"
             );
-            if cash <= reserve && revenue > 0.0 {
-                // Living on its sales alone, it keeps its target margin (or shrinks to one person).
-                assert!(planned_costs <= revenue * (1.0 - f.target_operating_margin) + cost_per_employee + 1e-12);
+            if cash == 0.0 && staff > 1.0 {
+                assert!(planned_costs <= (1.0 - m) * sales_then + 1e-9, "no margin kept at {plan:?}");
             }
         }
+    }
+
+    #[test]
+    fn optimal_service_staff_grows_from_zero_with_the_yield_and_with_the_market() {
+        let w = 0.05 / 12.0;
+        assert_eq!(optimal_service_staff(0.9 * w, 1.0, 0.1, w), 0.0);
+        let low = optimal_service_staff(1.2 * w, 1.0, 0.1, w);
+        let high = optimal_service_staff(2.0 * w, 1.0, 0.1, w);
+        assert!(low > 0.0 && high > low);
+        assert!((optimal_service_staff(2.0 * w, 2.0, 0.1, w) - 2.0 * high).abs() < 1e-9);
+        // At the optimum the marginal employee earns its wage.
+        let (y, e) = (2.0 * w, high);
+        let marginal = 0.9 * y * (1.0 + (y * e / 1.0).powi(4)).powf(-1.25);
+        assert!((marginal - w).abs() < 1e-9);
     }
 
     #[test]

@@ -187,10 +187,17 @@ fn earn_revenue(
             // The reachable market is finite, so a productive service firm cannot grow without bound:
             // open-market sales saturate towards it; contract work for alliance clients is a separate,
             // equally bounded channel.
-            ledger.transfer(customers, me, saturate(capacity * market, open_market), Flow::Services);
+            let open_sales = saturate(capacity * market, open_market);
+            ledger.transfer(customers, me, open_sales, Flow::Services);
             let contracts = capacity * per_client * clients.len() as f64;
             let per_contract =
                 if clients.is_empty() { 0.0 } else { saturate(contracts, own_market) / clients.len() as f64 };
+            // What the firm plans its service staff on: sales per employee at this month's demand, and
+            // the market it can reach (both channels as one, an approximation the firm makes).
+            let demand = market + per_client * clients.len() as f64;
+            firm.service_yield = capacity / firm.employees.max(1.0) * demand;
+            firm.service_market = open_market + if clients.is_empty() { 0.0 } else { own_market };
+            firm.service_sales_month = open_sales + per_contract * clients.len() as f64;
             for client in clients {
                 let payer = if matches!(registry.kind[client as usize], AgentKind::Pharma | AgentKind::University) {
                     Account::Agent(client)
