@@ -53,6 +53,7 @@ const ALLOWED_ROUTES: &[(&str, &str, &str)] = &[
     ("PharmaBudget", "external:PharmaGroups", "pharma"),
     ("PharmaBudget", "pharma", "external:PharmaGroups"),
     ("WriteOff", "external:Creditors", "firm"),
+    ("Liquidation", "firm", "external:Founders"),
 ];
 
 /// The default scenario plus every instrument kind, so every route can occur.

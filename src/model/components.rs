@@ -122,6 +122,10 @@ pub struct Firm {
     pub listed_month: Option<i64>,
     /// Established makers sell through their own channels: their whole market, no partner needed.
     pub own_channels: bool,
+    /// An established maker's own manufacturing and marketed-portfolio business (generics,
+    /// biosimilars, contract manufacturing): the market its service staff reach, M$ a year, in place
+    /// of the scenario's small-firm service market. `None` for other firms.
+    pub own_market_musd_per_year: Option<f64>,
     /// Service sales a month per employee at current demand, and the monthly service market the firm
     /// can reach (M$), as last seen by the revenue system: what it plans its service staff on.
     pub service_yield: f64,
@@ -161,6 +165,7 @@ impl Firm {
             cost_of_sales_trailing: 0.0,
             listed_month: None,
             own_channels: false,
+            own_market_musd_per_year: None,
             service_yield: 0.0,
             service_market: 0.0,
             service_sales_month: 0.0,

@@ -93,13 +93,14 @@ pub enum Flow {
     PharmaBudget,
     WriteOff,
     SellingCosts,
+    Liquidation,
 }
 
 pub const N_FLOWS: usize = Flow::ALL.len();
 
 impl Flow {
     /// Every flow kind, in discriminant order.
-    pub const ALL: [Flow; 35] = {
+    pub const ALL: [Flow; 36] = {
         use Flow::*;
         [
             OpeningCapital,
@@ -137,6 +138,7 @@ impl Flow {
             PharmaBudget,
             WriteOff,
             SellingCosts,
+            Liquidation,
         ]
     };
 

@@ -159,8 +159,9 @@ pub fn service_build_months(scenario: &Scenario, rng: &mut impl Draws) -> i64 {
     if mean <= 0.0 { 0 } else { (-mean * (1.0 - rng.uniform()).ln()).round() as i64 }
 }
 
-/// An initial firm: a young dedicated biotech, or (`established`) an established maker with a
-/// portfolio of marketed products, its own sales channels, a late pipeline and a stock listing.
+/// An initial firm: a young dedicated biotech, or (`established`) an established maker (a hybrid
+/// that does not switch) with a manufacturing and marketed-portfolio business of its own, marketed
+/// products, its own sales channels and a stock listing.
 #[allow(clippy::too_many_arguments)]
 fn spawn_initial_firm(
     world: &mut World,
@@ -175,7 +176,7 @@ fn spawn_initial_firm(
 ) {
     let f = &scenario.firms;
     let home = place(scenario, cluster, rng);
-    let model = if established { BusinessModel::Product } else { draw_model(scenario, rng) };
+    let model = if established { BusinessModel::Hybrid } else { draw_model(scenario, rng) };
     let focus = rng.index(N_FIELDS);
     let (age_years, employees, cash, knowledge_level) = if established {
         (
@@ -254,10 +255,12 @@ fn spawn_initial_firm(
     let first_service = sells_services.then_some(firm.services_from_month);
     firm.first_sales_month = first_product.into_iter().chain(first_service).filter(|&m| m <= 0).min();
     if established {
-        // Established makers are listed (KOSPI or KOSDAQ) and sell through their own channels.
+        // Established makers are listed (KOSPI or KOSDAQ), sell through their own channels and run a
+        // manufacturing and marketed-portfolio business with a market of its own.
         firm.listed = true;
         firm.listed_month = Some(founded_month / 2);
         firm.own_channels = true;
+        firm.own_market_musd_per_year = Some(rng.lognormal(f.established_market_median_musd, f.established_market_sigma));
     }
     let e = world
         .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))

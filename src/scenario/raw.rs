@@ -110,6 +110,8 @@ pub struct RawFirms {
     pub established_products: u32,
     pub established_age_years: f64,
     pub established_cash_median_musd: f64,
+    pub established_market_median_musd: f64,
+    pub established_market_sigma: f64,
     pub staff_per_research_team: f64,
 }
 
@@ -329,6 +331,7 @@ pub struct RawListing {
 #[serde(deny_unknown_fields)]
 pub struct RawExit {
     pub takeover_rate_per_year: f64,
+    pub closure_rate_per_year: f64,
     pub min_stage_for_takeover: String,
     pub partner_preference: f64,
     pub valuation_base_musd: f64,

@@ -130,8 +130,8 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     check_fields!(c, "firms", f, probability: [share_product, share_platform, share_hybrid, initial_marketed_probability]);
     check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month, productivity_sigma]);
     check_fields!(c, "firms", f, positive: [initial_employees_median, initial_cash_median_musd, wage_musd_per_employee_year, employees_per_project]);
-    check_fields!(c, "firms", f, positive: [established_employees_median, established_cash_median_musd, staff_per_research_team]);
-    check_fields!(c, "firms", f, non_negative: [established_employees_sigma, established_age_years]);
+    check_fields!(c, "firms", f, positive: [established_employees_median, established_cash_median_musd, staff_per_research_team, established_market_median_musd]);
+    check_fields!(c, "firms", f, non_negative: [established_employees_sigma, established_age_years, established_market_sigma]);
     c.range("firms.established_products", f.established_products as f64, 0.0, 100.0);
     c.range("firms.initial_projects_max", f.initial_projects_max as f64, 0.0, 50.0);
     let share_sum = f.share_product + f.share_platform + f.share_hybrid;
@@ -260,6 +260,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let ex = &raw.exit;
     c.range("exit.takeover_rate_per_year", ex.takeover_rate_per_year, 0.0, 12.0);
+    c.range("exit.closure_rate_per_year", ex.closure_rate_per_year, 0.0, 12.0);
     check_fields!(c, "exit", ex, non_negative: [partner_preference, valuation_sigma]);
     check_fields!(c, "exit", ex, positive: [valuation_base_musd, valuation_stage_multiplier]);
     let min_stage_for_takeover = c.stage("exit.min_stage_for_takeover", &ex.min_stage_for_takeover);
@@ -405,6 +406,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         entry: raw.entry.clone(),
         exit: ExitParams {
             takeover_rate_per_year: ex.takeover_rate_per_year,
+            closure_rate_per_year: ex.closure_rate_per_year,
             min_stage_for_takeover,
             partner_preference: ex.partner_preference,
             valuation_base_musd: ex.valuation_base_musd,

@@ -34,7 +34,8 @@ fn switch_models(
     }
     let bm = &params.business_models;
     for (id, home, mut firm, pipeline) in &mut firms {
-        if !firm.is_alive() {
+        // Established makers keep their manufacturing business (they never switch).
+        if !firm.is_alive() || firm.own_channels {
             continue;
         }
         let runway_months = if firm.burn_month > 0.0 { ledger.balance(id.0) / firm.burn_month } else { f64::INFINITY };

@@ -3,6 +3,8 @@
 //! - Failure: a firm whose cash is negative at month end, after every source of money has had its
 //!   chance, fails. Its creditors absorb the unpaid bills (a write-off brings its account to zero),
 //!   its alliances end, and it takes no further action.
+//! - Closure: a loss-making firm with weak prospects may be wound up before its cash runs out
+//!   (`exit.closure_rate_per_year`, see `close_weak_firms`); it counts as a failure.
 //! - Takeover: a hazard per target. Each month every alive firm with a project at
 //!   `exit.min_stage_for_takeover` or later (or a marketed product) draws a bid with probability
 //!   `exit.takeover_rate_per_year` / 12 x (0.5 + 0.5 q), q its knowledge quality, so takeovers scale
@@ -24,7 +26,49 @@ use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, Regist
 use crate::model::rng::{Draws, ExitRng};
 
 pub(crate) fn install(schedule: &mut Schedule) {
-    schedule.add_systems((fail_insolvent_firms, take_over_firms).chain().in_set(Tick::Exit));
+    schedule.add_systems((close_weak_firms, fail_insolvent_firms, take_over_firms).chain().in_set(Tick::Exit));
+}
+
+/// Voluntary closure: founders and investors wind up a loss-making firm with weak prospects before
+/// its cash runs out. Monthly probability `exit.closure_rate_per_year` / 12 x (1 - a) x (1 - c), a its
+/// investor appeal (knowledge, maturity, network; `finance::attractiveness`) and c the share of its
+/// costs that sales cover: a firm that pays its way never closes, a weak loss-maker does at about the
+/// full rate. What cash is left goes back to its owners.
+#[allow(clippy::too_many_arguments)]
+fn close_weak_firms(
+    clock: Res<Clock>,
+    params: Res<Params>,
+    mut registry: ResMut<Registry>,
+    mut firms: Query<(&AgentId, &Home, &mut Firm, &Pipeline, &Knowledge)>,
+    mut stats: ResMut<PipelineStats>,
+    mut book: ResMut<AllianceBook>,
+    mut ledger: ResMut<Ledger>,
+    mut counters: ResMut<YearCounters>,
+    mut rng: ResMut<ExitRng>,
+) {
+    let rate = params.exit.closure_rate_per_year / 12.0;
+    if rate <= 0.0 {
+        return;
+    }
+    for (id, home, mut firm, pipeline, knowledge) in &mut firms {
+        if !firm.is_alive() {
+            continue;
+        }
+        let costs = firm.burn_month + firm.cost_of_sales_trailing / 12.0;
+        let coverage = if costs > 0.0 { (firm.revenue_trailing / 12.0 / costs).min(1.0) } else { 1.0 };
+        let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
+        let network = (book.degree(id.0) as f64 / 3.0).min(1.0);
+        let appeal = super::finance::attractiveness(quality, pipeline.maturity(), network);
+        if !rng.chance(rate * (1.0 - appeal) * (1.0 - coverage)) {
+            continue;
+        }
+        stats.lost_in_failures += pipeline.projects.len() as u64;
+        stats.products_lost_in_failures += pipeline.products.len() as u64;
+        let cash = ledger.balance(id.0).max(0.0);
+        ledger.transfer(Account::Agent(id.0), Account::External(External::Founders), cash, Flow::Liquidation);
+        close(&mut firm, id.0, Status::Failed, clock.month, &mut registry, &mut book);
+        counters.clusters[home.cluster].failures += 1;
+    }
 }
 
 fn fail_insolvent_firms(

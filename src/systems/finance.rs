@@ -17,8 +17,8 @@
 //! - Hiring: staff move toward what the firm can pay for ([`StaffPlan`]): the service staff that
 //!   maximise its service business's profit at its market (sales per employee against the wage,
 //!   keeping `finance.target_operating_margin`), plus what the margin of its other sales (after cost
-//!   of goods, partners' commissions and shares), that service profit, less overhead, fees and own
-//!   project spending, pays for, plus `finance.staff_budget_share` of its cash over
+//!   of goods, partners' commissions and shares) and that service profit, less overhead and fees,
+//!   pays for, plus `finance.staff_budget_share` of its cash not committed to projects under way over
 //!   `finance.target_runway_months`, weighted by the share of its costs sales do not cover (a
 //!   start-up lives on its investors' money, a firm that pays its way keeps its earnings). Hiring is
 //!   faster in clusters with a deeper labour pool.
@@ -167,14 +167,16 @@ fn run_firm_finances(
         // less the `finance.target_operating_margin` it keeps. A firm with revenue thus hires on
         // what it earns, not on what it sells.
         let cost_per_employee = fp.wage_musd_per_employee_year / 12.0 * cost_factor;
+        // Cash already committed to stages under way is set aside for them (the pipeline's funding
+        // rule started them on it), so neither that cash nor the projects' spending enter the plan.
         let plan = StaffPlan {
-            cash: ledger.balance(id.0),
+            cash: ledger.balance(id.0) - super::pipeline::remaining_commitments(&params, pipeline),
             revenue: firm.revenue_trailing / 12.0,
             service_revenue: firm.service_sales_trailing / 12.0,
             service_yield: firm.service_yield,
             service_market: firm.service_market,
             cost_of_sales: firm.cost_of_sales_trailing / 12.0,
-            fixed_costs: overhead + fees + spend.0,
+            fixed_costs: overhead + fees,
             wages,
         };
         let target = plan.target_staff(f, cost_per_employee);
@@ -187,9 +189,9 @@ fn run_firm_finances(
     }
 }
 
-/// What a firm's staffing decision sees, per month (M$): cash, trailing revenue (all of it, and the
-/// services part), the economics of its service business, cost of sales, and the other non-wage
-/// costs (overhead, fees, own project spending).
+/// What a firm's staffing decision sees, per month (M$): cash not committed to its projects,
+/// trailing revenue (all of it, and the services part), the economics of its service business, cost
+/// of sales, and the other non-wage operating costs (overhead, fees).
 #[derive(Debug, Clone, Copy)]
 pub struct StaffPlan {
     pub cash: f64,

@@ -4,13 +4,14 @@
 //! - Launch: a firm whose business model launches projects starts one in its focus field with
 //!   monthly probability (`business_models.<model>.project_launches_per_year` / 12) x teams x q, q its
 //!   knowledge quality and teams = max(1, R&D staff / `firms.staff_per_research_team`), while it holds
-//!   fewer than 1 + employees / `firms.employees_per_project` and can afford it: its cash plus twelve
-//!   months of the gross margin left after the projects under way cover a year of discovery.
+//!   fewer than 1 + employees / `firms.employees_per_project` and can afford it: its uncommitted cash
+//!   plus a year of free cash flow covers a year of discovery.
 //! - Funding: a stage costs `pipeline.<stage>.cost_musd` per compound (DiMasi et al. 2016 for the
 //!   clinical phases), spread evenly over its mean duration and paid by the licensee, shared with a
 //!   co-developer, or borne by the owner. A firm starts a stage after discovery that it bears alone (or
-//!   its share of) only when its cash plus the gross margin (sales less cost of sales) the stage's
-//!   mean duration brings covers that share of the stage's cost; until then the project waits, costs
+//!   its share of) only when its cash not yet committed to stages under way, plus the free cash flow
+//!   (sales less cost of sales and costs) of the stage's mean duration, covers that share of the
+//!   stage's cost; until then the project waits, costs
 //!   nothing and is the firm's natural licensing offer. After `pipeline.funding_wait_years` of waiting
 //!   it is shelved. A pharma owner (an acquirer) funds stages from its group's R&D budget.
 //! - Duration: on entering a stage a project draws its duration from a gamma distribution with mean
@@ -56,7 +57,8 @@ struct Work<'a> {
 /// what the partner acquired.
 #[derive(Clone, Copy, PartialEq)]
 enum Owner {
-    /// A firm and its monthly gross margin (trailing revenue less cost of sales, M$).
+    /// A firm and its monthly free cash flow (trailing revenue less cost of sales and last month's
+    /// costs, projects included; M$, at least 0).
     Firm(u32, f64),
     Pharma(u32),
 }
@@ -93,13 +95,13 @@ fn advance_firm_projects(
         let launches = model.project_launches_per_year * teams;
         let room = 1.0 + firm.employees / params.firms.employees_per_project;
         let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-        // A new project must be affordable: a year of discovery from cash plus the gross margin
-        // left after the projects under way.
-        let gross_margin = ((firm.revenue_trailing - firm.cost_of_sales_trailing) / 12.0).max(0.0);
+        // A new project must be affordable: a year of discovery from the cash not yet committed to
+        // the projects under way plus a year of free cash flow.
+        let free_cash_flow = (firm.revenue_trailing - firm.cost_of_sales_trailing) / 12.0 - firm.burn_month;
         let discovery = params.pipeline.stages[Stage::Discovery.index()];
         let year_of_discovery = discovery.cost_musd / discovery.duration_years;
-        let affordable = ledger.balance(id.0) + 12.0 * (gross_margin - committed_spend(&params, &pipeline))
-            >= year_of_discovery;
+        let uncommitted = ledger.balance(id.0) - remaining_commitments(&params, &pipeline);
+        let affordable = uncommitted + 12.0 * free_cash_flow.max(0.0) >= year_of_discovery;
         if (pipeline.projects.len() as f64) < room.floor()
             && affordable
             && rng.chance((launches / 12.0 * quality).min(1.0))
@@ -129,7 +131,7 @@ fn advance_firm_projects(
             stats: &mut stats,
             rng: &mut rng,
         };
-        let (own_spend, approvals) = develop(Owner::Firm(id.0, gross_margin), &mut pipeline, &mut work);
+        let (own_spend, approvals) = develop(Owner::Firm(id.0, free_cash_flow.max(0.0)), &mut pipeline, &mut work);
         spend.0 = own_spend;
         counters.clusters[home.cluster].approvals += approvals.len() as u32;
     }
@@ -176,22 +178,21 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
     let mut finished: Vec<(usize, bool)> = Vec::new();
     let regulatory = w.book.has_active(owner_id, AllianceKind::Regulatory);
 
-    // What the owner already spends a month on projects under way: a new stage is funded from the
-    // margin left after them.
-    let mut committed = committed_spend(w.params, pipeline);
+    // What the owner still has to pay for the stages under way: a new stage is funded from the rest.
+    let mut committed = remaining_commitments(w.params, pipeline);
     for (i, project) in pipeline.projects.iter_mut().enumerate() {
         let stage = p.stages[project.stage.index()];
         let (owner_part, partner) = cost_split(project, cost_share);
         // A stage the owner cannot pay for waits (firms only: a pharma group funds its own).
-        if let Owner::Firm(_, gross_margin) = owner
+        if let Owner::Firm(_, free_cash_flow) = owner
             && project.months_in_stage == 0
             && project.stage > Stage::Discovery
             && owner_part > 0.0
         {
-            // Cash at hand plus the gross margin left after projects under way, over the stage's
+            // Cash not yet committed to the stages under way, plus the free cash flow of the stage's
             // mean duration.
             let months = stage.duration_years * 12.0;
-            let means = w.ledger.balance(owner_id) + (gross_margin - committed).max(0.0) * months;
+            let means = w.ledger.balance(owner_id) - committed + free_cash_flow * months;
             if means < owner_part * stage.cost_musd {
                 project.months_waiting += 1;
                 if f64::from(project.months_waiting) > p.funding_wait_years * 12.0 {
@@ -202,7 +203,7 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
                 continue;
             }
             project.months_waiting = 0;
-            committed += owner_part * stage.cost_musd / months;
+            committed += owner_part * stage.cost_musd;
         }
         let monthly = stage.cost_musd / (stage.duration_years * 12.0);
         if let Some(partner) = partner {
@@ -260,8 +261,9 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
     (own_spend, approvals)
 }
 
-/// What an owner spends a month on its projects under way (stages started, its share).
-fn committed_spend(params: &Scenario, pipeline: &Pipeline) -> f64 {
+/// What an owner still has to pay (its share) for the stages under way: discovery, and stages
+/// started, to their drawn end.
+pub fn remaining_commitments(params: &Scenario, pipeline: &Pipeline) -> f64 {
     let share = params.licensing.codevelopment_cost_share;
     pipeline
         .projects
@@ -269,7 +271,9 @@ fn committed_spend(params: &Scenario, pipeline: &Pipeline) -> f64 {
         .filter(|project| project.months_in_stage > 0 || project.stage == Stage::Discovery)
         .map(|project| {
             let stage = params.pipeline.stages[project.stage.index()];
-            cost_split(project, share).0 * stage.cost_musd / (stage.duration_years * 12.0)
+            let monthly = stage.cost_musd / (stage.duration_years * 12.0);
+            let left = f64::from(project.duration_months.saturating_sub(project.months_in_stage));
+            cost_split(project, share).0 * monthly * left
         })
         .sum()
 }

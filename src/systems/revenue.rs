@@ -182,7 +182,9 @@ fn earn_revenue(
             // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
             // the cluster's infrastructure, shared facilities included, is rich.
             let plants = 1.0 + rv.service_market_infrastructure * effects.infrastructure[home.cluster];
-            let own_market = rv.service_market_musd_per_year * firm.productivity / 12.0 * plants;
+            let base_market =
+                firm.own_market_musd_per_year.unwrap_or(rv.service_market_musd_per_year * firm.productivity);
+            let own_market = base_market / 12.0 * plants;
             let open_market = own_market * (1.0 + rv.commercial_market_expansion * reach);
             // The reachable market is finite, so a productive service firm cannot grow without bound:
             // open-market sales saturate towards it; contract work for alliance clients is a separate,
