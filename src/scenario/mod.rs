@@ -129,6 +129,7 @@ pub struct LicensingParams {
 #[derive(Debug, Clone)]
 pub struct ExitParams {
     pub takeover_rate_per_year: f64,
+    pub sales_multiple: f64,
     pub closure_rate_per_year: f64,
     pub min_stage_for_takeover: Stage,
     pub partner_preference: f64,

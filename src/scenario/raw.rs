@@ -331,6 +331,7 @@ pub struct RawListing {
 #[serde(deny_unknown_fields)]
 pub struct RawExit {
     pub takeover_rate_per_year: f64,
+    pub sales_multiple: f64,
     pub closure_rate_per_year: f64,
     pub min_stage_for_takeover: String,
     pub partner_preference: f64,

@@ -261,6 +261,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let ex = &raw.exit;
     c.range("exit.takeover_rate_per_year", ex.takeover_rate_per_year, 0.0, 12.0);
     c.range("exit.closure_rate_per_year", ex.closure_rate_per_year, 0.0, 12.0);
+    c.range("exit.sales_multiple", ex.sales_multiple, 0.0, 100.0);
     check_fields!(c, "exit", ex, non_negative: [partner_preference, valuation_sigma]);
     check_fields!(c, "exit", ex, positive: [valuation_base_musd, valuation_stage_multiplier]);
     let min_stage_for_takeover = c.stage("exit.min_stage_for_takeover", &ex.min_stage_for_takeover);
@@ -407,6 +408,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         exit: ExitParams {
             takeover_rate_per_year: ex.takeover_rate_per_year,
             closure_rate_per_year: ex.closure_rate_per_year,
+            sales_multiple: ex.sales_multiple,
             min_stage_for_takeover,
             partner_preference: ex.partner_preference,
             valuation_base_musd: ex.valuation_base_musd,

@@ -8,8 +8,9 @@
 //! - Takeover: a hazard per target. Each month every alive firm with a project at
 //!   `exit.min_stage_for_takeover` or later (or a marketed product) draws a bid with probability
 //!   `exit.takeover_rate_per_year` / 12 x (0.5 + 0.5 q), q its knowledge quality, so takeovers scale
-//!   with the supply and quality of targets. Price: `exit.valuation_base_musd` x
-//!   `exit.valuation_stage_multiplier`^maturity x log-normal noise. The bidder is drawn among pharma
+//!   with the supply and quality of targets. Price: (`exit.valuation_base_musd` x
+//!   `exit.valuation_stage_multiplier`^maturity + `exit.sales_multiple` x trailing yearly sales) x
+//!   log-normal noise. The bidder is drawn among pharma
 //!   partners whose dealmaking budget still covers the price this month (the demand side), weighted
 //!   by (1 + `exit.partner_preference` for a current partner) x (2 if the firm's focus is one of its gap
 //!   fields); no such buyer, no deal. The price goes to the selling shareholders, the firm's cash to
@@ -128,8 +129,9 @@ fn take_over_firms(
         if !rng.chance(hazard * (0.5 + 0.5 * quality)) {
             continue;
         }
-        let price = ex.valuation_base_musd
-            * ex.valuation_stage_multiplier.powi(maturity as i32)
+        // The pipeline's value by maturity, plus the going business at a multiple of its sales.
+        let price = (ex.valuation_base_musd * ex.valuation_stage_multiplier.powi(maturity as i32)
+            + ex.sales_multiple * firm.revenue_trailing)
             * rng.lognormal(1.0, ex.valuation_sigma);
         for (b, (buyer, gaps)) in buyers.iter().enumerate() {
             let affordable = ledger.balance(*buyer) - committed[b] >= price;

@@ -9,9 +9,8 @@
 //! - Funding: a stage costs `pipeline.<stage>.cost_musd` per compound (DiMasi et al. 2016 for the
 //!   clinical phases), spread evenly over its mean duration and paid by the licensee, shared with a
 //!   co-developer, or borne by the owner. A firm starts a stage after discovery that it bears alone (or
-//!   its share of) only when its cash not yet committed to stages under way, plus the free cash flow
-//!   (sales less cost of sales and costs) of the stage's mean duration, covers that share of the
-//!   stage's cost; until then the project waits, costs
+//!   its share of) only when its cash not yet committed to stages under way, plus a year of free
+//!   cash flow (sales less cost of sales and costs), covers that share of the stage's cost; until then the project waits, costs
 //!   nothing and is the firm's natural licensing offer. After `pipeline.funding_wait_years` of waiting
 //!   it is shelved. A pharma owner (an acquirer) funds stages from its group's R&D budget.
 //! - Duration: on entering a stage a project draws its duration from a gamma distribution with mean
@@ -189,10 +188,9 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
             && project.stage > Stage::Discovery
             && owner_part > 0.0
         {
-            // Cash not yet committed to the stages under way, plus the free cash flow of the stage's
-            // mean duration.
-            let months = stage.duration_years * 12.0;
-            let means = w.ledger.balance(owner_id) - committed + free_cash_flow * months;
+            // Cash not yet committed to the stages under way, plus a year of free cash flow (later
+            // years' are not counted on: sales can fall while a trial runs).
+            let means = w.ledger.balance(owner_id) - committed + 12.0 * free_cash_flow;
             if means < owner_part * stage.cost_musd {
                 project.months_waiting += 1;
                 if f64::from(project.months_waiting) > p.funding_wait_years * 12.0 {
