@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{default_scenario, edited, run};
+use common::{edited, run};
 
 fn pharma_ties_and_licensing(scenario: &biocluster::Scenario) -> (u32, f64) {
     (0..3).map(|r| run(scenario, r)).fold((0, 0.0), |(ties, lic), record| {
@@ -14,8 +14,7 @@ fn pharma_ties_and_licensing(scenario: &biocluster::Scenario) -> (u32, f64) {
 
 #[test]
 fn scouting_pharma_partners_ally_with_more_firms_and_pay_more_licensing_income() {
-    let off = default_scenario();
-    assert_eq!(off.raw.pharma.scouting_per_year, 0.0, "off in the default");
+    let off = edited(|raw| raw.pharma.scouting_per_year = 0.0);
     let on = edited(|raw| raw.pharma.scouting_per_year = 6.0);
     let (ties_off, lic_off) = pharma_ties_and_licensing(&off);
     let (ties_on, lic_on) = pharma_ties_and_licensing(&on);

@@ -309,6 +309,8 @@ pub struct PipelineStats {
     pub withdrawn: u64,
     pub products_lost_in_failures: u64,
     pub products_transferred: u64,
+    /// Stage outcomes of projects in an acquirer's pipeline (also counted in `attempts`).
+    pub acquired_attempts: [u64; 6],
 }
 
 impl PipelineStats {

@@ -138,6 +138,10 @@ pub struct RunRecord {
     /// Money moved by (flow, payer kind, payee kind), in M$.
     pub ledger_routes: Vec<(String, String, String, f64)>,
     pub exits: Vec<ExitAudit>,
+    /// Projects and marketed products held at the end by alive firms and pharma partners (the
+    /// pipeline audit's closing stock; a failed firm's are counted as lost when it fails).
+    pub projects_at_end: u64,
+    pub products_at_end: u64,
     /// (kind, active alliances) of every alive firm, university, pharma partner and investor at
     /// the end: the degree distributions of the alliance network.
     pub final_degrees: Vec<(crate::model::components::AgentKind, u32)>,
@@ -160,6 +164,13 @@ pub fn finish(world: &mut World) -> RunRecord {
     let mut record = world.remove_resource::<RunRecord>().unwrap_or_default();
     let mut query = world.query::<(&AgentId, &Firm)>();
     let exited: Vec<(u32, u32)> = query.iter(world).filter_map(|(id, f)| f.exit_month.map(|m| (id.0, m))).collect();
+    let mut holders = world.query::<(&crate::model::components::Pipeline, Option<&Firm>)>();
+    for (pipeline, firm) in holders.iter(world) {
+        if firm.is_none_or(Firm::is_alive) {
+            record.projects_at_end += pipeline.projects.len() as u64;
+            record.products_at_end += pipeline.products.len() as u64;
+        }
+    }
     let ledger = world.resource::<Ledger>();
     let book = world.resource::<AllianceBook>();
     record.pipeline = world.resource::<PipelineStats>().clone();

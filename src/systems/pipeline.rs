@@ -222,6 +222,9 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
         let chance = success_probability(w.params, project.stage, partnered);
         let success = w.rng.chance(chance);
         w.stats.record(project.stage, partnered, success, project.months_in_stage);
+        if matches!(owner, Owner::Pharma(_)) {
+            w.stats.acquired_attempts[project.stage.index()] += 1;
+        }
         if success && let Some(licensee) = project.licensee {
             w.ledger.transfer(Account::Agent(licensee), Account::Agent(owner_id), project.milestone_musd, Flow::Milestone);
         }
