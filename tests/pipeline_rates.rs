@@ -107,7 +107,11 @@ fn stage_rates_hold_and_pipelines_are_conserved_in_a_world_with_exits_and_takeov
     assert!(stats.transferred_in_takeovers >= 100, "only {} projects changed hands", stats.transferred_in_takeovers);
     for stage in Stage::ALL {
         let i = stage.index();
-        assert!(stats.acquired_attempts[i] >= 20, "{stage:?}: only {} acquired projects completed it", stats.acquired_attempts[i]);
+        assert!(
+            stats.acquired_attempts[i] >= 20,
+            "{stage:?}: only {} acquired projects completed it",
+            stats.acquired_attempts[i]
+        );
         for (partnered, n, successes) in [
             (false, stats.attempts[i], stats.successes[i]),
             (true, stats.partnered_attempts[i], stats.partnered_successes[i]),
@@ -115,7 +119,11 @@ fn stage_rates_hold_and_pipelines_are_conserved_in_a_world_with_exits_and_takeov
             if n < 100 {
                 continue;
             }
-            let input = biocluster::systems::pipeline::success_probability(&scenario, stage, partnered && stage >= scenario.pipeline.partner_uplift_from_stage);
+            let input = biocluster::systems::pipeline::success_probability(
+                &scenario,
+                stage,
+                partnered && stage >= scenario.pipeline.partner_uplift_from_stage,
+            );
             let simulated = successes as f64 / n as f64;
             let se = (input * (1.0 - input) / n as f64).sqrt();
             assert!(
@@ -127,7 +135,9 @@ fn stage_rates_hold_and_pipelines_are_conserved_in_a_world_with_exits_and_takeov
     }
     // Projects: what existed or was launched is still held, failed a stage, was approved, shelved or
     // lost with a failed firm; takeovers move projects without creating or destroying any.
-    let failed: u64 = (0..6).map(|i| stats.attempts[i] - stats.successes[i] + stats.partnered_attempts[i] - stats.partnered_successes[i]).sum();
+    let failed: u64 = (0..6)
+        .map(|i| stats.attempts[i] - stats.successes[i] + stats.partnered_attempts[i] - stats.partnered_successes[i])
+        .sum();
     let approved = stats.successes[5] + stats.partnered_successes[5];
     assert_eq!(
         stats.initial_projects + stats.launched,

@@ -243,6 +243,15 @@ impl Pipeline {
     }
 }
 
+/// Pharma partners' pipelines (the projects and products they acquired), kept disjoint from firms'
+/// so a system can hold both.
+pub type AcquirerPipelines<'w, 's> = bevy_ecs::system::Query<
+    'w,
+    's,
+    (&'static AgentId, &'static mut Pipeline),
+    (bevy_ecs::query::With<Pharma>, bevy_ecs::query::Without<Firm>),
+>;
+
 /// Project spend the firm itself bore this month (M$), written by the pipeline, read by finance.
 #[derive(Component, Debug, Default, Clone, Copy)]
 pub struct ProjectSpend(pub f64);

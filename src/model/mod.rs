@@ -101,7 +101,11 @@ pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
     let mut pipelines = world.query::<&components::Pipeline>();
     let (projects, products) =
         pipelines.iter(&world).fold((0, 0), |(j, d), p| (j + p.projects.len() as u64, d + p.products.len() as u64));
-    world.insert_resource(PipelineStats { initial_projects: projects, initial_products: products, ..Default::default() });
+    world.insert_resource(PipelineStats {
+        initial_projects: projects,
+        initial_products: products,
+        ..Default::default()
+    });
     world.insert_resource(RunRecord::default());
     world.insert_resource(Params(scenario));
     world

@@ -231,8 +231,7 @@ fn spawn_initial_firm(
     for _ in 0..n_products {
         // A marketed product (biosimilar, diagnostic, tool...) launched some years ago; an established
         // maker's portfolio spreads over the products' life.
-        let back_years =
-            if established { scenario.pipeline.product_life_years } else { scenario.pipeline.ramp_years };
+        let back_years = if established { scenario.pipeline.product_life_years } else { scenario.pipeline.ramp_years };
         pipeline.products.push(Product {
             field: focus,
             peak_sales_musd_per_year: rng
@@ -260,7 +259,8 @@ fn spawn_initial_firm(
         firm.listed = true;
         firm.listed_month = Some(founded_month / 2);
         firm.own_channels = true;
-        firm.own_market_musd_per_year = Some(rng.lognormal(f.established_market_median_musd, f.established_market_sigma));
+        firm.own_market_musd_per_year =
+            Some(rng.lognormal(f.established_market_median_musd, f.established_market_sigma));
     }
     let e = world
         .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))

@@ -13,8 +13,9 @@ use crate::error::{Error, Problem, Result};
 use crate::kinds::{ClusterType, Stage};
 pub use raw::{
     RawAlliances as AllianceParams, RawEntry as EntryParams, RawFinance as FinanceParams, RawFirms as FirmParams,
-    RawInvestors as InvestorParams, RawPharma as PharmaParams, RawResearch as ResearchParams,
-    RawListing as ListingParams, RawRevenue as RevenueParams, RawSpillover as SpilloverParams, RawUniversities as UniversityParams,
+    RawInvestors as InvestorParams, RawListing as ListingParams, RawPharma as PharmaParams,
+    RawResearch as ResearchParams, RawRevenue as RevenueParams, RawSpillover as SpilloverParams,
+    RawUniversities as UniversityParams,
 };
 
 /// The embedded default scenario: a Korea-like pair of clusters.
@@ -262,7 +263,9 @@ impl Scenario {
         let mut raw = self.raw.clone();
         for cluster in &mut raw.clusters {
             let p = &mut cluster.population;
-            for n in [&mut p.firms, &mut p.established_firms, &mut p.universities, &mut p.pharma_partners, &mut p.investors] {
+            for n in
+                [&mut p.firms, &mut p.established_firms, &mut p.universities, &mut p.pharma_partners, &mut p.investors]
+            {
                 *n = (f64::from(*n) * factor).round() as u32;
             }
         }

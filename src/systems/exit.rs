@@ -19,8 +19,8 @@
 
 use bevy_ecs::prelude::*;
 
-use crate::model::Tick;
 use super::saturation;
+use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pharma, Pipeline, Status};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, Registry, YearCounters};
@@ -256,4 +256,3 @@ mod tests {
         assert!(acquirer.projects.iter().all(|p| p.origin_cluster == 1 || p.id == 9));
     }
 }
-

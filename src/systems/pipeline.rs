@@ -31,7 +31,7 @@ use super::saturation;
 use crate::kinds::{AllianceKind, Stage};
 use crate::model::Tick;
 use crate::model::components::{
-    AgentId, Firm, Home, Knowledge, Pharma, Pipeline, Product, Project, ProjectSpend,
+    AcquirerPipelines, AgentId, Firm, Home, Knowledge, Pipeline, Product, Project, ProjectSpend,
 };
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, Registry, YearCounters};
@@ -140,7 +140,7 @@ fn advance_firm_projects(
 fn advance_acquired_projects(
     clock: Res<Clock>,
     params: Res<Params>,
-    mut pharmas: Query<(&AgentId, &mut Pipeline), (With<Pharma>, Without<Firm>)>,
+    mut pharmas: AcquirerPipelines,
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
     mut stats: ResMut<PipelineStats>,
@@ -226,7 +226,12 @@ fn develop(owner: Owner, pipeline: &mut Pipeline, w: &mut Work) -> (f64, Vec<usi
             w.stats.acquired_attempts[project.stage.index()] += 1;
         }
         if success && let Some(licensee) = project.licensee {
-            w.ledger.transfer(Account::Agent(licensee), Account::Agent(owner_id), project.milestone_musd, Flow::Milestone);
+            w.ledger.transfer(
+                Account::Agent(licensee),
+                Account::Agent(owner_id),
+                project.milestone_musd,
+                Flow::Milestone,
+            );
         }
         match (success, project.stage.next()) {
             (true, Some(next)) => {

@@ -33,7 +33,7 @@ use bevy_ecs::prelude::*;
 use super::saturation;
 use crate::kinds::AllianceKind;
 use crate::model::Tick;
-use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pharma, Pipeline};
+use crate::model::components::{AcquirerPipelines, AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{AllianceBook, Clock, Params, PipelineStats, PolicyEffects, Registry, YearCounters};
 
@@ -47,7 +47,7 @@ pub(crate) fn install(schedule: &mut Schedule) {
 fn sell_acquired_products(
     clock: Res<Clock>,
     params: Res<Params>,
-    mut pharmas: Query<(&AgentId, &mut Pipeline), (With<Pharma>, Without<Firm>)>,
+    mut pharmas: AcquirerPipelines,
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut stats: ResMut<PipelineStats>,
@@ -67,13 +67,19 @@ fn sell_acquired_products(
                 let cogs = params.revenue.cogs_share * sales;
                 ledger.transfer(Account::Agent(id.0), Account::External(External::Suppliers), cogs, Flow::Cogs);
             } else {
-                ledger.transfer(Account::Agent(seller), Account::Agent(id.0), product.royalty_rate * sales, Flow::Royalty);
+                ledger.transfer(
+                    Account::Agent(seller),
+                    Account::Agent(id.0),
+                    product.royalty_rate * sales,
+                    Flow::Royalty,
+                );
             }
             counters.clusters[product.origin_cluster].acquired_product_sales_musd += sales;
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn earn_revenue(
     clock: Res<Clock>,
     params: Res<Params>,
