@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use biocluster::Scenario;
-use biocluster::model::run_replication;
+use biocluster::simulation::run_replication;
 
 fn main() {
     divan::main();

@@ -35,7 +35,7 @@ fn run_dir() -> &'static PathBuf {
     static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DIR.get_or_init(|| {
         let scenario = std::sync::Arc::new(Scenario::default_scenario());
-        let record = biocluster::model::run_replication(scenario.clone(), 0, |_| {});
+        let record = biocluster::simulation::run_replication(scenario.clone(), 0, |_| {});
         let tmp = tempfile::tempdir().expect("temporary folder");
         let dir = tmp.path().join("run");
         biocluster::observe::write::write_run(&dir, &scenario, 0, &record, &biocluster::facts::Facts::embedded())

@@ -10,9 +10,9 @@ use crate::error::Result;
 use crate::experiment::Experiment;
 use crate::experiment::run::{Options, effects_table};
 use crate::facts::Facts;
-use crate::model::run_replication;
 use crate::observe::write::write_run;
 use crate::scenario::Scenario;
+use crate::simulation::run_replication;
 
 #[derive(Debug, Parser)]
 #[command(name = "biocluster", version, about = "Agent-based simulator of biotech/biopharma cluster ecosystems")]

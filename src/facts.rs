@@ -18,8 +18,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Problem, Result};
 use crate::experiment::stats::{Moments, P2, exact_quantile};
+use crate::format::num;
 use crate::model::components::AgentKind;
-use crate::observe::write::num;
 use crate::observe::{PanelRow, RunRecord, TS_COLUMNS};
 
 /// The default facts file, compiled in so every run has facts without any file at hand.
@@ -357,7 +357,7 @@ impl Facts {
 
     /// Stable fingerprint of the file's text (experiments refuse to resume or merge across files).
     pub fn fingerprint(&self) -> u64 {
-        crate::experiment::fnv1a(self.text.as_bytes())
+        crate::format::fnv1a(self.text.as_bytes())
     }
 
     /// Each fact's model value in one replication; `None` when not computable (a window the run

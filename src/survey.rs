@@ -22,9 +22,9 @@ use std::fmt::Write as _;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::format::num;
 use crate::model::rng::stream_seed;
 use crate::observe::PanelRow;
-use crate::observe::write::num;
 use crate::regression::{Fit, ols_hc1};
 use crate::scenario::{OpenInnovation, Scenario, ZeroSales};
 

@@ -32,7 +32,7 @@ fn every_shipped_scenario_loads_and_runs_two_years() {
         Experiment::from_scenario(&scenario, &path.display().to_string())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         scenario.years = 2;
-        let record = biocluster::model::run_replication(Arc::new(scenario), 0, |_| {});
+        let record = biocluster::simulation::run_replication(Arc::new(scenario), 0, |_| {});
         assert_eq!(record.timeseries.last().map(|r| r.year), Some(record.timeseries[0].year + 1), "{}", path.display());
     }
 }

@@ -32,9 +32,9 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 use crate::experiment::path;
-use crate::model::run_replication;
 use crate::observe::RunRecord;
 use crate::scenario::Scenario;
+use crate::simulation::run_replication;
 use crate::survey;
 pub use targets::{Target, Targets};
 

@@ -260,12 +260,4 @@ fn latin_hypercube(
         .collect()
 }
 
-/// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between releases).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+pub use crate::format::fnv1a;

@@ -19,9 +19,9 @@ use serde_json::json;
 use super::Experiment;
 use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
-use crate::model::run_replication;
 use crate::observe::TS_COLUMNS;
 use crate::observe::write::{num, timeseries_csv, write_atomic, write_files};
+use crate::simulation::run_replication;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -35,10 +35,7 @@ pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>>
     Ok(written)
 }
 
-/// A number as written in CSV and JSON outputs: fixed precision, so outputs are byte-stable.
-pub fn num(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
-}
+pub use crate::format::num;
 
 pub fn timeseries_csv(record: &RunRecord) -> String {
     let mut out = format!("year,cluster,cluster_type,{}\n", TS_COLUMNS.join(","));

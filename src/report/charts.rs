@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{Chart, DrawResult, colour, font, grid, padded, tick};
-use crate::observe::write::num;
+use crate::format::num;
 
 /// One point of a line: the median (or the single run's value) and optional 50 % and 90 % bands.
 #[derive(Debug, Clone, PartialEq)]

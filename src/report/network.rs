@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use super::charts::csv;
 use super::render::{Chart, DrawResult, font};
-use crate::observe::write::num;
+use crate::format::num;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

@@ -153,7 +153,7 @@ mod tests {
         use crate::model::components::Firm;
         use crate::model::resources::PolicyEffects;
         let scenario = std::sync::Arc::new(crate::scenario::Scenario::default_scenario());
-        let mut world = crate::model::build_world(scenario.clone(), 0);
+        let mut world = crate::simulation::build_world(scenario.clone(), 0);
         let mut effects = crate::systems::government_policy::year_effects(&scenario, 2000);
         effects.mobility_multiplier[0] = mobility;
         world.insert_resource::<PolicyEffects>(effects);

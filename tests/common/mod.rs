@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use biocluster::Scenario;
 use biocluster::experiment::Experiment;
-use biocluster::model::run_replication;
 use biocluster::observe::RunRecord;
 use biocluster::scenario::raw::RawScenario;
+use biocluster::simulation::run_replication;
 
 pub fn default_scenario() -> Scenario {
     Scenario::default_scenario()

@@ -1,0 +1,90 @@
+//! A simulation: the tick schedule (every mechanism system in tick order), a world built from a
+//! scenario, and one replication run to its horizon. Sits above `model` (data) and `systems`
+//! (mechanisms), so imports run one way.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+
+use crate::model::resources::*;
+use crate::model::{Tick, components, rng, spawn};
+use crate::observe::{self, RunRecord};
+use crate::scenario::Scenario;
+use crate::systems;
+
+/// The tick schedule: every mechanism system, in tick order.
+pub fn build_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.configure_sets(
+        (
+            Tick::Clock,
+            Tick::Policy,
+            Tick::Entry,
+            Tick::Research,
+            Tick::Spillover,
+            Tick::Alliances,
+            Tick::Licensing,
+            Tick::Pipeline,
+            Tick::BusinessModels,
+            Tick::Revenue,
+            Tick::Finance,
+            Tick::Listing,
+            Tick::Exit,
+            Tick::Record,
+        )
+            .chain(),
+    );
+    systems::clock::install(&mut schedule);
+    systems::government_policy::install(&mut schedule);
+    systems::entry::install(&mut schedule);
+    systems::research::install(&mut schedule);
+    systems::knowledge_spillover::install(&mut schedule);
+    systems::alliances::install(&mut schedule);
+    systems::in_licensing::install(&mut schedule);
+    systems::licensing::install(&mut schedule);
+    systems::pipeline::install(&mut schedule);
+    systems::business_models::install(&mut schedule);
+    systems::revenue::install(&mut schedule);
+    systems::finance::install(&mut schedule);
+    systems::listing::install(&mut schedule);
+    systems::exit::install(&mut schedule);
+    observe::record::install(&mut schedule);
+    schedule
+}
+
+/// A world holding the initial population of `scenario` for one replication.
+pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
+    let mut world = World::new();
+    rng::insert_streams(&mut world, scenario.seed, replication);
+    spawn::spawn_population(&mut world, &scenario);
+    let n_clusters = scenario.clusters.len();
+    world.insert_resource(Clock::new(scenario.start_year));
+    world.insert_resource(PolicyEffects::default());
+    world.insert_resource(IpoWindow::default());
+    world.insert_resource(YearCounters { clusters: vec![ClusterCounters::default(); n_clusters] });
+    let mut pipelines = world.query::<&components::Pipeline>();
+    let (projects, products) =
+        pipelines.iter(&world).fold((0, 0), |(j, d), p| (j + p.projects.len() as u64, d + p.products.len() as u64));
+    world.insert_resource(PipelineStats {
+        initial_projects: projects,
+        initial_products: products,
+        ..Default::default()
+    });
+    world.insert_resource(RunRecord::default());
+    world.insert_resource(Params(scenario));
+    world
+}
+
+/// Runs one replication to the horizon; `on_year` is called after each simulated year.
+pub fn run_replication(scenario: Arc<Scenario>, replication: u64, mut on_year: impl FnMut(u32)) -> RunRecord {
+    let months = scenario.months();
+    let mut world = build_world(scenario, replication);
+    let mut schedule = build_schedule();
+    for month in 0..months {
+        schedule.run(&mut world);
+        if month % 12 == 11 {
+            on_year(month / 12 + 1);
+        }
+    }
+    observe::finish(&mut world)
+}
