@@ -204,7 +204,10 @@ fn earn_revenue(
             // the market it can reach (both channels as one, an approximation the firm makes).
             let demand = market + per_client * clients.len() as f64;
             firm.service_yield = capacity / firm.employees.max(1.0) * demand;
-            firm.service_market = open_market + if clients.is_empty() { 0.0 } else { own_market };
+            // Contract work counts only where clients add demand (none once open-market demand fills
+            // capacity, see `service_demand`).
+            let contract_market = if per_client > 0.0 && !clients.is_empty() { own_market } else { 0.0 };
+            firm.service_market = open_market + contract_market;
             firm.service_sales_month = open_sales + per_contract * clients.len() as f64;
             for client in clients {
                 let payer = if matches!(registry.kind[client as usize], AgentKind::Pharma | AgentKind::University) {
