@@ -58,6 +58,7 @@ pub enum Statistic {
     RevenueYearsAtLeastShare,
     SurvivalShare,
     Per1000Firms,
+    PerFirm,
     GrowthRatio,
     FirmDegreeCv,
     PartnerDegreeCv,
@@ -65,7 +66,7 @@ pub enum Statistic {
 }
 
 impl Statistic {
-    pub const ALL: [Statistic; 15] = [
+    pub const ALL: [Statistic; 16] = [
         Statistic::PreRevenueShare,
         Statistic::EmployeesBelowShare,
         Statistic::EmployeesAtLeastShare,
@@ -77,6 +78,7 @@ impl Statistic {
         Statistic::RevenueYearsAtLeastShare,
         Statistic::SurvivalShare,
         Statistic::Per1000Firms,
+        Statistic::PerFirm,
         Statistic::GrowthRatio,
         Statistic::FirmDegreeCv,
         Statistic::PartnerDegreeCv,
@@ -96,6 +98,7 @@ impl Statistic {
             Statistic::RevenueYearsAtLeastShare => "revenue_years_at_least_share",
             Statistic::SurvivalShare => "survival_share",
             Statistic::Per1000Firms => "per_1000_firms",
+            Statistic::PerFirm => "per_firm",
             Statistic::GrowthRatio => "growth_ratio",
             Statistic::FirmDegreeCv => "firm_degree_cv",
             Statistic::PartnerDegreeCv => "partner_degree_cv",
@@ -109,7 +112,7 @@ impl Statistic {
             Statistic::SalesBelowShare | Statistic::SalesAtLeastShare => Parameter::Threshold("M$"),
             Statistic::RevenueYearsAtLeastShare | Statistic::SurvivalShare => Parameter::Threshold("years"),
             Statistic::Per1000Firms => Parameter::Metrics(false),
-            Statistic::GrowthRatio => Parameter::Metrics(true),
+            Statistic::GrowthRatio | Statistic::PerFirm => Parameter::Metrics(true),
             _ => Parameter::None,
         }
     }
@@ -622,6 +625,15 @@ fn value(fact: &Fact, record: &RunRecord) -> Option<f64> {
                 firms += r.get("firms_alive").unwrap_or(0.0);
             }
             (firms > 0.0).then(|| events / firms * 1000.0)
+        }
+        Statistic::PerFirm => {
+            let metric = fact.metrics.first()?;
+            let (mut total, mut firms) = (0.0, 0.0);
+            for r in record.timeseries.iter().filter(|r| r.cluster == "all" && r.year >= w.0 && r.year <= w.1) {
+                total += r.get(metric).unwrap_or(0.0);
+                firms += r.get("firms_alive").unwrap_or(0.0);
+            }
+            (firms > 0.0).then(|| total / firms)
         }
         Statistic::GrowthRatio => {
             let metric = fact.metrics.first()?;

@@ -185,6 +185,14 @@ impl Files {
                 }
                 (firms > 0.0).then(|| 1000.0 * events / firms)
             }
+            "per_firm" => {
+                let (mut total, mut firms) = (0.0, 0.0);
+                for year in w.0..=w.1 {
+                    total += self.ecosystem(year, &def.metrics[0]).unwrap();
+                    firms += self.ecosystem(year, "firms_alive").unwrap();
+                }
+                (firms > 0.0).then(|| total / firms)
+            }
             "growth_ratio" => {
                 let from = self.ecosystem(w.0, &def.metrics[0])?;
                 (from != 0.0).then(|| self.ecosystem(w.1, &def.metrics[0]).unwrap() / from)
