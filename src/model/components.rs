@@ -178,6 +178,14 @@ impl Firm {
     pub fn age_years(&self, month: u32) -> f64 {
         (month as i64 - self.founded_month) as f64 / 12.0
     }
+    /// Last month's costs plus the smoothed cost of sales, per month (M$).
+    pub fn monthly_costs(&self) -> f64 {
+        self.burn_month + self.cost_of_sales_trailing / 12.0
+    }
+    /// Monthly costs less smoothed monthly revenue: positive when the firm lives on its cash.
+    pub fn net_burn(&self) -> f64 {
+        self.monthly_costs() - self.revenue_trailing / 12.0
+    }
 }
 
 /// A drug development project.
@@ -203,6 +211,23 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project of its own (no partner, no deal terms), just entering `stage`.
+    pub fn new(id: u32, field: usize, stage: Stage, duration_months: u32, origin_cluster: usize) -> Project {
+        Project {
+            id,
+            field,
+            stage,
+            months_in_stage: 0,
+            duration_months,
+            licensee: None,
+            royalty_rate: 0.0,
+            milestone_musd: 0.0,
+            codeveloper: None,
+            origin_cluster,
+            months_waiting: 0,
+        }
+    }
+
     /// Developed with a large partner (Danzon et al.: higher late-stage success).
     pub fn has_large_partner(&self) -> bool {
         self.licensee.is_some() || self.codeveloper.is_some()

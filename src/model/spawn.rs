@@ -209,19 +209,9 @@ fn spawn_initial_firm(
         let sp = scenario.pipeline.stages[stage.index()];
         let duration = rng.duration(sp.duration_years * 12.0, scenario.pipeline.duration_shape).round().max(1.0) as u32;
         *project_ids += 1;
-        pipeline.projects.push(Project {
-            id: *project_ids,
-            field: focus,
-            stage,
-            months_in_stage: (rng.uniform() * duration as f64) as u32,
-            duration_months: duration,
-            licensee: None,
-            royalty_rate: 0.0,
-            milestone_musd: 0.0,
-            codeveloper: None,
-            origin_cluster: cluster,
-            months_waiting: 0,
-        });
+        let mut project = Project::new(*project_ids, focus, stage, duration, cluster);
+        project.months_in_stage = (rng.uniform() * duration as f64) as u32;
+        pipeline.projects.push(project);
     }
     let n_products = if established {
         f.established_products

@@ -309,19 +309,7 @@ mod tests {
     use crate::model::components::Project;
 
     fn project(stage: Stage) -> Project {
-        Project {
-            id: 1,
-            field: 0,
-            stage,
-            months_in_stage: 0,
-            duration_months: 12,
-            licensee: None,
-            royalty_rate: 0.0,
-            milestone_musd: 0.0,
-            codeveloper: None,
-            origin_cluster: 0,
-            months_waiting: 0,
-        }
+        Project::new(1, 0, stage, 12, 0)
     }
 
     #[test]

@@ -55,11 +55,9 @@ fn close_weak_firms(
         if !firm.is_alive() {
             continue;
         }
-        let costs = firm.burn_month + firm.cost_of_sales_trailing / 12.0;
+        let costs = firm.monthly_costs();
         let coverage = if costs > 0.0 { (firm.revenue_trailing / 12.0 / costs).min(1.0) } else { 1.0 };
-        let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-        let network = (book.degree(id.0) as f64 / 3.0).min(1.0);
-        let appeal = super::finance::attractiveness(quality, pipeline.maturity(), network);
+        let appeal = super::finance::investor_appeal(&params, &book, id.0, &firm, knowledge, pipeline.maturity());
         if !rng.chance(rate * (1.0 - appeal) * (1.0 - coverage)) {
             continue;
         }
@@ -212,19 +210,13 @@ mod tests {
     use crate::model::components::{Product, Project};
 
     fn project(id: u32, licensee: Option<u32>, codeveloper: Option<u32>) -> Project {
-        Project {
-            id,
-            field: 0,
-            stage: Stage::Phase2,
-            months_in_stage: 3,
-            duration_months: 40,
-            licensee,
-            royalty_rate: if licensee.is_some() { 0.15 } else { 0.0 },
-            milestone_musd: if licensee.is_some() { 30.0 } else { 0.0 },
-            codeveloper,
-            origin_cluster: 1,
-            months_waiting: 0,
-        }
+        let mut p = Project::new(id, 0, Stage::Phase2, 40, 1);
+        p.months_in_stage = 3;
+        p.licensee = licensee;
+        p.royalty_rate = if licensee.is_some() { 0.15 } else { 0.0 };
+        p.milestone_musd = if licensee.is_some() { 30.0 } else { 0.0 };
+        p.codeveloper = codeveloper;
+        p
     }
 
     #[test]

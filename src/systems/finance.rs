@@ -135,7 +135,7 @@ fn run_firm_finances(
         // is short, or a project waits for the money to start a stage. A firm that covers its costs
         // has no runway problem.
         let waiting = pipeline.projects.iter().any(|p| p.months_waiting > 0);
-        let net_burn = firm.burn_month + firm.cost_of_sales_trailing / 12.0 - firm.revenue_trailing / 12.0;
+        let net_burn = firm.net_burn();
         if (net_burn > 0.0 && cash < f.min_runway_months * net_burn) || waiting {
             if firm.listed {
                 if rng.chance(f.follow_on_rate_per_year / 12.0) {
@@ -143,9 +143,7 @@ fn run_firm_finances(
                     ledger.transfer(Account::External(External::PublicMarkets), me, amount, Flow::FollowOn);
                 }
             } else {
-                let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-                let network = (book.degree(id.0) as f64 / 3.0).min(1.0);
-                let appeal = attractiveness(quality, maturity, network);
+                let appeal = investor_appeal(&params, &book, id.0, &firm, knowledge, maturity);
                 let boost =
                     if book.has_active(id.0, AllianceKind::Financing) { 1.0 + f.financing_alliance_boost } else { 1.0 };
                 if rng.chance(f.rounds_per_year / 12.0 * env.vc_presence * appeal * boost) {
@@ -270,6 +268,22 @@ fn find_investor(
         }
     }
     None
+}
+
+/// A firm's investor appeal (`attractiveness`) from its knowledge quality in its focus field, its
+/// pipeline maturity and its network (active alliances / 3, capped): what funds, the technology
+/// listing evaluation and founders weighing a closure all look at.
+pub fn investor_appeal(
+    params: &crate::scenario::Scenario,
+    book: &AllianceBook,
+    id: u32,
+    firm: &Firm,
+    knowledge: &Knowledge,
+    maturity: usize,
+) -> f64 {
+    let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
+    let network = (book.degree(id) as f64 / 3.0).min(1.0);
+    attractiveness(quality, maturity, network)
 }
 
 /// Investor appeal in [0.25, 1]: equal weights on knowledge quality, pipeline maturity (0..6),

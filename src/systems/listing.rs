@@ -17,8 +17,7 @@
 
 use bevy_ecs::prelude::*;
 
-use super::finance::attractiveness;
-use super::saturation;
+use super::finance::investor_appeal;
 use crate::kinds::Stage;
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline};
@@ -69,14 +68,12 @@ fn list_and_delist(
             && firm.age_years(clock.month) >= li.tech_min_age_years
             && rng.chance(li.tech_rate_per_year / 12.0)
             && {
-                let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-                let network = (book.degree(id.0) as f64 / 3.0).min(1.0);
-                let appeal = attractiveness(quality, pipeline.maturity(), network);
+                let appeal = investor_appeal(&params, &book, id.0, &firm, knowledge, pipeline.maturity());
                 rng.chance(evaluation_pass_probability(appeal))
             };
         let regular = !tech
             && firm.revenue_trailing >= li.regular_min_sales_musd
-            && firm.revenue_trailing >= 12.0 * firm.burn_month + firm.cost_of_sales_trailing
+            && firm.net_burn() <= 0.0
             && rng.chance(li.regular_rate_per_year / 12.0);
         if !(tech || regular) {
             continue;

@@ -96,7 +96,7 @@ fn advance_firm_projects(
         let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
         // A new project must be affordable: a year of discovery from the cash not yet committed to
         // the projects under way plus a year of free cash flow.
-        let free_cash_flow = (firm.revenue_trailing - firm.cost_of_sales_trailing) / 12.0 - firm.burn_month;
+        let free_cash_flow = -firm.net_burn();
         let discovery = params.pipeline.stages[Stage::Discovery.index()];
         let year_of_discovery = discovery.cost_musd / discovery.duration_years;
         let uncommitted = ledger.balance(id.0) - remaining_commitments(&params, &pipeline);
@@ -108,19 +108,7 @@ fn advance_firm_projects(
             let project_id = registry.new_project_id();
             stats.launched += 1;
             let duration = draw_duration(&params, Stage::Discovery, &mut rng);
-            pipeline.projects.push(Project {
-                id: project_id,
-                field: firm.focus,
-                stage: Stage::Discovery,
-                months_in_stage: 0,
-                duration_months: duration,
-                licensee: None,
-                royalty_rate: 0.0,
-                milestone_musd: 0.0,
-                codeveloper: None,
-                origin_cluster: home.cluster,
-                months_waiting: 0,
-            });
+            pipeline.projects.push(Project::new(project_id, firm.focus, Stage::Discovery, duration, home.cluster));
         }
         let mut work = Work {
             params: &params,
@@ -343,19 +331,7 @@ mod tests {
 
     #[test]
     fn a_licensee_pays_all_and_a_codeveloper_its_share() {
-        let mut p = Project {
-            id: 1,
-            field: 0,
-            stage: Stage::Phase1,
-            months_in_stage: 0,
-            duration_months: 12,
-            licensee: None,
-            royalty_rate: 0.0,
-            milestone_musd: 0.0,
-            codeveloper: None,
-            origin_cluster: 0,
-            months_waiting: 0,
-        };
+        let mut p = Project::new(1, 0, Stage::Phase1, 12, 0);
         assert_eq!(cost_split(&p, 0.5), (1.0, None));
         p.codeveloper = Some(7);
         assert_eq!(cost_split(&p, 0.4), (0.6, Some(7)));

@@ -56,9 +56,7 @@ fn sell_acquired_products(
     let month = i64::from(clock.month);
     let customers = Account::External(External::Customers);
     for (id, mut pipeline) in &mut pharmas {
-        let before = pipeline.products.len();
-        pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
-        stats.withdrawn += (before - pipeline.products.len()) as u64;
+        stats.withdrawn += withdraw_expired(&mut pipeline, month, pp.product_life_years);
         for product in &pipeline.products {
             let sales = product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
             let seller = product.licensee.unwrap_or(id.0);
@@ -100,9 +98,7 @@ fn earn_revenue(
         }
         let me = Account::Agent(id.0);
         let month = i64::from(clock.month);
-        let before = pipeline.products.len();
-        pipeline.products.retain(|p| month - p.launch_month < (pp.product_life_years * 12.0) as i64);
-        stats.withdrawn += (before - pipeline.products.len()) as u64;
+        stats.withdrawn += withdraw_expired(&mut pipeline, month, pp.product_life_years);
         let mut cost_of_sales = 0.0;
 
         // A commercial (marketing or distribution) partner opens the market; a pharma partner's
@@ -219,6 +215,13 @@ fn earn_revenue(
             }
         }
     }
+}
+
+/// Takes products past `pipeline.product_life_years` off the market; returns how many.
+fn withdraw_expired(pipeline: &mut Pipeline, month: i64, life_years: f64) -> u64 {
+    let before = pipeline.products.len();
+    pipeline.products.retain(|p| month - p.launch_month < (life_years * 12.0) as i64);
+    (before - pipeline.products.len()) as u64
 }
 
 /// Sales of a potential `p` in a market of size `m`: close to p while p is well below m, close to m
