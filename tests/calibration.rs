@@ -59,11 +59,13 @@ fn the_sign_loss_rewards_the_right_sign_and_significance() {
 /// standard errors), calibrate from a perturbed start, and recover the value. The synthetic survey
 /// is made large (3,000 responses pooled over 2005-2021) so that sampling noise does not swamp the
 /// signal; the loss is still jagged in the parameter (a small change re-routes random draws), which
-/// is why the calibration starts with a Latin hypercube before Nelder-Mead.
+/// is why the calibration starts with a Latin hypercube before Nelder-Mead. At 16 replications per
+/// candidate the recovered value flipped between 0.20 and 0.51 with small model changes (issue 14's
+/// revenue fixes); 24 average enough of that noise away.
 #[test]
 fn calibration_recovers_a_known_parameter() {
     const TRUTH: f64 = 0.3;
-    const REPLICATIONS: u64 = 16;
+    const REPLICATIONS: u64 = 24;
     let scenario_text = |start: f64| {
         format!(
             r#"

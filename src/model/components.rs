@@ -107,8 +107,9 @@ pub struct Firm {
     pub burn_month: f64,
     /// Revenue over roughly the last 12 months (M$; exponentially smoothed).
     pub revenue_trailing: f64,
-    /// Firm-specific commercial productivity (log-normal, median 1): scales what its services
-    /// and products sell. Firms differ in ways no survey control captures.
+    /// Firm-specific commercial productivity (log-normal, median 1): scales what its services sell
+    /// and the market they reach (not its drugs: a product's peak sales are its own). Firms differ in
+    /// ways no survey control captures.
     pub productivity: f64,
     /// Month from which its service business has something to sell (a platform takes time to build).
     pub services_from_month: i64,

@@ -1,6 +1,6 @@
 //! Revenue (MODEL.md mechanism 11): sales = product sales + services + licensing income.
 //!
-//! - Products: a marketed product sells peak/12 x ramp per month (linear ramp over
+//! - Products: a marketed product sells peak/12 x ramp per month, whoever holds it (linear ramp over
 //!   `pipeline.ramp_years`, withdrawn after `pipeline.product_life_years`). A licensed-out product is
 //!   sold by its licensee, who pays the firm its royalty. A product of the firm's own reaches
 //!   `revenue.own_market_access` of its market alone, all of it with a pharma marketing or distribution
@@ -21,7 +21,8 @@
 //!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
 //!   one, the rest by outside customers.
 //! - Established makers (`Firm::own_channels`) sell through their own channels: their whole market,
-//!   at a selling cost of `revenue.selling_cost_share` of sales instead of a partner's commission.
+//!   at a selling cost of `revenue.selling_cost_share` of sales instead of a partner's commission;
+//!   their own market is what those channels reach, so a commercial partner does not widen it.
 //! - Services start once the firm's platform is built: `revenue.service_start_years` after founding
 //!   on average (exponential), so young service firms are pre-revenue for a while.
 //! - Acquired products are sold by their pharma owner (or licensee) and attributed to the cluster
@@ -112,8 +113,9 @@ fn earn_revenue(
             .max_by_key(|&p| (registry.kind[p as usize] == AgentKind::Pharma, std::cmp::Reverse(p)));
         let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
         for product in &pipeline.products {
-            let gross = firm.productivity * product.peak_sales_musd_per_year / 12.0
-                * ramp(month - product.launch_month, pp.ramp_years);
+            // A drug's market is its own (the peak-sales draw): it sells the same whoever holds it,
+            // as after a takeover; the firm's productivity scales its services, not its drugs.
+            let gross = product.peak_sales_musd_per_year / 12.0 * ramp(month - product.launch_month, pp.ramp_years);
             if let Some(licensee) = product.licensee {
                 ledger.transfer(customers, Account::Agent(licensee), gross, Flow::ProductSales);
                 ledger.transfer(Account::Agent(licensee), me, product.royalty_rate * gross, Flow::Royalty);
@@ -175,8 +177,10 @@ fn earn_revenue(
                 clients.len(),
             );
             // A commercial partner's channels widen the reachable market for services and tools too
-            // (as for products above: fully through a pharma partner, partly through a firm).
+            // (as for products above: fully through a pharma partner, partly through a firm). An
+            // established maker's own market is already what its own channels reach.
             let reach = match commercial_partner {
+                _ if firm.own_channels => 0.0,
                 Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
                 Some(_) => rv.firm_partner_access,
                 None => 0.0,
