@@ -2,9 +2,79 @@
 //! fingerprinted. Bottom of the import order (no crate imports), so writers, the survey, the facts and
 //! the experiment machinery can all use them without importing each other.
 
+use std::fmt::Write as _;
+
 /// A number as written in CSV and JSON outputs: fixed precision, so outputs are byte-stable.
 pub fn num(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
+    let mut out = String::with_capacity(24);
+    push_num(&mut out, v);
+    out
+}
+
+/// Appends `v` as [`num`] writes it: an integer without decimals, anything else with six, the
+/// exact decimal value of the double rounded half to even, byte for byte what `format!("{v:.6}")`
+/// gives. Exact integer arithmetic on the double's mantissa instead of std's general float
+/// formatter: output files hold millions of numbers, and this is several times faster.
+pub fn push_num(out: &mut String, v: f64) {
+    if v == v.trunc() && v.abs() < 1e15 {
+        push_int(out, v as i64);
+        return;
+    }
+    if !v.is_finite() || v.abs() >= 1e15 {
+        let _ = write!(out, "{v:.6}");
+        return;
+    }
+    // A finite non-integer: |v| = m x 2^e with e < 0, and |v| < 2^52.
+    let bits = v.to_bits();
+    let raw_exp = ((bits >> 52) & 0x7ff) as i32;
+    let raw_mantissa = bits & ((1u64 << 52) - 1);
+    let (m, e) = if raw_exp == 0 { (raw_mantissa, -1074) } else { (raw_mantissa | (1u64 << 52), raw_exp - 1075) };
+    let shift = (-e) as u32;
+    // m x 10^6 < 2^73; beyond a shift of 74 it is below half a millionth and rounds to zero.
+    let millionths: u128 = if shift > 74 {
+        0
+    } else {
+        let n = u128::from(m) * 1_000_000;
+        let q = n >> shift;
+        let r = n & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        q + u128::from(r > half || (r == half && q & 1 == 1))
+    };
+    if v < 0.0 {
+        out.push('-');
+    }
+    push_uint(out, (millionths / 1_000_000) as u64);
+    out.push('.');
+    let frac = (millionths % 1_000_000) as u64;
+    let mut digits = [b'0'; 6];
+    let mut x = frac;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (x % 10) as u8;
+        x /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits).expect("ascii digits"));
+}
+
+/// Appends an integer in decimal.
+pub fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_uint(out, v.unsigned_abs());
+}
+
+fn push_uint(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ascii digits"));
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between releases).
@@ -15,4 +85,87 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What outputs wrote before the fast path: std's formatter.
+    fn reference(v: f64) -> String {
+        if v == v.trunc() && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.6}") }
+    }
+
+    #[test]
+    fn fast_numbers_are_byte_identical_to_std_formatting() {
+        let mut special = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            0.0078125,
+            -0.0078125,
+            1e-7,
+            -1e-7,
+            5e-7,
+            -5e-7,
+            4.9999999e-7,
+            0.0000005,
+            0.0000015,
+            0.0000025,
+            123456.0000005,
+            999999.9999995,
+            -999999.9999995,
+            1e14 + 0.5,
+            4503599627370495.5,
+            1e15,
+            -1e15,
+            1e16,
+            1e300,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            0.1,
+            0.2,
+            0.3,
+            2.0 / 3.0,
+            -1.0 / 3.0,
+            i64::MAX as f64,
+        ];
+        // Exact ties at the sixth decimal: odd multiples of 2^-7 .. 2^-20 (dyadic, so representable).
+        for k in 7..=20 {
+            for j in (1..200).step_by(2) {
+                special.push(f64::from(j) / f64::from(1u32 << k));
+                special.push(-f64::from(j) / f64::from(1u32 << k));
+            }
+        }
+        for v in special {
+            assert_eq!(num(v), reference(v), "{v:e}");
+        }
+        // Random doubles over every magnitude that outputs hold, and random bit patterns.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..200_000 {
+            let bits = next();
+            let v = if i % 2 == 0 {
+                f64::from_bits(bits)
+            } else {
+                let mantissa = (bits >> 11) as f64 / (1u64 << 53) as f64;
+                let scale = 10f64.powi((bits % 24) as i32 - 10);
+                if bits & 1 == 0 { mantissa * scale } else { -mantissa * scale }
+            };
+            assert_eq!(num(v), reference(v), "{v:e} ({bits:#x})");
+        }
+    }
 }

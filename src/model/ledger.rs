@@ -5,8 +5,6 @@
 //! world is a set of named external accounts (customers, suppliers, the treasury, ...), which go
 //! negative as they source money. The ledger also tallies flows by kind for the outputs.
 
-use std::collections::BTreeMap;
-
 use bevy_ecs::prelude::Resource;
 
 use super::components::AgentKind;
@@ -199,14 +197,13 @@ impl Party {
     }
 }
 
-/// One agent's account: balance and the tallies kept beside it (one allocation, so a transfer
-/// touches one place in memory).
+/// One agent's account: balance and the tallies every transfer touches, in one small row (the
+/// yearly inflows by flow live apart, in `Ledger::year_in`, so the rows of many agents share cache
+/// lines).
 #[derive(Debug, Clone)]
 struct AgentAccount {
     balance: f64,
     kind: AgentKind,
-    /// Inflows this simulated year by flow (reset by `start_year`).
-    year_in: [f64; N_FLOWS],
     /// Operating costs paid this simulated year (reset by `start_year`).
     year_costs: f64,
     /// Revenue received this month (reset by `take_month_revenue`).
@@ -221,7 +218,10 @@ struct AgentAccount {
 #[derive(Resource, Default)]
 pub struct Ledger {
     accounts: Vec<AgentAccount>,
-    external: BTreeMap<External, f64>,
+    /// Inflows this simulated year by agent and flow (reset by `start_year`).
+    year_in: Vec<[f64; N_FLOWS]>,
+    /// Balances of the external accounts, by `External` discriminant.
+    external: [f64; External::ALL.len()],
     /// Totals by (flow, payer kind, payee kind) since the start, flattened.
     routes: Vec<f64>,
     month: u32,
@@ -234,13 +234,13 @@ impl Ledger {
         self.accounts.push(AgentAccount {
             balance: 0.0,
             kind,
-            year_in: [0.0; N_FLOWS],
             year_costs: 0.0,
             month_revenue: 0.0,
             total_in: 0.0,
             total_out: 0.0,
             last_flow_month: None,
         });
+        self.year_in.push([0.0; N_FLOWS]);
     }
 
     pub fn set_month(&mut self, month: u32) {
@@ -276,7 +276,7 @@ impl Ledger {
                 Party::Agent(a.kind)
             }
             Account::External(e) => {
-                *self.external.entry(e).or_insert(0.0) -= amount;
+                self.external[e as usize] -= amount;
                 Party::External(e)
             }
         }
@@ -288,7 +288,7 @@ impl Ledger {
                 let a = &mut self.accounts[id as usize];
                 a.balance += amount;
                 a.total_in += amount;
-                a.year_in[flow as usize] += amount;
+                self.year_in[id as usize][flow as usize] += amount;
                 if flow.is_revenue() {
                     a.month_revenue += amount;
                 }
@@ -296,7 +296,7 @@ impl Ledger {
                 Party::Agent(a.kind)
             }
             Account::External(e) => {
-                *self.external.entry(e).or_insert(0.0) += amount;
+                self.external[e as usize] += amount;
                 Party::External(e)
             }
         }
@@ -308,16 +308,16 @@ impl Ledger {
 
     /// Inflows to an agent this year for one flow kind.
     pub fn year_inflow(&self, id: u32, flow: Flow) -> f64 {
-        self.accounts[id as usize].year_in[flow as usize]
+        self.year_in[id as usize][flow as usize]
     }
 
     pub fn year_inflows(&self, id: u32) -> &[f64; N_FLOWS] {
-        &self.accounts[id as usize].year_in
+        &self.year_in[id as usize]
     }
 
     /// Revenue (sales in the survey sense, see [`Flow::is_revenue`]) received this year.
     pub fn year_revenue(&self, id: u32) -> f64 {
-        let year_in = &self.accounts[id as usize].year_in;
+        let year_in = &self.year_in[id as usize];
         Flow::ALL.iter().filter(|f| f.is_revenue()).map(|&f| year_in[f as usize]).sum()
     }
 
@@ -334,8 +334,10 @@ impl Ledger {
     /// Resets the yearly tallies.
     pub fn start_year(&mut self) {
         for a in &mut self.accounts {
-            a.year_in = [0.0; N_FLOWS];
             a.year_costs = 0.0;
+        }
+        for year_in in &mut self.year_in {
+            *year_in = [0.0; N_FLOWS];
         }
     }
 
@@ -344,12 +346,12 @@ impl Ledger {
     }
 
     pub fn external_balance(&self, e: External) -> f64 {
-        self.external.get(&e).copied().unwrap_or(0.0)
+        self.external[e as usize]
     }
 
     /// Sum of every balance, agents' and external: zero if money is conserved.
     pub fn net_total(&self) -> f64 {
-        self.accounts.iter().map(|a| a.balance).sum::<f64>() + self.external.values().sum::<f64>()
+        self.accounts.iter().map(|a| a.balance).sum::<f64>() + self.external.iter().sum::<f64>()
     }
 
     /// Largest |balance - (inflows - outflows)| over agents: zero if no balance changed outside

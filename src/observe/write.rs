@@ -35,14 +35,15 @@ pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>>
     Ok(written)
 }
 
-pub use crate::format::num;
+pub use crate::format::{num, push_int, push_num};
 
 pub fn timeseries_csv(record: &RunRecord) -> String {
     let mut out = format!("year,cluster,cluster_type,{}\n", TS_COLUMNS.join(","));
     for row in &record.timeseries {
         let _ = write!(out, "{},{},{}", row.year, row.cluster, row.cluster_type);
         for v in &row.values {
-            let _ = write!(out, ",{}", num(*v));
+            out.push(',');
+            push_num(&mut out, *v);
         }
         out.push('\n');
     }
@@ -81,43 +82,61 @@ pub const PANEL_COLUMNS: &[&str] = &[
 ];
 
 pub fn panel_csv(record: &RunRecord) -> String {
-    let mut out = PANEL_COLUMNS.join(",");
+    let mut out = String::with_capacity(160 * (record.panel.len() + 1));
+    out.push_str(&PANEL_COLUMNS.join(","));
     out.push('\n');
     for r in &record.panel {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.year,
-            r.firm_id,
-            r.cluster,
-            r.cluster_type,
-            r.business_model,
-            r.origin,
-            r.focus_field,
-            num(r.age_years),
-            num(r.employees),
-            num(r.rd_musd),
-            num(r.sales_musd),
-            num(r.sales_product_musd),
-            num(r.sales_services_musd),
-            num(r.sales_licensing_musd),
-            r.alliances_tech,
-            r.alliances_nontech,
-            r.alliances_pharma,
-            r.alliances_financing,
-            num(r.costs_musd),
-            num(r.vc_musd),
-            num(r.public_support_musd),
-            num(r.cash_musd),
-            r.projects,
-            r.max_stage,
-            r.products,
-            u8::from(r.listed),
-            r.first_sales_year.map_or(String::new(), |y| y.to_string()),
-            r.status,
-        );
+        push_panel_row(&mut out, r);
     }
     out
+}
+
+/// Appends one firm-year as a `panel.csv` line (columns as in [`PANEL_COLUMNS`]).
+pub fn push_panel_row(out: &mut String, r: &super::PanelRow) {
+    let int = |out: &mut String, v: i64| {
+        push_int(out, v);
+        out.push(',');
+    };
+    let text = |out: &mut String, v: &str| {
+        out.push_str(v);
+        out.push(',');
+    };
+    let number = |out: &mut String, v: f64| {
+        push_num(out, v);
+        out.push(',');
+    };
+    int(out, i64::from(r.year));
+    int(out, i64::from(r.firm_id));
+    text(out, &r.cluster);
+    text(out, &r.cluster_type);
+    text(out, r.business_model);
+    text(out, r.origin);
+    text(out, r.focus_field);
+    number(out, r.age_years);
+    number(out, r.employees);
+    number(out, r.rd_musd);
+    number(out, r.sales_musd);
+    number(out, r.sales_product_musd);
+    number(out, r.sales_services_musd);
+    number(out, r.sales_licensing_musd);
+    int(out, i64::from(r.alliances_tech));
+    int(out, i64::from(r.alliances_nontech));
+    int(out, i64::from(r.alliances_pharma));
+    int(out, i64::from(r.alliances_financing));
+    number(out, r.costs_musd);
+    number(out, r.vc_musd);
+    number(out, r.public_support_musd);
+    number(out, r.cash_musd);
+    int(out, i64::from(r.projects));
+    text(out, r.max_stage);
+    int(out, i64::from(r.products));
+    int(out, i64::from(u8::from(r.listed)));
+    if let Some(y) = r.first_sales_year {
+        push_int(out, i64::from(y));
+    }
+    out.push(',');
+    out.push_str(r.status);
+    out.push('\n');
 }
 
 /// The run summary: what ran, the final year per cluster, pipeline rates against their inputs,
@@ -185,7 +204,16 @@ pub fn network_nodes_csv(scenario: &Scenario, record: &RunRecord) -> String {
     let mut out = String::from("year,id,kind,cluster,degree\n");
     for net in &record.network {
         for &(id, kind, cluster, degree) in &net.nodes {
-            let _ = writeln!(out, "{},{id},{},{},{degree}", net.year, kind.name(), scenario.clusters[cluster].name);
+            push_int(&mut out, i64::from(net.year));
+            out.push(',');
+            push_int(&mut out, i64::from(id));
+            out.push(',');
+            out.push_str(kind.name());
+            out.push(',');
+            out.push_str(&scenario.clusters[cluster].name);
+            out.push(',');
+            push_int(&mut out, i64::from(degree));
+            out.push('\n');
         }
     }
     out
@@ -196,7 +224,12 @@ pub fn network_edges_csv(record: &RunRecord) -> String {
     let mut out = String::from("year,firm,partner,category\n");
     for net in &record.network {
         for &(firm, partner, tech) in &net.edges {
-            let _ = writeln!(out, "{},{firm},{partner},{}", net.year, if tech { "tech" } else { "nontech" });
+            push_int(&mut out, i64::from(net.year));
+            out.push(',');
+            push_int(&mut out, i64::from(firm));
+            out.push(',');
+            push_int(&mut out, i64::from(partner));
+            out.push_str(if tech { ",tech\n" } else { ",nontech\n" });
         }
     }
     out

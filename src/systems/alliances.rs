@@ -46,6 +46,7 @@ pub(crate) fn install(schedule: &mut Schedule) {
 fn dissolve_alliances(
     clock: Res<Clock>,
     params: Res<Params>,
+    registry: Res<Registry>,
     firms: Query<(&AgentId, &Firm)>,
     mut book: ResMut<AllianceBook>,
     mut rng: ResMut<AllianceRng>,
@@ -53,7 +54,7 @@ fn dissolve_alliances(
     let a = &params.alliances;
     let (p_tech, p_nontech) =
         (monthly_probability(a.tech_dissolution_per_year), monthly_probability(a.nontech_dissolution_per_year));
-    for (id, firm) in &firms {
+    for (id, firm) in firms.iter_many(registry.live_firms()).flatten() {
         if !firm.is_alive() {
             continue;
         }
@@ -112,7 +113,7 @@ pub(crate) fn form_alliances(
         .map(|(i, _)| i)
         .collect();
 
-    for (id, home, firm, pipeline, k) in &firms {
+    for (id, home, firm, pipeline, k) in firms.iter_many(registry.live_firms()).flatten() {
         if !firm.is_alive() || book.degree(id.0) >= a.firm_capacity as usize {
             continue;
         }

@@ -66,7 +66,7 @@ fn found_firms(
             });
         }
     }
-    for (_, home, firm, knowledge) in &firms {
+    for (_, home, firm, knowledge) in firms.iter_many(registry.live_firms()).flatten() {
         if !firm.is_alive() || firm.employees < entry.spinout_min_employees || entry.spinout_min_employees <= 0.0 {
             continue;
         }

@@ -46,12 +46,17 @@ fn close_weak_firms(
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<ExitRng>,
+    mut live_firms: Local<Vec<Entity>>,
 ) {
     let rate = params.exit.closure_rate_per_year / 12.0;
     if rate <= 0.0 {
         return;
     }
-    for (id, home, mut firm, pipeline, knowledge) in &mut firms {
+    live_firms.clear();
+    live_firms.extend(registry.live_firms());
+    let mut live = firms.iter_many_mut(live_firms.iter());
+    while let Some(next) = live.fetch_next() {
+        let Ok((id, home, mut firm, pipeline, knowledge)) = next else { continue };
         if !firm.is_alive() {
             continue;
         }
@@ -78,8 +83,13 @@ fn fail_insolvent_firms(
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
+    mut live_firms: Local<Vec<Entity>>,
 ) {
-    for (id, home, mut firm, pipeline) in &mut firms {
+    live_firms.clear();
+    live_firms.extend(registry.live_firms());
+    let mut live = firms.iter_many_mut(live_firms.iter());
+    while let Some(next) = live.fetch_next() {
+        let Ok((id, home, mut firm, pipeline)) = next else { continue };
         let cash = ledger.balance(id.0);
         if !firm.is_alive() || cash >= 0.0 {
             continue;
@@ -116,7 +126,7 @@ fn take_over_firms(
     let mut committed = vec![0.0; buyers.len()];
     let mut deals: Vec<(u32, usize, f64)> = Vec::new();
     let mut weights = vec![0.0; buyers.len()];
-    for (id, _, firm, pipeline, knowledge) in &firms {
+    for (id, _, firm, pipeline, knowledge) in firms.iter_many(registry.live_firms()).flatten() {
         let maturity = pipeline.maturity();
         if !firm.is_alive() || maturity < min_maturity {
             continue;

@@ -93,7 +93,9 @@ fn run_firm_finances(
     let fp = &params.firms;
     let suppliers = Account::External(External::Suppliers);
 
-    for (id, home, mut firm, pipeline, knowledge, spend) in &mut firms {
+    let mut live = firms.iter_many_mut(registry.live_firms());
+    while let Some(next) = live.fetch_next() {
+        let Ok((id, home, mut firm, pipeline, knowledge, spend)) = next else { continue };
         if !firm.is_alive() {
             continue;
         }

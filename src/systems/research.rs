@@ -15,6 +15,7 @@ use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Knowledge, Pipeline, University};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::Params;
+use crate::model::resources::Registry;
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(accumulate_knowledge.in_set(Tick::Research));
@@ -25,6 +26,7 @@ fn accumulate_knowledge(
     mut ledger: ResMut<Ledger>,
     mut universities: Query<(&AgentId, &University, &mut Knowledge), Without<Firm>>,
     mut firms: Query<(&Firm, &Pipeline, &mut Knowledge), Without<University>>,
+    registry: Res<Registry>,
 ) {
     let r = &params.research;
     let keep = monthly_retention(r.depreciation_per_year);
@@ -44,7 +46,9 @@ fn accumulate_knowledge(
             *k = *k * keep + gain;
         }
     }
-    for (firm, pipeline, mut knowledge) in &mut firms {
+    let mut live = firms.iter_many_mut(registry.live_firms());
+    while let Some(next) = live.fetch_next() {
+        let Ok((firm, pipeline, mut knowledge)) = next else { continue };
         if !firm.is_alive() {
             continue;
         }
