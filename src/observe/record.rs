@@ -37,7 +37,7 @@ fn record_year(
     rd.resize(registry.entities.len(), 0.0);
     let year_first_month = clock.month - clock.month % 12;
     let in_year = |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
-    for (id, _, firm, _) in &firms {
+    for (id, _, firm, _) in firms.iter_many(registry.live_firms()).flatten() {
         if firm.is_alive() {
             rd[id.0 as usize] += firm.rd_month;
         }
@@ -50,11 +50,11 @@ fn record_year(
     let col = |name: &str| TS_COLUMNS.iter().position(|c| *c == name).expect("known column");
     // Row c is cluster c; row n_clusters is the whole ecosystem.
     let mut rows = vec![vec![0.0; TS_COLUMNS.len()]; n_clusters + 1];
-    let mut add = |cluster: usize, name: &str, v: f64| {
-        let i = col(name);
+    let add_at = |rows: &mut Vec<Vec<f64>>, cluster: usize, i: usize, v: f64| {
         rows[cluster][i] += v;
         rows[n_clusters][i] += v;
     };
+    let add = |rows: &mut Vec<Vec<f64>>, cluster: usize, name: &str, v: f64| add_at(rows, cluster, col(name), v);
 
     // Alliances by firm and category over the year.
     let mut tech = vec![0u32; registry.entities.len()];
@@ -75,6 +75,7 @@ fn record_year(
         if alliance.ended_month.is_none() {
             let cluster = registry.home[alliance.firm as usize].cluster;
             add(
+                &mut rows,
                 cluster,
                 if alliance.kind.is_tech() { "alliances_active_tech" } else { "alliances_active_nontech" },
                 1.0,
@@ -82,6 +83,29 @@ fn record_year(
         }
     }
 
+    // The per-firm columns, looked up once a year rather than once per firm.
+    let [product_col, services_col, licensing_col, vc_col, ipo_col, grants_col, tax_credit_col, fund_col, other_col] =
+        [
+            "revenue_product_musd",
+            "revenue_services_musd",
+            "revenue_licensing_musd",
+            "vc_money_musd",
+            "ipo_money_musd",
+            "public_grants_musd",
+            "public_tax_credit_musd",
+            "public_fund_musd",
+            "public_other_musd",
+        ]
+        .map(col);
+    let [alive_col, listed_col, employment_col, products_col] =
+        ["firms_alive", "firms_listed", "employment", "products_marketed"].map(col);
+    let model_col = |model: BusinessModel| match model {
+        BusinessModel::Product => col("firms_product"),
+        BusinessModel::Platform => col("firms_platform"),
+        BusinessModel::Hybrid => col("firms_hybrid"),
+    };
+    let model_cols = BusinessModel::ALL.map(model_col);
+    let stage_cols = Stage::ALL.map(|s| col(&format!("projects_{}", s.name())));
     for (id, home, firm, pipeline) in &firms {
         if !in_year(firm) {
             continue;
@@ -92,34 +116,26 @@ fn record_year(
         let product = inflow(Flow::ProductSales);
         let services = inflow(Flow::Services);
         let licensing = inflow(Flow::LicensingUpfront) + inflow(Flow::Milestone) + inflow(Flow::Royalty);
-        add(c, "revenue_product_musd", product);
-        add(c, "revenue_services_musd", services);
-        add(c, "revenue_licensing_musd", licensing);
-        add(c, "vc_money_musd", inflow(Flow::VcRound));
-        add(c, "ipo_money_musd", inflow(Flow::IpoProceeds) + inflow(Flow::FollowOn));
-        add(c, "public_grants_musd", inflow(Flow::Grant));
-        add(c, "public_tax_credit_musd", inflow(Flow::TaxCredit));
-        add(c, "public_fund_musd", inflow(Flow::PublicFundRound));
-        add(c, "public_other_musd", inflow(Flow::RentSubsidy) + inflow(Flow::MatchingSubsidy));
+        add_at(&mut rows, c, product_col, product);
+        add_at(&mut rows, c, services_col, services);
+        add_at(&mut rows, c, licensing_col, licensing);
+        add_at(&mut rows, c, vc_col, inflow(Flow::VcRound));
+        add_at(&mut rows, c, ipo_col, inflow(Flow::IpoProceeds) + inflow(Flow::FollowOn));
+        add_at(&mut rows, c, grants_col, inflow(Flow::Grant));
+        add_at(&mut rows, c, tax_credit_col, inflow(Flow::TaxCredit));
+        add_at(&mut rows, c, fund_col, inflow(Flow::PublicFundRound));
+        add_at(&mut rows, c, other_col, inflow(Flow::RentSubsidy) + inflow(Flow::MatchingSubsidy));
         let public: f64 = (0..flows.len()).filter(|&i| Flow::ALL[i].is_public_support()).map(|i| flows[i]).sum();
 
         if firm.is_alive() {
-            add(c, "firms_alive", 1.0);
-            add(
-                c,
-                match firm.model {
-                    BusinessModel::Product => "firms_product",
-                    BusinessModel::Platform => "firms_platform",
-                    BusinessModel::Hybrid => "firms_hybrid",
-                },
-                1.0,
-            );
-            add(c, "firms_listed", f64::from(u8::from(firm.listed)));
-            add(c, "employment", firm.employees);
+            add_at(&mut rows, c, alive_col, 1.0);
+            add_at(&mut rows, c, model_cols[firm.model as usize], 1.0);
+            add_at(&mut rows, c, listed_col, f64::from(u8::from(firm.listed)));
+            add_at(&mut rows, c, employment_col, firm.employees);
             for project in &pipeline.projects {
-                add(c, &format!("projects_{}", project.stage.name()), 1.0);
+                add_at(&mut rows, c, stage_cols[project.stage.index()], 1.0);
             }
-            add(c, "products_marketed", pipeline.products.len() as f64);
+            add_at(&mut rows, c, products_col, pipeline.products.len() as f64);
         }
 
         record.panel.push(PanelRow {
@@ -159,35 +175,35 @@ fn record_year(
     }
 
     for (c, counter) in counters.clusters.iter().enumerate() {
-        add(c, "entries_spinoff", f64::from(counter.spinoffs));
-        add(c, "entries_spinout", f64::from(counter.spinouts));
-        add(c, "entries_startup", f64::from(counter.startups));
-        add(c, "failures", f64::from(counter.failures));
-        add(c, "acquisitions", f64::from(counter.acquisitions));
-        add(c, "ipos", f64::from(counter.ipos));
-        add(c, "model_switches", f64::from(counter.model_switches));
-        add(c, "alliances_formed_tech", f64::from(counter.alliances_formed_tech));
-        add(c, "alliances_formed_nontech", f64::from(counter.alliances_formed_nontech));
-        add(c, "approvals", f64::from(counter.approvals));
-        add(c, "approvals_acquired", f64::from(counter.approvals_acquired));
-        add(c, "revenue_product_acquired_musd", counter.acquired_product_sales_musd);
-        add(c, "licensing_deals", f64::from(counter.licensing_deals));
-        add(c, "listings_tech", f64::from(counter.listings_tech));
-        add(c, "listings_regular", f64::from(counter.listings_regular));
-        add(c, "delistings", f64::from(counter.delistings));
+        add(&mut rows, c, "entries_spinoff", f64::from(counter.spinoffs));
+        add(&mut rows, c, "entries_spinout", f64::from(counter.spinouts));
+        add(&mut rows, c, "entries_startup", f64::from(counter.startups));
+        add(&mut rows, c, "failures", f64::from(counter.failures));
+        add(&mut rows, c, "acquisitions", f64::from(counter.acquisitions));
+        add(&mut rows, c, "ipos", f64::from(counter.ipos));
+        add(&mut rows, c, "model_switches", f64::from(counter.model_switches));
+        add(&mut rows, c, "alliances_formed_tech", f64::from(counter.alliances_formed_tech));
+        add(&mut rows, c, "alliances_formed_nontech", f64::from(counter.alliances_formed_nontech));
+        add(&mut rows, c, "approvals", f64::from(counter.approvals));
+        add(&mut rows, c, "approvals_acquired", f64::from(counter.approvals_acquired));
+        add(&mut rows, c, "revenue_product_acquired_musd", counter.acquired_product_sales_musd);
+        add(&mut rows, c, "licensing_deals", f64::from(counter.licensing_deals));
+        add(&mut rows, c, "listings_tech", f64::from(counter.listings_tech));
+        add(&mut rows, c, "listings_regular", f64::from(counter.listings_regular));
+        add(&mut rows, c, "delistings", f64::from(counter.delistings));
     }
     // Acquired projects and products, by the cluster where they were developed.
     for pipeline in &acquirers {
         for project in &pipeline.projects {
-            add(project.origin_cluster, "projects_acquired", 1.0);
+            add(&mut rows, project.origin_cluster, "projects_acquired", 1.0);
         }
         for product in &pipeline.products {
-            add(product.origin_cluster, "products_acquired", 1.0);
+            add(&mut rows, product.origin_cluster, "products_acquired", 1.0);
         }
     }
     for (home, k, firm) in &knowledge {
         if firm.is_none_or(Firm::is_alive) {
-            add(home.cluster, "knowledge_stock", k.total());
+            add(&mut rows, home.cluster, "knowledge_stock", k.total());
         }
     }
 

@@ -91,7 +91,7 @@ pub(crate) fn form_alliances(
     params: Res<Params>,
     registry: Res<Registry>,
     firms: Query<(&AgentId, &Home, &Firm, &Pipeline, &Knowledge)>,
-    actors: Query<(&AgentId, &Knowledge)>,
+    actors: Query<&Knowledge>,
     mut effects: ResMut<PolicyEffects>,
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
@@ -101,10 +101,6 @@ pub(crate) fn form_alliances(
     book.formed_this_month.clear();
     let a = &params.alliances;
     let year = clock.year();
-    let mut knowledge: Vec<Option<KnowledgeVec>> = vec![None; registry.entities.len()];
-    for (id, k) in &actors {
-        knowledge[id.0 as usize] = Some(k.0);
-    }
     let matching: Vec<usize> = params
         .policies
         .iter()
@@ -138,7 +134,7 @@ pub(crate) fn form_alliances(
         let nontech = rng.chance(
             a.nontech_base_share + (1.0 - a.nontech_base_share) * saturation(revenue, a.revenue_half_musd_per_year),
         );
-        let Some((partner, kind)) = choose_partner(&seeker, nontech, &params, &registry, &book, &knowledge, &mut rng)
+        let Some((partner, kind)) = choose_partner(&seeker, nontech, &params, &registry, &book, &actors, &mut rng)
         else {
             continue;
         };
@@ -162,7 +158,7 @@ fn choose_partner(
     params: &Params,
     registry: &Registry,
     book: &AllianceBook,
-    knowledge: &[Option<KnowledgeVec>],
+    knowledge: &Query<&Knowledge>,
     rng: &mut AllianceRng,
 ) -> Option<(u32, AllianceKind)> {
     let a = &params.alliances;
@@ -225,7 +221,7 @@ fn choose_partner(
         let mut w = (1.0 + degree).powf(a.preferential_exponent)
             * (-registry.distance_km(seeker.id, candidate) / a.distance_decay_km).exp();
         if kind.is_tech()
-            && let Some(theirs) = &knowledge[candidate as usize]
+            && let Ok(Knowledge(theirs)) = knowledge.get(registry.entities[candidate as usize])
         {
             let s = &params.spillover;
             w *= cognitive_fit(

@@ -26,26 +26,56 @@ pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(diffuse_knowledge.in_set(Tick::Spillover));
 }
 
+/// Every alive actor's knowledge as it stood before this month's flows, by agent id, with its norm.
+/// Kept from month to month (no allocation sized to every agent ever, each tick): an entry is valid
+/// when its stamp is this tick's.
+#[derive(Default)]
+struct Snapshot {
+    tick: u32,
+    stamp: Vec<u32>,
+    knowledge: Vec<(KnowledgeVec, f64)>,
+}
+
+impl Snapshot {
+    fn start(&mut self, n_agents: usize) {
+        self.tick += 1;
+        self.stamp.resize(n_agents, 0);
+        self.knowledge.resize(n_agents, ([0.0; N_FIELDS], 0.0));
+    }
+    fn put(&mut self, id: u32, knowledge: &KnowledgeVec) {
+        self.stamp[id as usize] = self.tick;
+        self.knowledge[id as usize] = (*knowledge, norm(knowledge));
+    }
+    fn get(&self, id: u32) -> Option<&(KnowledgeVec, f64)> {
+        (self.stamp[id as usize] == self.tick).then(|| &self.knowledge[id as usize])
+    }
+}
+
+/// Universities and pharma partners (all of them), and firms (the live ones, through the registry).
+type Others<'w, 's> =
+    Query<'w, 's, (&'static AgentId, &'static AgentKind, &'static Home, &'static mut Knowledge), Without<Firm>>;
+type Firms<'w, 's> = Query<'w, 's, (&'static AgentId, &'static Home, &'static mut Knowledge, &'static Firm)>;
+
 fn diffuse_knowledge(
     params: Res<Params>,
     registry: Res<Registry>,
     book: Res<AllianceBook>,
     effects: Res<PolicyEffects>,
-    mut actors: Query<(&AgentId, &AgentKind, &Home, &mut Knowledge, Option<&Firm>)>,
+    mut others: Others,
+    mut firms: Firms,
+    mut snapshot: Local<Snapshot>,
 ) {
     let s = &params.spillover;
     let n_clusters = params.clusters.len();
 
-    // Snapshot: every alive actor's knowledge, by id, and each cluster's pools.
-    let mut snapshot: Vec<Option<KnowledgeVec>> = vec![None; registry.entities.len()];
+    // Snapshot: every alive actor's knowledge, by id, and each cluster's pools (summed in spawn
+    // order: universities, pharma partners, then firms).
+    snapshot.start(registry.entities.len());
     let mut pool_university = vec![[0.0; N_FIELDS]; n_clusters];
     let mut pool_other = vec![[0.0; N_FIELDS]; n_clusters];
     let mut members = vec![0usize; n_clusters];
-    for (id, kind, home, knowledge, firm) in &actors {
-        if firm.is_some_and(|f| !f.is_alive()) {
-            continue;
-        }
-        snapshot[id.0 as usize] = Some(knowledge.0);
+    let mut add_to_pools = |id: u32, kind: AgentKind, home: &Home, knowledge: &KnowledgeVec| {
+        snapshot.put(id, knowledge);
         members[home.cluster] += 1;
         let (pool, openness) = match kind {
             AgentKind::University => (&mut pool_university[home.cluster], s.openness_university),
@@ -53,7 +83,15 @@ fn diffuse_knowledge(
             _ => (&mut pool_other[home.cluster], s.openness_firm),
         };
         for f in 0..N_FIELDS {
-            pool[f] += openness * knowledge.0[f];
+            pool[f] += openness * knowledge[f];
+        }
+    };
+    for (id, kind, home, knowledge) in &others {
+        add_to_pools(id.0, *kind, home, &knowledge.0);
+    }
+    for (id, home, knowledge, firm) in firms.iter_many(registry.live_firms()).flatten() {
+        if firm.is_alive() {
+            add_to_pools(id.0, AgentKind::Firm, home, &knowledge.0);
         }
     }
     let centres: Vec<(f64, f64)> = params.clusters.iter().map(|c| (c.x_km, c.y_km)).collect();
@@ -61,8 +99,9 @@ fn diffuse_knowledge(
         let d = (centres[a].0 - centres[b].0).hypot(centres[a].1 - centres[b].1);
         (-d / s.distance_decay_km).exp()
     };
-    // Pools as seen from each receiving cluster (mobility scales university knowledge).
-    let pools: Vec<Vec<(f64, KnowledgeVec)>> = (0..n_clusters)
+    // Pools as seen from each receiving cluster (mobility scales university knowledge), with their
+    // norms.
+    let pools: Vec<Vec<(f64, KnowledgeVec, f64)>> = (0..n_clusters)
         .map(|receiver| {
             (0..n_clusters)
                 .filter(|&c| members[c] > 0)
@@ -72,55 +111,76 @@ fn diffuse_knowledge(
                         pool[f] = (pool_other[c][f] + effects.mobility_multiplier[receiver] * pool_university[c][f])
                             / members[c] as f64;
                     }
-                    (weight(receiver, c), pool)
+                    (weight(receiver, c), pool, norm(&pool))
                 })
                 .collect()
         })
         .collect();
 
-    for (id, kind, home, mut knowledge, firm) in &mut actors {
-        if *kind == AgentKind::Pharma && book.degree(id.0) == 0 || firm.is_some_and(|f| !f.is_alive()) {
-            continue;
-        }
-        let own = knowledge.0;
+    // Each receiver's flows read the snapshot only, so the order receivers are updated in does not
+    // matter.
+    let receive = |id: u32, cluster: usize, knowledge: &mut KnowledgeVec| {
+        let own = *knowledge;
+        let own_norm = norm(&own);
         let capacity = saturation(own.iter().sum(), s.absorptive_half_stock);
         let mut delta = [0.0; N_FIELDS];
-        for (w, pool) in &pools[home.cluster] {
-            add_flow(&mut delta, &own, pool, s.local_rate * w, s);
+        for (w, pool, pool_norm) in &pools[cluster] {
+            add_flow(&mut delta, (&own, own_norm), (pool, *pool_norm), s.local_rate * w, s);
         }
-        for &idx in book.active_of(id.0) {
+        for &idx in book.active_of(id) {
             let alliance = &book.alliances[idx as usize];
-            let Some(partner) = snapshot[alliance.other(id.0) as usize] else {
+            let Some((partner, partner_norm)) = snapshot.get(alliance.other(id)) else {
                 continue;
             };
             let rate = if alliance.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
-            add_flow(&mut delta, &own, &partner, rate, s);
+            add_flow(&mut delta, (&own, own_norm), (partner, *partner_norm), rate, s);
         }
         for f in 0..N_FIELDS {
-            knowledge.0[f] += capacity * delta[f];
+            knowledge[f] += capacity * delta[f];
+        }
+    };
+    for (id, kind, home, mut knowledge) in &mut others {
+        if *kind == AgentKind::Pharma && book.degree(id.0) == 0 {
+            continue;
+        }
+        receive(id.0, home.cluster, &mut knowledge.0);
+    }
+    let mut live = firms.iter_many_mut(registry.live_firms());
+    while let Some(next) = live.fetch_next() {
+        let Ok((id, home, mut knowledge, firm)) = next else { continue };
+        if firm.is_alive() {
+            receive(id.0, home.cluster, &mut knowledge.0);
         }
     }
 }
 
-/// Adds `rate x g(cd) x (source - own)+` to `delta`, field by field.
+/// Adds `rate x g(cd) x (source - own)+` to `delta`, field by field (each profile with its norm).
 fn add_flow(
     delta: &mut KnowledgeVec,
-    own: &KnowledgeVec,
-    source: &KnowledgeVec,
+    (own, own_norm): (&KnowledgeVec, f64),
+    (source, source_norm): (&KnowledgeVec, f64),
     rate: f64,
     s: &crate::scenario::SpilloverParams,
 ) {
-    let fit = cognitive_fit(cosine_distance(own, source), s.optimal_cognitive_distance, s.cognitive_tolerance);
+    let distance = cosine_distance_with_norms(own, own_norm, source, source_norm);
+    let fit = cognitive_fit(distance, s.optimal_cognitive_distance, s.cognitive_tolerance);
     for f in 0..N_FIELDS {
         delta[f] += rate * fit * (source[f] - own[f]).max(0.0);
     }
 }
 
+fn norm(a: &KnowledgeVec) -> f64 {
+    a.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
 /// 1 - cosine similarity of two knowledge profiles (0 = same profile, 1 = nothing in common).
 pub fn cosine_distance(a: &KnowledgeVec, b: &KnowledgeVec) -> f64 {
+    cosine_distance_with_norms(a, norm(a), b, norm(b))
+}
+
+/// [`cosine_distance`] with the two norms already known.
+fn cosine_distance_with_norms(a: &KnowledgeVec, na: f64, b: &KnowledgeVec, nb: f64) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
     if na == 0.0 || nb == 0.0 { 1.0 } else { (1.0 - dot / (na * nb)).clamp(0.0, 1.0) }
 }
 
