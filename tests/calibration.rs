@@ -113,7 +113,7 @@ max = 0.6
             })
             .collect(),
     };
-    let runs = simulate(&truth, &targets, 0..REPLICATIONS);
+    let runs = simulate(&truth, &targets, 0..REPLICATIONS, |_| ());
     for (i, t) in targets.targets.iter_mut().enumerate() {
         let stats: Vec<_> = runs.iter().filter_map(|(s, _)| s[i]).collect();
         let mean = stats.iter().map(|s| s.0).sum::<f64>() / stats.len() as f64;

@@ -74,8 +74,15 @@ pub fn scenario_with(base: &Scenario, params: &[Parameter], values: &[f64]) -> R
     crate::experiment::variant_scenario(&value, &overrides, "calibration candidate").map_err(Error::Usage)
 }
 
-/// Runs replications `reps` of a scenario and returns each one's target statistics and record.
-pub fn simulate(scenario: &Scenario, targets: &Targets, reps: std::ops::Range<u64>) -> Vec<(TargetStats, RunRecord)> {
+/// Runs replications `reps` of a scenario and returns each one's target statistics and what
+/// `reduce` keeps of its record. Each record is reduced and dropped as its replication ends, so
+/// memory does not grow with the number of replications.
+pub fn simulate<T: Send>(
+    scenario: &Scenario,
+    targets: &Targets,
+    reps: std::ops::Range<u64>,
+    reduce: impl Fn(&RunRecord) -> T + Sync,
+) -> Vec<(TargetStats, T)> {
     let mut short = scenario.clone();
     short.years = short.years.min((scenario.survey.last_year - scenario.start_year + 1).max(1) as u32);
     let short = Arc::new(short);
@@ -96,7 +103,7 @@ pub fn simulate(scenario: &Scenario, targets: &Targets, reps: std::ops::Range<u6
                         .and_then(|f| f.get(&t.regressor))
                 })
                 .collect();
-            (stats, record)
+            (stats, reduce(&record))
         })
         .collect()
 }
@@ -189,7 +196,7 @@ impl CostFunction for Objective<'_> {
         let scenario =
             scenario_with(self.base, self.params, &values).map_err(|e| argmin::core::Error::msg(e.to_string()))?;
         let stats: Vec<TargetStats> =
-            simulate(&scenario, self.targets, 0..self.replications).into_iter().map(|(s, _)| s).collect();
+            simulate(&scenario, self.targets, 0..self.replications, |_| ()).into_iter().map(|(s, _)| s).collect();
         let value = loss(self.targets, &stats, self.critical) + 100.0 * outside;
         self.history.lock().expect("history lock").push(Evaluation { values, loss: value });
         Ok(value)

@@ -8,7 +8,7 @@ use super::{Calibration, Targets, matches, simulate};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::kinds::Stage;
-use crate::observe::RunRecord;
+use crate::model::resources::PipelineStats;
 use crate::observe::write::{num, write_files};
 
 /// One target's simulated statistics over the validation replications.
@@ -39,7 +39,10 @@ pub struct Validation {
 
 pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replications: u64) -> Validation {
     let first = cal.replications;
-    let runs = simulate(&cal.scenario, targets, first..first + replications);
+    // Each replication keeps only its facts and pipeline tallies.
+    let runs = simulate(&cal.scenario, targets, first..first + replications, |record| {
+        (facts.evaluate(record), record.pipeline.clone())
+    });
     let alpha = cal.scenario.survey.significance;
     let n = runs.len().max(1) as f64;
     let rows = targets
@@ -72,32 +75,31 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
             .count() as f64
             / n
     };
-    let records: Vec<&RunRecord> = runs.iter().map(|(_, r)| r).collect();
     // Replications in index order (simulate keeps it), so the streaming quantiles are reproducible.
     let mut summaries = vec![crate::facts::Summary::default(); facts.facts.len()];
-    for record in &records {
-        for ((summary, fact), value) in summaries.iter_mut().zip(&facts.facts).zip(facts.evaluate(record)) {
+    for (_, (values, _)) in &runs {
+        for ((summary, fact), value) in summaries.iter_mut().zip(&facts.facts).zip(values) {
             summary.push(value.map(|v| (v, fact.in_band(v))));
         }
     }
+    let pipelines: Vec<&PipelineStats> = runs.iter().map(|(_, (_, p))| p).collect();
     Validation {
         replications,
         rows,
         joint_stated_rate: joint(true),
         joint_all_rate: joint(false),
         facts: summaries,
-        pipeline: pipeline_checks(&records, cal),
+        pipeline: pipeline_checks(&pipelines, cal),
     }
 }
 
 /// Each stage's simulated success rate (unpartnered projects) beside its input, pooled over
 /// replications: a check that the pipeline does what its parameters say.
-fn pipeline_checks(records: &[&RunRecord], cal: &Calibration) -> Vec<(String, String, String)> {
+fn pipeline_checks(pipelines: &[&PipelineStats], cal: &Calibration) -> Vec<(String, String, String)> {
     let mut checks = Vec::new();
     for stage in Stage::ALL {
         let i = stage.index();
-        let (a, s) =
-            records.iter().fold((0u64, 0u64), |(a, s), r| (a + r.pipeline.attempts[i], s + r.pipeline.successes[i]));
+        let (a, s) = pipelines.iter().fold((0u64, 0u64), |(a, s), p| (a + p.attempts[i], s + p.successes[i]));
         let rate = if a > 0 { format!("{:.3} (n = {a})", s as f64 / a as f64) } else { "no projects".into() };
         checks.push((
             format!("{} success rate (unpartnered)", stage.name()),
