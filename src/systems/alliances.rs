@@ -50,6 +50,7 @@ fn dissolve_alliances(
     firms: Query<(&AgentId, &Firm)>,
     mut book: ResMut<AllianceBook>,
     mut rng: ResMut<AllianceRng>,
+    mut ties: Local<Vec<u32>>,
 ) {
     let a = &params.alliances;
     let (p_tech, p_nontech) =
@@ -58,7 +59,10 @@ fn dissolve_alliances(
         if !firm.is_alive() {
             continue;
         }
-        for idx in book.active_of(id.0).to_vec() {
+        // A copy of the firm's ties (ending one edits the list), in a buffer kept across months.
+        ties.clear();
+        ties.extend_from_slice(book.active_of(id.0));
+        for &idx in ties.iter() {
             let alliance = &book.alliances[idx as usize];
             // One draw per alliance: a tie between two firms is listed under both, and is drawn
             // from the side of the firm that formed it.

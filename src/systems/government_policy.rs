@@ -118,7 +118,7 @@ fn pay_instruments(
         }
         let agency = Account::Agent(registry.agencies[policy.agency]);
         let eligible = || {
-            firms.iter().filter(|(_, home, firm, _, _)| {
+            firms.iter_many(registry.live_firms()).flatten().filter(|(_, home, firm, _, _)| {
                 firm.is_alive()
                     && policy.covers(home.cluster)
                     && policy.admits(firm.age_years(clock.month), firm.employees)
@@ -166,11 +166,14 @@ fn pay_instruments(
                 };
                 // Like a VC, the fund invests in firms that need money (short runway).
                 let min_runway = params.finance.min_runway_months;
+                let n = rng.poisson(investments_per_year / 12.0);
+                if n == 0 {
+                    continue;
+                }
                 let candidates: Vec<u32> = eligible()
                     .filter(|(id, _, firm, _, _)| ledger.balance(id.0) < min_runway * firm.burn_month)
                     .map(|(id, ..)| id.0)
                     .collect();
-                let n = rng.poisson(investments_per_year / 12.0);
                 for _ in 0..n {
                     if candidates.is_empty() || ledger.balance(fund) < round_musd {
                         break;

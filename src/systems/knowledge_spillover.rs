@@ -234,7 +234,8 @@ mod tests {
     fn nothing_flows_from_a_source_that_knows_less() {
         let s = crate::scenario::Scenario::default_scenario().spillover;
         let mut delta = [0.0; N_FIELDS];
-        add_flow(&mut delta, &[5.0; N_FIELDS], &[1.0; N_FIELDS], 1.0, &s);
+        let (own, source) = ([5.0; N_FIELDS], [1.0; N_FIELDS]);
+        add_flow(&mut delta, (&own, norm(&own)), (&source, norm(&source)), 1.0, &s);
         assert!(delta.iter().all(|d| *d == 0.0));
     }
 }

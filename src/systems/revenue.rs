@@ -88,6 +88,7 @@ fn earn_revenue(
     effects: Res<PolicyEffects>,
     mut ledger: ResMut<Ledger>,
     mut stats: ResMut<PipelineStats>,
+    mut clients: Local<Vec<u32>>,
 ) {
     let rv = &params.revenue;
     let pp = &params.pipeline;
@@ -159,20 +160,21 @@ fn earn_revenue(
             let quality = 0.5 + 0.5 * saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
             let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality * firm.productivity;
             let env = params.clusters[home.cluster].environment;
-            let clients: Vec<u32> = book
-                .active_of(id.0)
-                .iter()
-                .map(|&i| &book.alliances[i as usize])
-                .filter(|a| {
-                    matches!(
-                        a.kind,
-                        AllianceKind::ContractResearch
-                            | AllianceKind::Manufacturing
-                            | AllianceKind::UniversityCollaboration
-                    )
-                })
-                .map(|a| a.other(id.0))
-                .collect();
+            clients.clear();
+            clients.extend(
+                book.active_of(id.0)
+                    .iter()
+                    .map(|&i| &book.alliances[i as usize])
+                    .filter(|a| {
+                        matches!(
+                            a.kind,
+                            AllianceKind::ContractResearch
+                                | AllianceKind::Manufacturing
+                                | AllianceKind::UniversityCollaboration
+                        )
+                    })
+                    .map(|a| a.other(id.0)),
+            );
             let (market, per_client) = service_demand(
                 rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
                 rv.service_demand_per_alliance,
@@ -211,7 +213,7 @@ fn earn_revenue(
             let contract_market = if per_client > 0.0 && !clients.is_empty() { own_market } else { 0.0 };
             firm.service_market = open_market + contract_market;
             firm.service_sales_month = open_sales + per_contract * clients.len() as f64;
-            for client in clients {
+            for &client in clients.iter() {
                 let payer = if matches!(registry.kind[client as usize], AgentKind::Pharma | AgentKind::University) {
                     Account::Agent(client)
                 } else {

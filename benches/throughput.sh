@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Throughput benchmark: CPU per simulated firm-month at 1x, 10x and 100x the default population, CPU
+# per calibration simulation and the calibration's peak memory at 16 and 128 replications per
+# candidate, for this checkout against a base build (by default the commit before the throughput
+# work, c93978b), side by side in one run. It also checks that both builds write byte-identical
+# outputs for the default, the calibrated Korea and the Belgium scenarios.
+#
+#   bash benches/throughput.sh [BASE_COMMIT] [RUNS]
+#
+# CPU is user + system time (the machine may be shared, so wall time would mislead); a firm-month is
+# one firm alive for one month (the time series' firms_alive summed over years, x 12). Each figure
+# is the median of RUNS runs (default 3; 1 at 100x), the two builds interleaved. Peak memory needs
+# GNU time (/usr/bin/time; Debian package `time`); without it that column says "n/a".
+set -euo pipefail
+
+BASE=${1:-c93978b}
+RUNS=${2:-3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${BENCH_DIR:-$ROOT/target/throughput}
+mkdir -p "$WORK"
+cd "$ROOT"
+
+echo "building this checkout and base $BASE (release)..." >&2
+cargo build --release --locked --quiet
+NEW="$ROOT/target/release/biocluster"
+if [ ! -d "$WORK/base-src" ]; then
+    git worktree add --detach "$WORK/base-src" "$BASE" >/dev/null 2>&1
+else
+    git -C "$WORK/base-src" checkout --quiet --detach "$BASE"
+fi
+(cd "$WORK/base-src" && CARGO_TARGET_DIR="$WORK/base-target" cargo build --release --locked --quiet)
+OLD="$WORK/base-target/release/biocluster"
+
+GNU_TIME=""
+if [ -x /usr/bin/time ]; then GNU_TIME=/usr/bin/time; fi
+
+# cpu_of BIN OUTDIR ARGS...: prints "cpu_seconds peak_kb" of one run.
+cpu_of() {
+    local bin=$1 out=$2
+    shift 2
+    rm -rf "$out"
+    if [ -n "$GNU_TIME" ]; then
+        "$GNU_TIME" -f "%U %S %M" -o "$WORK/time.txt" "$bin" "$@" --out "$out" --quiet >/dev/null
+        awk '{printf "%.3f %d\n", $1 + $2, $3}' "$WORK/time.txt"
+    else
+        local t
+        t=$( { TIMEFORMAT='%U %S'; time "$bin" "$@" --out "$out" --quiet >/dev/null; } 2>&1 )
+        echo "$t" | awk '{printf "%.3f 0\n", $1 + $2}'
+    fi
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# firm_months DIR: firm-months in a run folder (the one scenario folder inside it).
+firm_months() {
+    local ts
+    ts=$(find "$1" -name timeseries.csv | head -1)
+    awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "firms_alive") c = i} $2 == "all" {s += $c} END {print s * 12}' "$ts"
+}
+
+identical() { if diff -rq "$1" "$2" >/dev/null; then echo yes; else echo "NO"; fi; }
+
+echo "| measure | base $BASE | this checkout | ratio (base / this) | outputs identical |"
+echo "|---|---|---|---|---|"
+for scale in 1 10 100; do
+    runs=$RUNS
+    [ "$scale" = 100 ] && runs=1
+    : >"$WORK/old.cpu"
+    : >"$WORK/new.cpu"
+    : >"$WORK/old.rss"
+    : >"$WORK/new.rss"
+    for _ in $(seq "$runs"); do
+        read -r c m < <(cpu_of "$OLD" "$WORK/old-$scale" run --scale "$scale" --no-report)
+        echo "$c" >>"$WORK/old.cpu"
+        echo "$m" >>"$WORK/old.rss"
+        read -r c m < <(cpu_of "$NEW" "$WORK/new-$scale" run --scale "$scale" --no-report)
+        echo "$c" >>"$WORK/new.cpu"
+        echo "$m" >>"$WORK/new.rss"
+    done
+    fm=$(firm_months "$WORK/new-$scale")
+    old=$(median <"$WORK/old.cpu")
+    new=$(median <"$WORK/new.cpu")
+    same=$(identical "$WORK/old-$scale" "$WORK/new-$scale")
+    awk -v s="$scale" -v o="$old" -v n="$new" -v fm="$fm" -v same="$same" 'BEGIN {
+        printf "| CPU per firm-month, %sx (%d firm-months) | %.3f us | %.3f us | %.2f | %s |\n", s, fm, o / fm * 1e6, n / fm * 1e6, o / n, same }'
+    if [ -n "$GNU_TIME" ]; then
+        echo "| peak RSS, ${scale}x | $(($(median <"$WORK/old.rss") / 1024)) MB | $(($(median <"$WORK/new.rss") / 1024)) MB | | |"
+    fi
+done
+
+# Byte-identical outputs of the shipped scenarios the issue names.
+for spec in "default:" "calibrated:scenarios/calibrated/korea.toml" "belgium:scenarios/belgium/belgium.toml"; do
+    name=${spec%%:*}
+    file=${spec#*:}
+    "$OLD" run $file --out "$WORK/id-old-$name" --no-report --quiet
+    "$NEW" run $file --out "$WORK/id-new-$name" --no-report --quiet
+    echo "| outputs of $name (replication 0) | | | | $(identical "$WORK/id-old-$name" "$WORK/id-new-$name") |"
+done
+
+# Calibration: CPU per simulation and peak memory at 16 and 128 replications per candidate (two
+# evaluations each of the shipped calibration set-up, 16 validation replications).
+for n in 16 128; do
+    sed -e "s/^replications = .*/replications = $n/" -e "s/^budget = .*/budget = $((2 * n))/" \
+        -e "s/^validation_replications = .*/validation_replications = 16/" \
+        scenarios/calibration/korea.toml >"$WORK/calibration-$n.toml"
+done
+for n in 16 128; do
+    read -r oc om < <(cpu_of "$OLD" "$WORK/cal-old-$n" calibrate "$WORK/calibration-$n.toml" --targets scenarios/targets/lee_korea_bioclusters.toml)
+    read -r nc nm < <(cpu_of "$NEW" "$WORK/cal-new-$n" calibrate "$WORK/calibration-$n.toml" --targets scenarios/targets/lee_korea_bioclusters.toml)
+    sims=$(awk -F, 'NR > 1' "$WORK/cal-new-$n"/*/history.csv | wc -l)
+    sims=$((sims * n + 16))
+    same=$(identical <(cat "$WORK/cal-old-$n"/*/{calibrated.toml,fit.csv,history.csv,facts.csv}) <(cat "$WORK/cal-new-$n"/*/{calibrated.toml,fit.csv,history.csv,facts.csv}))
+    awk -v n="$n" -v o="$oc" -v c="$nc" -v s="$sims" -v same="$same" 'BEGIN {
+        printf "| CPU per calibration simulation, %d per candidate (%d simulations) | %.1f ms | %.1f ms | %.2f | %s |\n", n, s, o / s * 1e3, c / s * 1e3, o / c, same }'
+    if [ -n "$GNU_TIME" ]; then
+        echo "| calibrate peak RSS, $n per candidate | $((om / 1024)) MB | $((nm / 1024)) MB | | |"
+    fi
+done
