@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 
 use crate::model::resources::*;
-use crate::model::{Tick, components, rng, spawn};
+use crate::model::{Tick, compact, components, rng, spawn};
 use crate::observe::{self, RunRecord};
 use crate::scenario::Scenario;
 use crate::systems;
@@ -83,6 +83,7 @@ pub fn run_replication(scenario: Arc<Scenario>, replication: u64, mut on_year: i
     for month in 0..months {
         schedule.run(&mut world);
         if month % 12 == 11 {
+            compact::compact_firms(&mut world);
             on_year(month / 12 + 1);
         }
     }

@@ -304,3 +304,7 @@ pub struct Agency {
     /// Index into the scenario's agencies.
     pub index: usize,
 }
+
+/// The components every firm is spawned with (initial population, entry) and respawned with when
+/// the firm table is compacted.
+pub type FirmBundle = (AgentId, AgentKind, Home, Knowledge, Firm, Pipeline, ProjectSpend);

@@ -2,6 +2,7 @@
 //! and the [`Tick`] sets the mechanisms put their systems in. Building the schedule and running a
 //! replication live one floor up, in [`crate::simulation`], so that data never imports mechanisms.
 
+pub mod compact;
 pub mod components;
 pub mod ledger;
 pub mod resources;

@@ -68,11 +68,9 @@ pub struct Registry {
     pub home: Vec<Home>,
     /// False once a firm has failed or been acquired; always true for other agents.
     pub alive: Vec<bool>,
-    /// Ids of the firms alive at the start of this month and of those founded since, in id order:
-    /// what the monthly firm loops visit (`live_firms`), so their cost follows the living
-    /// population rather than every firm ever founded. Pruned by the clock each month, so a firm
-    /// that exits during the month is still listed until the next: loops keep checking `is_alive`.
-    live_firm_ids: Vec<u32>,
+    /// (firm id, month) of every exit so far, in the order they happened: exited firms leave the
+    /// world at the next year end (`model::compact`), so the end-of-run audits read them here.
+    pub exits: Vec<(u32, u32)>,
     pub by_cluster: Vec<ClusterMembers>,
     pub pharma: Vec<u32>,
     pub investors: Vec<u32>,
@@ -101,10 +99,7 @@ impl Registry {
         self.alive.push(true);
         let members = &mut self.by_cluster[home.cluster];
         match kind {
-            AgentKind::Firm => {
-                members.firms.push(id);
-                self.live_firm_ids.push(id);
-            }
+            AgentKind::Firm => members.firms.push(id),
             AgentKind::University => members.universities.push(id),
             AgentKind::Pharma => {
                 members.pharma.push(id);
@@ -117,18 +112,6 @@ impl Registry {
             AgentKind::Agency => self.agencies.push(id),
         }
         id
-    }
-
-    /// Entities of the firms in `live_firm_ids`, in id order (spawn order, hence the order a plain
-    /// query visits them in): pass to `Query::iter_many`.
-    pub fn live_firms(&self) -> impl Iterator<Item = Entity> + '_ {
-        self.live_firm_ids.iter().map(|&id| self.entities[id as usize])
-    }
-
-    /// Drops firms that have exited from `live_firm_ids` (once a month, by the clock).
-    pub fn prune_exited_firms(&mut self) {
-        let alive = &self.alive;
-        self.live_firm_ids.retain(|&id| alive[id as usize]);
     }
 
     pub fn new_project_id(&mut self) -> u32 {

@@ -252,9 +252,9 @@ fn spawn_initial_firm(
         firm.own_market_musd_per_year =
             Some(rng.lognormal(f.established_market_median_musd, f.established_market_sigma));
     }
-    let e = world
-        .spawn((AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default()))
-        .id();
+    let bundle: FirmBundle =
+        (AgentId(id), AgentKind::Firm, home, Knowledge(knowledge), firm, pipeline, ProjectSpend::default());
+    let e = world.spawn(bundle).id();
     register(registry, ledger, book, e, AgentKind::Firm, home);
     ledger.transfer(Account::External(External::Founders), Account::Agent(id), cash, Flow::OpeningCapital);
 }

@@ -6,7 +6,7 @@ pub mod write;
 
 use bevy_ecs::prelude::*;
 
-use crate::model::components::{AgentId, Firm};
+use crate::model::components::Firm;
 use crate::model::ledger::Ledger;
 use crate::model::resources::{AllianceBook, PipelineStats};
 
@@ -162,8 +162,7 @@ pub struct NetworkYear {
 /// Takes the record out of a finished world and adds the audits.
 pub fn finish(world: &mut World) -> RunRecord {
     let mut record = world.remove_resource::<RunRecord>().unwrap_or_default();
-    let mut query = world.query::<(&AgentId, &Firm)>();
-    let exited: Vec<(u32, u32)> = query.iter(world).filter_map(|(id, f)| f.exit_month.map(|m| (id.0, m))).collect();
+    let exited = world.resource::<crate::model::resources::Registry>().exits.clone();
     let mut holders = world.query::<(&crate::model::components::Pipeline, Option<&Firm>)>();
     for (pipeline, firm) in holders.iter(world) {
         if firm.is_none_or(Firm::is_alive) {

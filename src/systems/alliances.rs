@@ -55,7 +55,10 @@ fn dissolve_alliances(
     let a = &params.alliances;
     let (p_tech, p_nontech) =
         (monthly_probability(a.tech_dissolution_per_year), monthly_probability(a.nontech_dissolution_per_year));
-    for (id, firm) in firms.iter_many(registry.live_firms()).flatten() {
+    for (id, firm) in &firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }
@@ -113,7 +116,10 @@ pub(crate) fn form_alliances(
         .map(|(i, _)| i)
         .collect();
 
-    for (id, home, firm, pipeline, k) in firms.iter_many(registry.live_firms()).flatten() {
+    for (id, home, firm, pipeline, k) in &firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() || book.degree(id.0) >= a.firm_capacity as usize {
             continue;
         }

@@ -35,9 +35,10 @@ fn switch_models(
         return;
     }
     let bm = &params.business_models;
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, pipeline)) = next else { continue };
+    for (id, home, mut firm, pipeline) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         // Established makers keep their manufacturing business (they never switch).
         if !firm.is_alive() || firm.own_channels {
             continue;

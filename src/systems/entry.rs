@@ -66,7 +66,10 @@ fn found_firms(
             });
         }
     }
-    for (_, home, firm, knowledge) in firms.iter_many(registry.live_firms()).flatten() {
+    for (id, home, firm, knowledge) in &firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() || firm.employees < entry.spinout_min_employees || entry.spinout_min_employees <= 0.0 {
             continue;
         }
@@ -109,17 +112,16 @@ fn found_firms(
         let firm =
             Firm::new(model, founding.origin, founded, entry.founding_employees, focus, productivity, founded + build);
         let id = registry.next_id();
-        let entity = commands
-            .spawn((
-                AgentId(id),
-                AgentKind::Firm,
-                home,
-                Knowledge(focused_knowledge(focus, level)),
-                firm,
-                Pipeline::default(),
-                ProjectSpend::default(),
-            ))
-            .id();
+        let bundle: FirmBundle = (
+            AgentId(id),
+            AgentKind::Firm,
+            home,
+            Knowledge(focused_knowledge(focus, level)),
+            firm,
+            Pipeline::default(),
+            ProjectSpend::default(),
+        );
+        let entity = commands.spawn(bundle).id();
         register(&mut registry, &mut ledger, &mut book, entity, AgentKind::Firm, home);
         let seed = rng.lognormal(entry.seed_median_musd, entry.seed_sigma);
         ledger.transfer(Account::External(External::Founders), Account::Agent(id), seed, Flow::Seed);

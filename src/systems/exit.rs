@@ -46,17 +46,15 @@ fn close_weak_firms(
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<ExitRng>,
-    mut live_firms: Local<Vec<Entity>>,
 ) {
     let rate = params.exit.closure_rate_per_year / 12.0;
     if rate <= 0.0 {
         return;
     }
-    live_firms.clear();
-    live_firms.extend(registry.live_firms());
-    let mut live = firms.iter_many_mut(live_firms.iter());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, pipeline, knowledge)) = next else { continue };
+    for (id, home, mut firm, pipeline, knowledge) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }
@@ -83,13 +81,11 @@ fn fail_insolvent_firms(
     mut book: ResMut<AllianceBook>,
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
-    mut live_firms: Local<Vec<Entity>>,
 ) {
-    live_firms.clear();
-    live_firms.extend(registry.live_firms());
-    let mut live = firms.iter_many_mut(live_firms.iter());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, pipeline)) = next else { continue };
+    for (id, home, mut firm, pipeline) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         let cash = ledger.balance(id.0);
         if !firm.is_alive() || cash >= 0.0 {
             continue;
@@ -126,7 +122,10 @@ fn take_over_firms(
     let mut committed = vec![0.0; buyers.len()];
     let mut deals: Vec<(u32, usize, f64)> = Vec::new();
     let mut weights = vec![0.0; buyers.len()];
-    for (id, _, firm, pipeline, knowledge) in firms.iter_many(registry.live_firms()).flatten() {
+    for (id, _, firm, pipeline, knowledge) in &firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         let maturity = pipeline.maturity();
         if !firm.is_alive() || maturity < min_maturity {
             continue;
@@ -210,6 +209,7 @@ fn close(firm: &mut Firm, id: u32, status: Status, month: u32, registry: &mut Re
     firm.status = status;
     firm.exit_month = Some(month);
     registry.alive[id as usize] = false;
+    registry.exits.push((id, month));
     book.end_all_of(id, month);
 }
 

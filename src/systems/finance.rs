@@ -93,9 +93,10 @@ fn run_firm_finances(
     let fp = &params.firms;
     let suppliers = Account::External(External::Suppliers);
 
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, pipeline, knowledge, spend)) = next else { continue };
+    for (id, home, mut firm, pipeline, knowledge, spend) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }

@@ -89,7 +89,10 @@ fn diffuse_knowledge(
     for (id, kind, home, knowledge) in &others {
         add_to_pools(id.0, *kind, home, &knowledge.0);
     }
-    for (id, home, knowledge, firm) in firms.iter_many(registry.live_firms()).flatten() {
+    for (id, home, knowledge, firm) in &firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if firm.is_alive() {
             add_to_pools(id.0, AgentKind::Firm, home, &knowledge.0);
         }
@@ -145,9 +148,10 @@ fn diffuse_knowledge(
         }
         receive(id.0, home.cluster, &mut knowledge.0);
     }
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut knowledge, firm)) = next else { continue };
+    for (id, home, mut knowledge, firm) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if firm.is_alive() {
             receive(id.0, home.cluster, &mut knowledge.0);
         }

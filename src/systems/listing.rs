@@ -45,9 +45,10 @@ fn list_and_delist(
     let li = &params.listing;
     let f = &params.finance;
     let tech_open = window.open && clock.year() >= li.tech_track_from_year;
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, pipeline, knowledge)) = next else { continue };
+    for (id, home, mut firm, pipeline, knowledge) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }

@@ -81,13 +81,11 @@ fn advance_firm_projects(
     mut stats: ResMut<PipelineStats>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<PipelineRng>,
-    mut live_firms: Local<Vec<Entity>>,
 ) {
-    live_firms.clear();
-    live_firms.extend(registry.live_firms());
-    let mut live = firms.iter_many_mut(live_firms.iter());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, firm, mut pipeline, knowledge, mut spend)) = next else { continue };
+    for (id, home, firm, mut pipeline, knowledge, mut spend) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         spend.0 = 0.0;
         if !firm.is_alive() {
             continue;

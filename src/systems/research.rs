@@ -25,7 +25,7 @@ fn accumulate_knowledge(
     params: Res<Params>,
     mut ledger: ResMut<Ledger>,
     mut universities: Query<(&AgentId, &University, &mut Knowledge), Without<Firm>>,
-    mut firms: Query<(&Firm, &Pipeline, &mut Knowledge), Without<University>>,
+    mut firms: Query<(&AgentId, &Firm, &Pipeline, &mut Knowledge), Without<University>>,
     registry: Res<Registry>,
 ) {
     let r = &params.research;
@@ -46,9 +46,10 @@ fn accumulate_knowledge(
             *k = *k * keep + gain;
         }
     }
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((firm, pipeline, mut knowledge)) = next else { continue };
+    for (id, firm, pipeline, mut knowledge) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }

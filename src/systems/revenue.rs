@@ -94,9 +94,10 @@ fn earn_revenue(
     let pp = &params.pipeline;
     let customers = Account::External(External::Customers);
     let suppliers = Account::External(External::Suppliers);
-    let mut live = firms.iter_many_mut(registry.live_firms());
-    while let Some(next) = live.fetch_next() {
-        let Ok((id, home, mut firm, mut pipeline, knowledge)) = next else { continue };
+    for (id, home, mut firm, mut pipeline, knowledge) in &mut firms {
+        if !registry.alive[id.0 as usize] {
+            continue;
+        }
         if !firm.is_alive() {
             continue;
         }
