@@ -4,12 +4,14 @@
 //! the live firms' work. At a year end, after the record has read the year's exits, once a quarter
 //! or more of the rows are exited firms, the firm table is rebuilt with the live firms only,
 //! respawned in id order, so queries still visit firms in id order (the order every mechanism's
-//! draws follow) and their cost follows the living population. When it happens changes no result,
+//! draws follow) and their cost follows the living population. The ledger gives up the exited
+//! firms' yearly-inflow rows at the same time (`Ledger::retire`). When it happens changes no result,
 //! only the time a run takes.
 
 use bevy_ecs::prelude::*;
 
 use super::components::{AgentId, Firm, FirmBundle};
+use super::ledger::Ledger;
 use super::resources::Registry;
 
 /// Despawns exited firms and respawns the live ones, in id order, into a fresh table; updates the
@@ -36,4 +38,7 @@ pub fn compact_firms(world: &mut World) {
         let entity = world.spawn(bundle).id();
         world.resource_mut::<Registry>().entities[id as usize] = entity;
     }
+    // The ledger's yearly rows likewise: exited firms receive nothing more.
+    let alive = world.resource::<Registry>().alive.clone();
+    world.resource_mut::<Ledger>().retire(&alive);
 }

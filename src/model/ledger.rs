@@ -218,7 +218,10 @@ struct AgentAccount {
 #[derive(Resource, Default)]
 pub struct Ledger {
     accounts: Vec<AgentAccount>,
-    /// Inflows this simulated year by agent and flow (reset by `start_year`).
+    /// Each agent's row in `year_in`. Agents retired by [`Ledger::retire`] (exited firms, after their
+    /// exit year) share row 0, which nothing reads, so the rows that money still reaches stay dense.
+    year_row: Vec<u32>,
+    /// Inflows this simulated year by row (see `year_row`) and flow (reset by `start_year`).
     year_in: Vec<[f64; N_FLOWS]>,
     /// Balances of the external accounts, by `External` discriminant.
     external: [f64; External::ALL.len()],
@@ -240,7 +243,32 @@ impl Ledger {
             total_out: 0.0,
             last_flow_month: None,
         });
+        if self.year_in.is_empty() {
+            self.year_in.push([0.0; N_FLOWS]);
+        }
+        self.year_row.push(self.year_in.len() as u32);
         self.year_in.push([0.0; N_FLOWS]);
+    }
+
+    /// Gives up the yearly-inflow rows of agents that `alive` says have left (exited firms, once their
+    /// exit year is recorded); the others keep their tallies in fresh, dense rows, in id order.
+    pub fn retire(&mut self, alive: &[bool]) {
+        let mut rows = Vec::with_capacity(alive.iter().filter(|a| **a).count() + 1);
+        rows.push([0.0; N_FLOWS]);
+        for (id, &alive) in alive.iter().enumerate() {
+            let row = &mut self.year_row[id];
+            if alive {
+                rows.push(self.year_in[*row as usize]);
+                *row = (rows.len() - 1) as u32;
+            } else {
+                *row = 0;
+            }
+        }
+        self.year_in = rows;
+    }
+
+    fn year_in_of(&self, id: u32) -> &[f64; N_FLOWS] {
+        &self.year_in[self.year_row[id as usize] as usize]
     }
 
     pub fn set_month(&mut self, month: u32) {
@@ -288,7 +316,7 @@ impl Ledger {
                 let a = &mut self.accounts[id as usize];
                 a.balance += amount;
                 a.total_in += amount;
-                self.year_in[id as usize][flow as usize] += amount;
+                self.year_in[self.year_row[id as usize] as usize][flow as usize] += amount;
                 if flow.is_revenue() {
                     a.month_revenue += amount;
                 }
@@ -308,16 +336,16 @@ impl Ledger {
 
     /// Inflows to an agent this year for one flow kind.
     pub fn year_inflow(&self, id: u32, flow: Flow) -> f64 {
-        self.year_in[id as usize][flow as usize]
+        self.year_in_of(id)[flow as usize]
     }
 
     pub fn year_inflows(&self, id: u32) -> &[f64; N_FLOWS] {
-        &self.year_in[id as usize]
+        self.year_in_of(id)
     }
 
     /// Revenue (sales in the survey sense, see [`Flow::is_revenue`]) received this year.
     pub fn year_revenue(&self, id: u32) -> f64 {
-        let year_in = &self.year_in[id as usize];
+        let year_in = self.year_in_of(id);
         Flow::ALL.iter().filter(|f| f.is_revenue()).map(|&f| year_in[f as usize]).sum()
     }
 

@@ -144,11 +144,23 @@ impl Alliance {
     }
 }
 
+/// One of an agent's active alliances, as its list holds it: the alliance's index, the agent at the
+/// other end, its kind, and whether this agent is the alliance's firm (the side that formed it). The
+/// mechanisms ask these of every tie each month; keeping them in the agent's own list spares a visit
+/// to the alliance itself, somewhere in the list of every alliance ever formed.
+#[derive(Debug, Clone, Copy)]
+pub struct Tie {
+    pub alliance: u32,
+    pub other: u32,
+    pub kind: AllianceKind,
+    pub firm_side: bool,
+}
+
 /// Every alliance ever formed, with each agent's active and past ties.
 #[derive(Resource, Debug, Default)]
 pub struct AllianceBook {
     pub alliances: Vec<Alliance>,
-    active: Vec<Vec<u32>>,
+    active: Vec<Vec<Tie>>,
     partners_ever: Vec<Vec<u32>>,
     /// Alliances formed in the current tick, for the deal-signing step.
     pub formed_this_month: Vec<u32>,
@@ -169,7 +181,7 @@ impl AllianceBook {
         let idx = self.alliances.len() as u32;
         self.alliances.push(Alliance { firm, partner, kind, formed_month: month, ended_month: None });
         for (a, b) in [(firm, partner), (partner, firm)] {
-            self.active[a as usize].push(idx);
+            self.active[a as usize].push(Tie { alliance: idx, other: b, kind, firm_side: a == firm });
             if !self.partners_ever[a as usize].contains(&b) {
                 self.partners_ever[a as usize].push(b);
             }
@@ -187,7 +199,7 @@ impl AllianceBook {
         let (a, b) = (alliance.firm, alliance.partner);
         for agent in [a, b] {
             let list = &mut self.active[agent as usize];
-            if let Some(pos) = list.iter().position(|&i| i == idx) {
+            if let Some(pos) = list.iter().position(|t| t.alliance == idx) {
                 list.remove(pos);
             }
         }
@@ -196,12 +208,12 @@ impl AllianceBook {
     /// Ends every active alliance of an agent (on exit).
     pub fn end_all_of(&mut self, id: u32, month: u32) {
         self.ensure(id);
-        for idx in self.active[id as usize].clone() {
-            self.end(idx, month);
+        for tie in self.active[id as usize].clone() {
+            self.end(tie.alliance, month);
         }
     }
 
-    pub fn active_of(&self, id: u32) -> &[u32] {
+    pub fn active_of(&self, id: u32) -> &[Tie] {
         self.active.get(id as usize).map_or(&[], |v| v.as_slice())
     }
 
@@ -210,11 +222,11 @@ impl AllianceBook {
     }
 
     pub fn has_active(&self, id: u32, kind: AllianceKind) -> bool {
-        self.active_of(id).iter().any(|&i| self.alliances[i as usize].kind == kind)
+        self.active_of(id).iter().any(|t| t.kind == kind)
     }
 
     pub fn count_active(&self, id: u32, pred: impl Fn(AllianceKind) -> bool) -> usize {
-        self.active_of(id).iter().filter(|&&i| pred(self.alliances[i as usize].kind)).count()
+        self.active_of(id).iter().filter(|t| pred(t.kind)).count()
     }
 
     /// Every agent this one has ever been allied with, in order of first alliance.
@@ -227,10 +239,7 @@ impl AllianceBook {
     }
 
     pub fn active_between(&self, a: u32, b: u32, kind: AllianceKind) -> Option<u32> {
-        self.active_of(a).iter().copied().find(|&i| {
-            let al = &self.alliances[i as usize];
-            al.kind == kind && al.other(a) == b
-        })
+        self.active_of(a).iter().find(|t| t.kind == kind && t.other == b).map(|t| t.alliance)
     }
 }
 

@@ -32,7 +32,7 @@ use crate::kinds::{AllianceKind, BusinessModel, KnowledgeVec, Stage};
 use crate::model::Tick;
 use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry, YearCounters};
+use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry, Tie, YearCounters};
 use crate::model::rng::{AllianceRng, Draws};
 use crate::scenario::Instrument;
 
@@ -50,7 +50,7 @@ fn dissolve_alliances(
     firms: Query<(&AgentId, &Firm)>,
     mut book: ResMut<AllianceBook>,
     mut rng: ResMut<AllianceRng>,
-    mut ties: Local<Vec<u32>>,
+    mut ties: Local<Vec<Tie>>,
 ) {
     let a = &params.alliances;
     let (p_tech, p_nontech) =
@@ -65,19 +65,18 @@ fn dissolve_alliances(
         // A copy of the firm's ties (ending one edits the list), in a buffer kept across months.
         ties.clear();
         ties.extend_from_slice(book.active_of(id.0));
-        for &idx in ties.iter() {
-            let alliance = &book.alliances[idx as usize];
+        for tie in ties.iter() {
             // One draw per alliance: a tie between two firms is listed under both, and is drawn
             // from the side of the firm that formed it.
-            if alliance.firm != id.0 {
+            if !tie.firm_side {
                 continue;
             }
-            let kind = alliance.kind;
+            let kind = tie.kind;
             if matches!(kind, AllianceKind::Licensing | AllianceKind::CoDevelopment) {
                 continue;
             }
             if rng.chance(if kind.is_tech() { p_tech } else { p_nontech }) {
-                book.end(idx, clock.month);
+                book.end(tie.alliance, clock.month);
             }
         }
     }

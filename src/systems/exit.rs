@@ -142,7 +142,7 @@ fn take_over_firms(
             * rng.lognormal(1.0, ex.valuation_sigma);
         for (b, (buyer, gaps)) in buyers.iter().enumerate() {
             let affordable = ledger.balance(*buyer) - committed[b] >= price;
-            let partner = book.active_of(id.0).iter().any(|&i| book.alliances[i as usize].other(id.0) == *buyer);
+            let partner = book.active_of(id.0).iter().any(|t| t.other == *buyer);
             let gap = gaps.contains(&firm.focus);
             weights[b] = if affordable {
                 (1.0 + if partner { ex.partner_preference } else { 0.0 }) * if gap { 2.0 } else { 1.0 }

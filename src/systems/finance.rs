@@ -110,11 +110,10 @@ fn run_firm_finances(
         ledger.transfer(me, suppliers, wages, Flow::Wages);
         ledger.transfer(me, suppliers, overhead, Flow::Overhead);
         let mut fees = 0.0;
-        for &i in book.active_of(id.0) {
-            let alliance = &book.alliances[i as usize];
-            if alliance.kind == AllianceKind::UniversityCollaboration {
+        for tie in book.active_of(id.0) {
+            if tie.kind == AllianceKind::UniversityCollaboration {
                 let fee = params.alliances.university_fee_musd_per_month;
-                ledger.transfer(me, Account::Agent(alliance.other(id.0)), fee, Flow::UniversityFee);
+                ledger.transfer(me, Account::Agent(tie.other), fee, Flow::UniversityFee);
                 fees += fee;
             }
         }

@@ -130,12 +130,11 @@ fn diffuse_knowledge(
         for (w, pool, pool_norm) in &pools[cluster] {
             add_flow(&mut delta, (&own, own_norm), (pool, *pool_norm), s.local_rate * w, s);
         }
-        for &idx in book.active_of(id) {
-            let alliance = &book.alliances[idx as usize];
-            let Some((partner, partner_norm)) = snapshot.get(alliance.other(id)) else {
+        for tie in book.active_of(id) {
+            let Some((partner, partner_norm)) = snapshot.get(tie.other) else {
                 continue;
             };
-            let rate = if alliance.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
+            let rate = if tie.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
             add_flow(&mut delta, (&own, own_norm), (partner, *partner_norm), rate, s);
         }
         for f in 0..N_FIELDS {

@@ -111,9 +111,8 @@ fn earn_revenue(
         let commercial_partner = book
             .active_of(id.0)
             .iter()
-            .map(|&i| &book.alliances[i as usize])
-            .filter(|a| matches!(a.kind, AllianceKind::Marketing | AllianceKind::Distribution))
-            .map(|a| a.other(id.0))
+            .filter(|t| matches!(t.kind, AllianceKind::Marketing | AllianceKind::Distribution))
+            .map(|t| t.other)
             .max_by_key(|&p| (registry.kind[p as usize] == AgentKind::Pharma, std::cmp::Reverse(p)));
         let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
         for product in &pipeline.products {
@@ -165,16 +164,15 @@ fn earn_revenue(
             clients.extend(
                 book.active_of(id.0)
                     .iter()
-                    .map(|&i| &book.alliances[i as usize])
-                    .filter(|a| {
+                    .filter(|t| {
                         matches!(
-                            a.kind,
+                            t.kind,
                             AllianceKind::ContractResearch
                                 | AllianceKind::Manufacturing
                                 | AllianceKind::UniversityCollaboration
                         )
                     })
-                    .map(|a| a.other(id.0)),
+                    .map(|t| t.other),
             );
             let (market, per_client) = service_demand(
                 rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
