@@ -104,8 +104,9 @@ for spec in "default:" "calibrated:scenarios/calibrated/korea.toml" "belgium:sce
     echo "| outputs of $name (replication 0) | | | | $(identical "$WORK/id-old-$name" "$WORK/id-new-$name") |"
 done
 
-# Calibration: CPU per simulation and peak memory at 16 and 128 replications per candidate (two
-# evaluations each of the shipped calibration set-up, 16 validation replications).
+# Calibration: CPU per simulation and peak memory at 16 and 128 replications per candidate (the shipped
+# calibration set-up with a budget of two evaluations, which calibrate raises to its floor of parameters
+# + 2 = 5, and 16 validation replications).
 for n in 16 128; do
     sed -e "s/^replications = .*/replications = $n/" -e "s/^budget = .*/budget = $((2 * n))/" \
         -e "s/^validation_replications = .*/validation_replications = 16/" \
