@@ -202,7 +202,7 @@ fn choose_partner(
                 (&members.investors, 0.0),
             ]
         };
-        let weights: Vec<f64> = lists.iter().map(|(l, w)| if l.is_empty() { 0.0 } else { *w }).collect();
+        let weights = lists.map(|(l, w)| if l.is_empty() { 0.0 } else { w });
         let Some(t) = rng.weighted(&weights) else {
             continue;
         };
