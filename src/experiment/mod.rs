@@ -135,14 +135,8 @@ impl Experiment {
             }
         }
         for (i, v) in variants.iter().enumerate() {
-            let safe = !v.name.is_empty()
-                && v.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                && !v.name.starts_with('.');
-            if !safe {
-                problems.push(problem(
-                    "experiment.variants",
-                    format!("variant name \"{}\" must be letters, digits, '-', '_' or '.' (it names a folder)", v.name),
-                ));
+            if let Some(why) = crate::scenario::name_problem(&v.name) {
+                problems.push(problem("experiment.variants", format!("variant name {why} (it names a folder)")));
             }
             if variants[..i].iter().any(|o| o.name == v.name) {
                 problems.push(problem("experiment.variants", format!("duplicate variant name \"{}\"", v.name)));

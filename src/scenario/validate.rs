@@ -55,16 +55,8 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let mut c = Check::default();
 
     // [scenario]
-    if raw.scenario.name.trim().is_empty()
-        || !raw.scenario.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-    {
-        c.fail(
-            "scenario.name",
-            format!(
-                "must be a non-empty name of letters, digits, '-', '_' or '.' (it names the output folder; got \"{}\")",
-                raw.scenario.name
-            ),
-        );
+    if let Some(problem) = name_problem(&raw.scenario.name) {
+        c.fail("scenario.name", format!("{problem} (it names the output folder)"));
     }
     c.range("scenario.start_year", raw.scenario.start_year as f64, 1900.0, 2200.0);
     c.range("scenario.years", raw.scenario.years as f64, 1.0, 200.0);
@@ -76,8 +68,10 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let mut clusters = Vec::new();
     for (i, rc) in raw.clusters.iter().enumerate() {
         let key = |k: &str| format!("clusters[{i}].{k}");
-        if rc.name.trim().is_empty() {
-            c.fail(&key("name"), "must not be empty".into());
+        if let Some(problem) = name_problem(&rc.name) {
+            c.fail(&key("name"), format!("{problem} (it labels rows of the CSV files and the charts)"));
+        } else if rc.name == "all" {
+            c.fail(&key("name"), "\"all\" is reserved: the time series' rows for the whole ecosystem carry it".into());
         }
         if raw.clusters[..i].iter().any(|o| o.name == rc.name) {
             c.fail(&key("name"), format!("duplicate cluster name \"{}\"", rc.name));
@@ -574,4 +568,23 @@ fn validate_policy(
         max_employees: rp.max_employees,
         instrument,
     })
+}
+
+/// Longest name a scenario, cluster or variant may have: names become folder names, CSV cells and chart
+/// labels (a chart legend has room for about this many characters).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Why `name` cannot name a scenario, a cluster or a variant, if it cannot: 1 to [`MAX_NAME_CHARS`]
+/// letters, digits, '-', '_' or '.', not starting with '.'. So a name never leaves its folder ("..", "/"),
+/// never hides it, and never needs quoting in a CSV cell.
+pub fn name_problem(name: &str) -> Option<String> {
+    let allowed = |ch: char| ch.is_ascii_alphanumeric() || "-_.".contains(ch);
+    if name.is_empty() || name.len() > MAX_NAME_CHARS || !name.chars().all(allowed) || name.starts_with('.') {
+        Some(format!(
+            "must be 1 to {MAX_NAME_CHARS} letters, digits, '-', '_' or '.', not starting with '.' (got \"{}\")",
+            name.escape_debug()
+        ))
+    } else {
+        None
+    }
 }
