@@ -143,6 +143,35 @@ fn walk(dir: &Path) -> usize {
         .sum()
 }
 
+/// A finished replication file edited on disk (a year out of the run, a value that is not a number, a
+/// row moved) is refused by `--resume`, naming the file, never read as an index or merged.
+#[test]
+fn resume_refuses_a_damaged_replication_file() {
+    let exp = experiment(SMALL);
+    let dir = tempfile::tempdir().unwrap();
+    run(&exp, dir.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    let unit = biocluster::experiment::run::unit_path(dir.path(), &exp, 1, 2);
+    let original = std::fs::read_to_string(&unit).unwrap();
+    let second_line = original.lines().nth(1).unwrap().to_string();
+    let year = second_line.split(',').next().unwrap().to_string();
+    let last_value = second_line.rsplit(',').next().unwrap().to_string();
+    let damages = [
+        original.replacen(&format!("\n{year},"), "\n2999,", 1),
+        original.replacen(&second_line, &second_line.replace(&format!(",{last_value}"), ",NaN"), 1),
+        {
+            let mut lines: Vec<&str> = original.lines().collect();
+            lines.swap(1, 2);
+            lines.join("\n") + "\n"
+        },
+    ];
+    for damaged in damages {
+        assert_ne!(damaged, original);
+        std::fs::write(&unit, &damaged).unwrap();
+        let err = run(&exp, dir.path(), &Options { threads: Some(2), resume: true, quiet: true }).unwrap_err();
+        assert!(err.to_string().contains("damaged") && err.to_string().contains("rep-000002.csv"), "{err}");
+    }
+}
+
 #[test]
 fn resume_refuses_a_different_experiment() {
     let dir = tempfile::tempdir().unwrap();

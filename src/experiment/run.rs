@@ -237,12 +237,19 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             if rows.len() != n_y * n_c {
                 return Err(Error::Usage(format!("`{}` is incomplete; rerun without --resume", path.display())));
             }
-            for (year, cluster, values) in rows {
-                let y = (year - base.start_year) as usize;
-                let c = clusters
-                    .iter()
-                    .position(|k| *k == cluster)
-                    .ok_or_else(|| Error::Usage(format!("unknown cluster {cluster} in {}", path.display())))?;
+            for (k, (year, cluster, values)) in rows.into_iter().enumerate() {
+                // A unit file holds every (year, cluster) once, in the order a run writes them, with
+                // finite values; anything else is a damaged or foreign file, never an index.
+                let (y, c) = (k / n_c, k % n_c);
+                if year != years[y] || cluster != clusters[c] || values.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::Usage(format!(
+                        "`{}` is damaged at line {} (expected year {} and cluster {} with finite values); rerun without --resume",
+                        path.display(),
+                        k + 2,
+                        years[y],
+                        clusters[c]
+                    )));
+                }
                 for (m, x) in values.iter().enumerate() {
                     cells[cell(v, y, c, m)].push(*x);
                     if y == n_y - 1 {
