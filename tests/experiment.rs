@@ -172,6 +172,16 @@ fn resume_refuses_a_damaged_replication_file() {
     }
 }
 
+/// A variant that renames a cluster cannot be compared cell by cell: refused when the experiment is
+/// read, before any replication runs.
+#[test]
+fn variants_that_rename_a_cluster_are_refused_before_running() {
+    let text = "[experiment]\nreplications = 2\n[[experiment.variants]]\nname = \"x\"\n[experiment.variants.set]\n\"clusters.osong_daegu.name\" = \"elsewhere\"\n";
+    let scenario = Scenario::from_toml_str(text, "bad.toml").unwrap();
+    let err = Experiment::from_scenario(&scenario, "bad.toml").unwrap_err().to_string();
+    assert!(err.contains("cannot be varied") && err.contains("clusters.osong_daegu.name"), "{err}");
+}
+
 #[test]
 fn resume_refuses_a_different_experiment() {
     let dir = tempfile::tempdir().unwrap();

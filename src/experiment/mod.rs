@@ -212,6 +212,13 @@ pub fn variant_scenario(
         if p.starts_with("experiment") || p.starts_with("scenario.") {
             return Err(format!("`{p}` cannot be varied (it defines the experiment itself)"));
         }
+        // Variants are compared cell by cell, cluster by cluster: a name is an identity, not a
+        // parameter (refused here, before any replication runs).
+        if p.ends_with(".name") {
+            return Err(format!(
+                "`{p}` cannot be varied (names identify clusters, agencies and policies across variants)"
+            ));
+        }
         path::set(&mut value, p, v.clone())?;
     }
     let raw: RawScenario = value.try_into().map_err(|e: toml::de::Error| e.to_string())?;
