@@ -206,6 +206,11 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         run_experiment(&experiment, &dir, &args)?;
         return if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), args.quiet) };
     }
+    if args.resume {
+        return Err(crate::Error::Usage(format!(
+            "--resume continues an interrupted experiment; `{file}` has no [experiment] section (a single run starts afresh)"
+        )));
+    }
 
     let scenario = Arc::new(scenario);
     let years = scenario.years;
@@ -350,6 +355,23 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
 }
 
 fn write_slurm(args: SlurmArgs) -> Result<()> {
+    // Both go into the sbatch scripts verbatim: nothing but what Slurm's own syntax uses.
+    let plain = |value: &str, extra: &str| {
+        !value.is_empty() && value.chars().all(|ch| ch.is_ascii_alphanumeric() || extra.contains(ch))
+    };
+    if !plain(&args.time, ":-") {
+        return Err(crate::Error::Usage(format!(
+            "--time must be a Slurm time limit of digits, ':' and '-' (e.g. 2:00:00 or 1-00:00:00; got {:?})",
+            args.time
+        )));
+    }
+    if let Some(partition) = &args.partition
+        && !plain(partition, "_-.,")
+    {
+        return Err(crate::Error::Usage(format!(
+            "--partition must be a partition name of letters, digits, '_', '-', '.' or ',' (got {partition:?})"
+        )));
+    }
     let scenario = Scenario::load(&args.scenario)?;
     let file = args.scenario.display().to_string();
     let experiment = Experiment::from_scenario(&scenario, &file)?

@@ -20,6 +20,12 @@ pub enum Error {
     #[error("invalid facts file `{file}`:\n{}", format_problems(.problems))]
     InvalidFacts { file: String, problems: Vec<Problem> },
 
+    #[error("cannot read targets file `{path}`: {source}")]
+    ReadTargets { path: PathBuf, source: std::io::Error },
+
+    #[error("invalid targets file `{file}`:\n{}", format_problems(.problems))]
+    InvalidTargets { file: String, problems: Vec<Problem> },
+
     #[error("cannot write output to `{path}`: {source}")]
     WriteOutput { path: PathBuf, source: std::io::Error },
 

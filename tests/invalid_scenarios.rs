@@ -60,3 +60,30 @@ fn a_bad_command_line_exits_2() {
     assert_eq!(biocluster(&["run", "--scale", "-3"]).status.code(), Some(2));
     assert_eq!(biocluster(&["walk"]).status.code(), Some(2));
 }
+
+/// Command-line values that would land verbatim in a script, options that would be silently ignored,
+/// and a broken targets file: each refused with exit 2 and the option or file named.
+#[test]
+fn command_line_values_are_checked_before_use() {
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_str().unwrap();
+    let experiment = "tests/fixtures/slurm_experiment.toml";
+    let targets = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(targets.path(), "[[targets]]\nsample = \"government_led\"\nbogus = 1\n").unwrap();
+    let targets = targets.path().to_str().unwrap().to_string();
+    let cases: [(Vec<&str>, &str); 4] = [
+        (vec!["run", "--quiet", "--resume", "--out", out], "--resume"),
+        (vec!["slurm", experiment, "--shards", "2", "--out", out, "--time", "1:00:00\nrm -rf /"], "--time"),
+        (vec!["slurm", experiment, "--shards", "2", "--out", out, "--partition", "batch\n#SBATCH --x"], "--partition"),
+        (
+            vec!["calibrate", "scenarios/calibration/korea.toml", "--targets", &targets, "--out", out],
+            "invalid targets file",
+        ),
+    ];
+    for (args, expect) in cases {
+        let output = biocluster(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: exit code, stderr:\n{stderr}");
+        assert!(stderr.contains(expect) && !stderr.contains("panicked"), "{args:?}: stderr:\n{stderr}");
+    }
+}

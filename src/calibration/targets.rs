@@ -72,7 +72,7 @@ impl Targets {
 
     pub fn load(path: &Path) -> Result<Targets> {
         let text =
-            std::fs::read_to_string(path).map_err(|source| Error::ReadScenario { path: path.to_path_buf(), source })?;
+            std::fs::read_to_string(path).map_err(|source| Error::ReadTargets { path: path.to_path_buf(), source })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -80,7 +80,7 @@ impl Targets {
         let value: toml::Value = text.parse::<toml::Table>().map(toml::Value::Table).map_err(|e| {
             Error::MalformedToml { file: file.to_string(), message: e.to_string().trim_end().to_string() }
         })?;
-        let raw: RawTargets = serde_path_to_error::deserialize(value).map_err(|e| Error::InvalidScenario {
+        let raw: RawTargets = serde_path_to_error::deserialize(value).map_err(|e| Error::InvalidTargets {
             file: file.to_string(),
             problems: vec![Problem {
                 key: e.path().to_string(),
@@ -154,7 +154,7 @@ impl Targets {
             problems.push(Problem { key: "targets".into(), message: "must list at least one target".into() });
         }
         if !problems.is_empty() {
-            return Err(Error::InvalidScenario { file: file.to_string(), problems });
+            return Err(Error::InvalidTargets { file: file.to_string(), problems });
         }
         Ok(Targets { reference: raw.study.reference, notes: raw.study.notes, targets })
     }
