@@ -8,7 +8,6 @@
 //! - Memory does not grow with the number of replications: aggregation holds fixed-size streaming
 //!   statistics per (variant, year, cluster, metric) and one replication at a time.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -214,8 +213,10 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut effects = vec![Moments::default(); n_v * n_c * n_m];
 
     let replications_path = dir.join("replications.csv");
-    let tmp = dir.join(".replications.csv.tmp");
-    let mut out = BufWriter::new(File::create(&tmp).map_err(io_err(&tmp))?);
+    // An exclusive temporary file (see `observe::write::write_atomic`), renamed into place when complete.
+    let named = crate::observe::write::temporary_in(dir, "replications.csv").map_err(io_err(&replications_path))?;
+    let tmp = named.path().to_path_buf();
+    let mut out = BufWriter::new(named);
     let mut header = vec!["variant".to_string(), "replication".to_string()];
     header.extend(exp.parameters.iter().map(|p| format!("set.{p}")));
     for c in &clusters {
@@ -272,9 +273,8 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             }
         }
     }
-    out.flush().map_err(io_err(&tmp))?;
-    drop(out);
-    std::fs::rename(&tmp, &replications_path).map_err(io_err(&replications_path))?;
+    let named = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
+    named.persist(&replications_path).map_err(|e| io_err(&replications_path)(e.error))?;
 
     let mut agg = String::from("variant,year,cluster,metric,n,mean,sd,q05,q25,q50,q75,q95\n");
     for v in 0..n_v {

@@ -2,6 +2,7 @@
 //! the same folder and renamed into place, so an interrupted run never leaves a half-written file.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -17,11 +18,26 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // The temporary name carries the process id: two processes writing into one folder (shards of
-    // one experiment) never share a temporary file.
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    // A fresh temporary file: an unpredictable name, created exclusively (never through a symlink
+    // planted in a shared folder, never shared by two processes writing there), removed if anything
+    // fails (a full disk leaves no stray file), renamed into place when complete.
+    let mut tmp = temporary_in(dir, &file_name).map_err(err)?;
+    tmp.write_all(contents).map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// An exclusive temporary file in `dir` beside `file_name`, readable like any output (0644 on Unix).
+pub fn temporary_in(dir: &Path, file_name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{file_name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder.tempfile_in(dir)
 }
 
 /// Writes each (file name, contents) into `dir` atomically; returns the paths written.
@@ -263,4 +279,31 @@ pub fn write_run(
         ("facts.csv", facts.csv(&facts.evaluate(record))),
     ];
     write_files(dir, &files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A symlink planted in an output folder under any name a writer used to pick (the process id
+    /// was the only unknown) does not get its target overwritten, and nothing temporary is left.
+    #[cfg(unix)]
+    #[test]
+    fn writes_never_follow_a_planted_symlink_nor_leave_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let planted = dir.path().join(format!(".timeseries.csv.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        write_atomic(&dir.path().join("timeseries.csv"), b"year\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(dir.path().join("timeseries.csv")).unwrap(), "year\n");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let planted_name = planted.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(left, [planted_name, "precious.txt".to_string(), "timeseries.csv".to_string()]);
+    }
 }
