@@ -232,6 +232,7 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         eprintln!();
     }
     let simulated = started.elapsed().as_secs_f64();
+    record.check_finite(&file)?;
     let written = write_run(&dir, &scenario, args.replication, &record, &facts)?;
     if !quiet {
         eprintln!(

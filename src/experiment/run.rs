@@ -57,6 +57,7 @@ pub fn unit_done(dir: &Path, exp: &Experiment, variant: usize, replication: u32)
 /// Runs one unit and writes its files into `dir` (facts first, time series last, each atomically).
 pub fn run_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<()> {
     let record = run_replication(exp.variants[variant].scenario.clone(), u64::from(replication), |_| {});
+    record.check_finite(&format!("variant `{}`, replication {replication}", exp.variants[variant].name))?;
     let facts = exp.facts.csv(&exp.facts.evaluate(&record));
     write_atomic(&unit_facts_path(dir, exp, variant, replication), facts.as_bytes())?;
     write_atomic(&unit_path(dir, exp, variant, replication), timeseries_csv(&record).as_bytes())

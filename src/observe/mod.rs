@@ -159,6 +159,40 @@ pub struct NetworkYear {
     pub edges: Vec<(u32, u32, bool)>,
 }
 
+impl RunRecord {
+    /// The first time-series or panel value that is not a finite number, as an error naming it, the
+    /// cluster or firm and the year: a run whose state overflowed writes nothing (exit 2) rather than
+    /// NaN or inf in its files. Validation bounds every parameter; this is the net behind it.
+    pub fn check_finite(&self, scenario: &str) -> crate::error::Result<()> {
+        let fail = |what: String, year: i32| {
+            Err(crate::error::Error::Usage(format!(
+                "the run of `{scenario}` produced a value that is not a finite number: {what} in {year}; \
+                 a parameter is beyond what the model can hold"
+            )))
+        };
+        for row in &self.timeseries {
+            if let Some(i) = row.values.iter().position(|v| !v.is_finite()) {
+                return fail(format!("`{}` of cluster `{}`", TS_COLUMNS[i], row.cluster), row.year);
+            }
+        }
+        for r in &self.panel {
+            let values = [
+                ("employees", r.employees),
+                ("rd_musd", r.rd_musd),
+                ("sales_musd", r.sales_musd),
+                ("costs_musd", r.costs_musd),
+                ("vc_musd", r.vc_musd),
+                ("public_support_musd", r.public_support_musd),
+                ("cash_musd", r.cash_musd),
+            ];
+            if let Some((name, _)) = values.iter().find(|(_, v)| !v.is_finite()) {
+                return fail(format!("`{name}` of firm {}", r.firm_id), r.year);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Takes the record out of a finished world and adds the audits.
 pub fn finish(world: &mut World) -> RunRecord {
     let mut record = world.remove_resource::<RunRecord>().unwrap_or_default();
@@ -211,5 +245,27 @@ fn party_name(p: &crate::model::ledger::Party) -> String {
     match p {
         crate::model::ledger::Party::Agent(kind) => kind.name().to_string(),
         crate::model::ledger::Party::External(e) => format!("external:{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_with_a_non_finite_value_is_refused_naming_it() {
+        let mut record = RunRecord::default();
+        let mut values = vec![0.0; TS_COLUMNS.len()];
+        record.timeseries.push(TimeSeriesRow {
+            year: 2001,
+            cluster: "a".into(),
+            cluster_type: "x".into(),
+            values: values.clone(),
+        });
+        assert!(record.check_finite("s.toml").is_ok());
+        values[TS_COLUMNS.iter().position(|c| *c == "employment").unwrap()] = f64::INFINITY;
+        record.timeseries.push(TimeSeriesRow { year: 2002, cluster: "a".into(), cluster_type: "x".into(), values });
+        let err = record.check_finite("s.toml").unwrap_err().to_string();
+        assert!(err.contains("`employment` of cluster `a`") && err.contains("2002") && err.contains("s.toml"), "{err}");
     }
 }

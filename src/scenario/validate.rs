@@ -10,6 +10,14 @@ struct Check {
     problems: Vec<Problem>,
 }
 
+/// The largest magnitude any unbounded parameter may take (M$, knowledge units, years, rates): far
+/// beyond every real value (the largest budgets are thousands of M$), yet small enough that sums and
+/// products of the model's quantities stay finite. 1e308 in a budget overflowed to inf and NaN.
+pub const MAX_MAGNITUDE: f64 = 1e9;
+/// The smallest value a parameter that must be positive may take: a divisor (a wage, a duration)
+/// near zero overflows what it divides.
+pub const MIN_POSITIVE: f64 = 1e-9;
+
 impl Check {
     fn fail(&mut self, key: &str, message: String) {
         self.problems.push(Problem { key: key.to_string(), message });
@@ -28,13 +36,13 @@ impl Check {
     fn probability(&mut self, key: &str, v: f64) {
         self.range(key, v, 0.0, 1.0);
     }
+    /// At least 0 and at most [`MAX_MAGNITUDE`].
     fn non_negative(&mut self, key: &str, v: f64) {
-        self.range(key, v, 0.0, f64::INFINITY);
+        self.range(key, v, 0.0, MAX_MAGNITUDE);
     }
+    /// Within [`MIN_POSITIVE`, `MAX_MAGNITUDE`].
     fn positive(&mut self, key: &str, v: f64) {
-        if !v.is_finite() || v <= 0.0 {
-            self.fail(key, format!("must be a finite number > 0 (got {v})"));
-        }
+        self.range(key, v, MIN_POSITIVE, MAX_MAGNITUDE);
     }
     fn stage(&mut self, key: &str, s: &str) -> Stage {
         Stage::parse(s).unwrap_or_else(|| {
