@@ -254,3 +254,24 @@ fn bad_experiment_paths_and_values_name_the_key() {
         assert!(err.contains(expect) && err.contains("experiment.variants[0].set"), "{err}");
     }
 }
+
+/// Experiments whose size would exhaust memory or run for weeks are refused when read, naming the key.
+#[test]
+fn oversized_experiments_are_refused_before_anything_runs() {
+    let values = (0..200).map(|i| format!("{}.0", i + 1)).collect::<Vec<_>>().join(", ");
+    let grid = format!(
+        "[experiment]\nreplications = 2\n[[experiment.sweeps]]\nparameter = \"alliances.searches_per_year\"\nvalues = [{values}]\n\
+         [[experiment.sweeps]]\nparameter = \"finance.round_median_musd\"\nvalues = [{values}]\n"
+    );
+    let lhs = "[experiment]\nreplications = 2\n[experiment.latin_hypercube]\nsamples = 4294967295\nseed = 1\n\
+               [[experiment.latin_hypercube.ranges]]\nparameter = \"finance.round_median_musd\"\nmin = 5.0\nmax = 15.0\n";
+    let runs = "[experiment]\nreplications = 1000000\n[experiment.latin_hypercube]\nsamples = 20\nseed = 1\n\
+                [[experiment.latin_hypercube.ranges]]\nparameter = \"finance.round_median_musd\"\nmin = 5.0\nmax = 15.0\n";
+    for (text, expect) in
+        [(grid.as_str(), "experiment.sweeps"), (lhs, "experiment.latin_hypercube.samples"), (runs, "runs")]
+    {
+        let scenario = Scenario::from_toml_str(text, "big.toml").unwrap();
+        let err = Experiment::from_scenario(&scenario, "big.toml").unwrap_err().to_string();
+        assert!(err.contains(expect) && err.contains("big.toml"), "{err}");
+    }
+}

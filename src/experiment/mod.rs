@@ -24,6 +24,12 @@ use crate::scenario::raw::RawScenario;
 /// Parameter overrides: (dotted path, value).
 pub type Overrides = Vec<(String, toml::Value)>;
 
+/// Most variants (what-ifs, grid points and samples together) an experiment may hold: beyond this the
+/// runs would take weeks and the aggregate files gigabytes, so it is refused before anything runs.
+pub const MAX_VARIANTS: usize = 10_000;
+/// Most runs (variants x replications) an experiment may hold.
+pub const MAX_RUNS: usize = 10_000_000;
+
 /// One what-if variant: a name, its parameter overrides and the validated scenario they give.
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -82,8 +88,14 @@ impl Experiment {
             let overrides = v.set.iter().map(|(k, val)| (k.clone(), val.clone())).collect();
             build(v.name.clone(), v.description.clone(), overrides, format!("experiment.variants[{i}].set"));
         }
-        // Grid: the cartesian product of the sweeps' value lists.
-        if !spec.sweeps.is_empty() {
+        // Grid: the cartesian product of the sweeps' value lists (its size checked before it is built).
+        let grid = spec.sweeps.iter().fold(1usize, |n, s| n.saturating_mul(s.values.len()));
+        if !spec.sweeps.is_empty() && grid > MAX_VARIANTS {
+            problems.push(problem(
+                "experiment.sweeps",
+                format!("the grid has {grid} points; an experiment holds at most {MAX_VARIANTS} variants"),
+            ));
+        } else if !spec.sweeps.is_empty() {
             let mut points: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
             for (i, sweep) in spec.sweeps.iter().enumerate() {
                 if sweep.values.is_empty() {
@@ -117,8 +129,11 @@ impl Experiment {
                     ));
                 }
             }
-            if lhs.samples == 0 {
-                problems.push(problem("experiment.latin_hypercube.samples", "must be at least 1".into()));
+            if lhs.samples == 0 || lhs.samples as usize > MAX_VARIANTS {
+                problems.push(problem(
+                    "experiment.latin_hypercube.samples",
+                    format!("must be in [1, {MAX_VARIANTS}] (got {})", lhs.samples),
+                ));
             }
             if problems.is_empty() {
                 for (k, point) in latin_hypercube(&base_value, lhs).into_iter().enumerate() {
@@ -128,6 +143,20 @@ impl Experiment {
             }
         }
 
+        let runs = specs.len().saturating_mul(spec.replications as usize);
+        if specs.len() > MAX_VARIANTS || runs > MAX_RUNS {
+            return Err(Error::InvalidScenario {
+                file: file.to_string(),
+                problems: vec![problem(
+                    "experiment",
+                    format!(
+                        "{} variants x {} replications = {runs} runs; an experiment holds at most {MAX_VARIANTS} variants and {MAX_RUNS} runs",
+                        specs.len(),
+                        spec.replications
+                    ),
+                )],
+            });
+        }
         for (name, description, overrides, key) in specs {
             match variant_scenario(&base_value, &overrides, file) {
                 Ok(scenario) => variants.push(Variant { name, description, overrides, scenario: Arc::new(scenario) }),
