@@ -82,6 +82,9 @@ pub fn run_replication(scenario: Arc<Scenario>, replication: u64, mut on_year: i
     let mut schedule = build_schedule();
     for month in 0..months {
         schedule.run(&mut world);
+        if world.resource::<Registry>().overflow_month.is_some() {
+            break;
+        }
         if month % 12 == 11 {
             compact::compact_firms(&mut world);
             on_year(month / 12 + 1);

@@ -87,3 +87,17 @@ fn command_line_values_are_checked_before_use() {
         assert!(stderr.contains(expect) && !stderr.contains("panicked"), "{args:?}: stderr:\n{stderr}");
     }
 }
+
+/// Entry rates that would grow the population without bound stop the run with exit 2 and a message,
+/// long before memory runs out, and nothing is written.
+#[test]
+fn a_runaway_population_stops_the_run() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("runaway.toml");
+    std::fs::write(&file, "[scenario]\nname = \"runaway\"\n[entry]\nstartups_per_year = 1e9\n").unwrap();
+    let output = biocluster(&["run", "--quiet", "--out", out.path().to_str().unwrap(), file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains("would pass 1000000 agents") && !stderr.contains("panicked"), "{stderr}");
+    assert!(!out.path().join("runaway").join("timeseries.csv").exists());
+}

@@ -68,6 +68,9 @@ pub struct Registry {
     pub home: Vec<Home>,
     /// False once a firm has failed or been acquired; always true for other agents.
     pub alive: Vec<bool>,
+    /// The month the population would have grown past `scenario::MAX_AGENTS`, if it did: the run
+    /// stops there and reports it instead of exhausting memory.
+    pub overflow_month: Option<u32>,
     /// (firm id, month) of every exit so far, in the order they happened: exited firms leave the
     /// world at the next year end (`model::compact`), so the end-of-run audits read them here.
     pub exits: Vec<(u32, u32)>,

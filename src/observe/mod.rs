@@ -147,6 +147,8 @@ pub struct RunRecord {
     pub final_degrees: Vec<(crate::model::components::AgentKind, u32)>,
     /// The alliance network at each year end (for the network and degree charts).
     pub network: Vec<NetworkYear>,
+    /// The month the run stopped because its population would have passed `scenario::MAX_AGENTS`.
+    pub overflow_month: Option<u32>,
 }
 
 /// The alliance network at one year end: alive actors (no agencies) and active alliances.
@@ -160,10 +162,18 @@ pub struct NetworkYear {
 }
 
 impl RunRecord {
-    /// The first time-series or panel value that is not a finite number, as an error naming it, the
-    /// cluster or firm and the year: a run whose state overflowed writes nothing (exit 2) rather than
+    /// A run that stopped early (its population would have passed `scenario::MAX_AGENTS`), or the
+    /// first time-series or panel value that is not a finite number, as an error naming it, the
+    /// cluster or firm and the year: such a run writes nothing (exit 2) rather than a truncated run or
     /// NaN or inf in its files. Validation bounds every parameter; this is the net behind it.
     pub fn check_finite(&self, scenario: &str) -> crate::error::Result<()> {
+        if let Some(month) = self.overflow_month {
+            return Err(crate::error::Error::Usage(format!(
+                "the run of `{scenario}` stopped in month {month}: its population would pass {} agents (several GB of memory); \
+                 lower the entry rates or populations",
+                crate::scenario::MAX_AGENTS
+            )));
+        }
         let fail = |what: String, year: i32| {
             Err(crate::error::Error::Usage(format!(
                 "the run of `{scenario}` produced a value that is not a finite number: {what} in {year}; \
@@ -233,6 +243,7 @@ pub fn finish(world: &mut World) -> RunRecord {
     exits.sort_by_key(|e| e.firm_id);
     record.exits = exits;
     let registry = world.resource::<crate::model::resources::Registry>();
+    record.overflow_month = registry.overflow_month;
     let book = world.resource::<AllianceBook>();
     record.final_degrees = (0..registry.entities.len())
         .filter(|&i| registry.alive[i] && registry.kind[i] != crate::model::components::AgentKind::Agency)

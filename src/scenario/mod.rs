@@ -6,7 +6,7 @@
 
 pub mod raw;
 mod validate;
-pub use validate::{MAX_NAME_CHARS, name_problem};
+pub use validate::{MAX_AGENTS, MAX_NAME_CHARS, name_problem};
 
 use std::path::Path;
 

@@ -57,7 +57,12 @@ fn found_firms(
     for (id, home, university, knowledge) in &universities {
         let rate = university.budget_musd_per_year / entry.musd_research_per_spinoff
             * effects.spinoff_multiplier[home.cluster];
-        for _ in 0..rng.poisson(rate / 12.0) {
+        let n = rng.poisson(rate / 12.0);
+        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
+            registry.overflow_month = Some(clock.month);
+            return;
+        }
+        for _ in 0..n {
             foundings.push(Founding {
                 origin: Origin::UniversitySpinoff,
                 cluster: home.cluster,
@@ -74,7 +79,12 @@ fn found_firms(
             continue;
         }
         let rate = entry.spinout_rate_per_year * firm.employees / entry.spinout_min_employees;
-        for _ in 0..rng.poisson(rate / 12.0) {
+        let n = rng.poisson(rate / 12.0);
+        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
+            registry.overflow_month = Some(clock.month);
+            return;
+        }
+        for _ in 0..n {
             foundings.push(Founding {
                 origin: Origin::Spinout,
                 cluster: home.cluster,
@@ -86,7 +96,12 @@ fn found_firms(
     for (c, cluster) in params.clusters.iter().enumerate() {
         let env = cluster.environment;
         let rate = entry.startups_per_year * env.labour_pool * (0.5 + env.vc_presence);
-        for _ in 0..rng.poisson(rate / 12.0) {
+        let n = rng.poisson(rate / 12.0);
+        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
+            registry.overflow_month = Some(clock.month);
+            return;
+        }
+        for _ in 0..n {
             foundings.push(Founding {
                 origin: Origin::Startup,
                 cluster: c,
