@@ -38,9 +38,6 @@ fn record_year(
     let year_first_month = clock.month - clock.month % 12;
     let in_year = |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
     for (id, _, firm, _) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if firm.is_alive() {
             rd[id.0 as usize] += firm.rd_month;
         }

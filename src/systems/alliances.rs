@@ -46,7 +46,6 @@ pub(crate) fn install(schedule: &mut Schedule) {
 fn dissolve_alliances(
     clock: Res<Clock>,
     params: Res<Params>,
-    registry: Res<Registry>,
     firms: Query<(&AgentId, &Firm)>,
     mut book: ResMut<AllianceBook>,
     mut rng: ResMut<AllianceRng>,
@@ -56,9 +55,6 @@ fn dissolve_alliances(
     let (p_tech, p_nontech) =
         (monthly_probability(a.tech_dissolution_per_year), monthly_probability(a.nontech_dissolution_per_year));
     for (id, firm) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() {
             continue;
         }
@@ -116,9 +112,6 @@ pub(crate) fn form_alliances(
         .collect();
 
     for (id, home, firm, pipeline, k) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() || book.degree(id.0) >= a.firm_capacity as usize {
             continue;
         }

@@ -14,7 +14,6 @@ use crate::kinds::{BusinessModel, Stage};
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Pipeline};
 use crate::model::ledger::Ledger;
-use crate::model::resources::Registry;
 use crate::model::resources::{Clock, Params, YearCounters};
 use crate::model::rng::{BusinessModelRng, Draws};
 
@@ -29,16 +28,12 @@ fn switch_models(
     mut firms: Query<(&AgentId, &Home, &mut Firm, &Pipeline)>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<BusinessModelRng>,
-    registry: Res<Registry>,
 ) {
     if !clock.is_year_start() {
         return;
     }
     let bm = &params.business_models;
     for (id, home, mut firm, pipeline) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         // Established makers keep their manufacturing business (they never switch).
         if !firm.is_alive() || firm.own_channels {
             continue;

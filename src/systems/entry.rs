@@ -38,6 +38,17 @@ struct Founding {
     licensor: Option<u32>,
 }
 
+/// Whether `pending` more agents would take the population past `scenario::MAX_AGENTS`; if so the
+/// registry records the month, and the run stops there (checked before the foundings are even listed,
+/// so a runaway rate cannot exhaust memory on the list itself).
+fn past_max_agents(registry: &mut Registry, pending: usize, month: u32) -> bool {
+    let past = registry.entities.len() + pending > crate::scenario::MAX_AGENTS;
+    if past {
+        registry.overflow_month = Some(month);
+    }
+    past
+}
+
 #[allow(clippy::too_many_arguments)]
 fn found_firms(
     mut commands: Commands,
@@ -58,8 +69,7 @@ fn found_firms(
         let rate = university.budget_musd_per_year / entry.musd_research_per_spinoff
             * effects.spinoff_multiplier[home.cluster];
         let n = rng.poisson(rate / 12.0);
-        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
-            registry.overflow_month = Some(clock.month);
+        if past_max_agents(&mut registry, foundings.len() + n as usize, clock.month) {
             return;
         }
         for _ in 0..n {
@@ -71,17 +81,13 @@ fn found_firms(
             });
         }
     }
-    for (id, home, firm, knowledge) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
+    for (_, home, firm, knowledge) in &firms {
         if !firm.is_alive() || firm.employees < entry.spinout_min_employees || entry.spinout_min_employees <= 0.0 {
             continue;
         }
         let rate = entry.spinout_rate_per_year * firm.employees / entry.spinout_min_employees;
         let n = rng.poisson(rate / 12.0);
-        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
-            registry.overflow_month = Some(clock.month);
+        if past_max_agents(&mut registry, foundings.len() + n as usize, clock.month) {
             return;
         }
         for _ in 0..n {
@@ -97,8 +103,7 @@ fn found_firms(
         let env = cluster.environment;
         let rate = entry.startups_per_year * env.labour_pool * (0.5 + env.vc_presence);
         let n = rng.poisson(rate / 12.0);
-        if registry.entities.len() + foundings.len() + n as usize > crate::scenario::MAX_AGENTS {
-            registry.overflow_month = Some(clock.month);
+        if past_max_agents(&mut registry, foundings.len() + n as usize, clock.month) {
             return;
         }
         for _ in 0..n {

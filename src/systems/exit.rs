@@ -52,9 +52,6 @@ fn close_weak_firms(
         return;
     }
     for (id, home, mut firm, pipeline, knowledge) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() {
             continue;
         }
@@ -83,9 +80,6 @@ fn fail_insolvent_firms(
     mut counters: ResMut<YearCounters>,
 ) {
     for (id, home, mut firm, pipeline) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         let cash = ledger.balance(id.0);
         if !firm.is_alive() || cash >= 0.0 {
             continue;
@@ -123,9 +117,6 @@ fn take_over_firms(
     let mut deals: Vec<(u32, usize, f64)> = Vec::new();
     let mut weights = vec![0.0; buyers.len()];
     for (id, _, firm, pipeline, knowledge) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         let maturity = pipeline.maturity();
         if !firm.is_alive() || maturity < min_maturity {
             continue;

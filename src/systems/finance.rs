@@ -94,9 +94,6 @@ fn run_firm_finances(
     let suppliers = Account::External(External::Suppliers);
 
     for (id, home, mut firm, pipeline, knowledge, spend) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() {
             continue;
         }

@@ -118,9 +118,8 @@ fn pay_instruments(
         }
         let agency = Account::Agent(registry.agencies[policy.agency]);
         let eligible = || {
-            firms.iter().filter(|(id, home, firm, _, _)| {
-                registry.alive[id.0 as usize]
-                    && firm.is_alive()
+            firms.iter().filter(|(_, home, firm, _, _)| {
+                firm.is_alive()
                     && policy.covers(home.cluster)
                     && policy.admits(firm.age_years(clock.month), firm.employees)
             })

@@ -90,9 +90,6 @@ fn diffuse_knowledge(
         add_to_pools(id.0, *kind, home, &knowledge.0);
     }
     for (id, home, knowledge, firm) in &firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if firm.is_alive() {
             add_to_pools(id.0, AgentKind::Firm, home, &knowledge.0);
         }
@@ -148,9 +145,6 @@ fn diffuse_knowledge(
         receive(id.0, home.cluster, &mut knowledge.0);
     }
     for (id, home, mut knowledge, firm) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if firm.is_alive() {
             receive(id.0, home.cluster, &mut knowledge.0);
         }

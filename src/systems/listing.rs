@@ -22,7 +22,6 @@ use crate::kinds::Stage;
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::Registry;
 use crate::model::resources::{AllianceBook, Clock, IpoWindow, Params, YearCounters};
 use crate::model::rng::{Draws, ListingRng};
 
@@ -40,15 +39,11 @@ fn list_and_delist(
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<ListingRng>,
-    registry: Res<Registry>,
 ) {
     let li = &params.listing;
     let f = &params.finance;
     let tech_open = window.open && clock.year() >= li.tech_track_from_year;
     for (id, home, mut firm, pipeline, knowledge) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() {
             continue;
         }

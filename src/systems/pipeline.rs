@@ -83,9 +83,6 @@ fn advance_firm_projects(
     mut rng: ResMut<PipelineRng>,
 ) {
     for (id, home, firm, mut pipeline, knowledge, mut spend) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         spend.0 = 0.0;
         if !firm.is_alive() {
             continue;

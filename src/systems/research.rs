@@ -15,7 +15,6 @@ use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Knowledge, Pipeline, University};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::Params;
-use crate::model::resources::Registry;
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(accumulate_knowledge.in_set(Tick::Research));
@@ -25,8 +24,7 @@ fn accumulate_knowledge(
     params: Res<Params>,
     mut ledger: ResMut<Ledger>,
     mut universities: Query<(&AgentId, &University, &mut Knowledge), Without<Firm>>,
-    mut firms: Query<(&AgentId, &Firm, &Pipeline, &mut Knowledge), Without<University>>,
-    registry: Res<Registry>,
+    mut firms: Query<(&Firm, &Pipeline, &mut Knowledge), Without<University>>,
 ) {
     let r = &params.research;
     let keep = monthly_retention(r.depreciation_per_year);
@@ -46,10 +44,7 @@ fn accumulate_knowledge(
             *k = *k * keep + gain;
         }
     }
-    for (id, firm, pipeline, mut knowledge) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
+    for (firm, pipeline, mut knowledge) in &mut firms {
         if !firm.is_alive() {
             continue;
         }

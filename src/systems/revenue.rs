@@ -95,9 +95,6 @@ fn earn_revenue(
     let customers = Account::External(External::Customers);
     let suppliers = Account::External(External::Suppliers);
     for (id, home, mut firm, mut pipeline, knowledge) in &mut firms {
-        if !registry.alive[id.0 as usize] {
-            continue;
-        }
         if !firm.is_alive() {
             continue;
         }
