@@ -18,7 +18,7 @@ use super::resources::Registry;
 /// registry's entity handles. Nothing reads an exited firm's components after its exit year
 /// (the registry keeps its kind, home, exit and `alive` flag).
 pub fn compact_firms(world: &mut World) {
-    let mut firms = world.query_filtered::<(Entity, &AgentId, &Firm), With<Firm>>();
+    let mut firms = world.query::<(Entity, &AgentId, &Firm)>();
     let rows: Vec<(Entity, u32, bool)> = firms.iter(world).map(|(e, id, f)| (e, id.0, f.is_alive())).collect();
     let exited = rows.iter().filter(|&&(_, _, alive)| !alive).count();
     if exited * 4 < rows.len() || exited == 0 {

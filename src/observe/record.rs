@@ -99,12 +99,7 @@ fn record_year(
         .map(col);
     let [alive_col, listed_col, employment_col, products_col] =
         ["firms_alive", "firms_listed", "employment", "products_marketed"].map(col);
-    let model_col = |model: BusinessModel| match model {
-        BusinessModel::Product => col("firms_product"),
-        BusinessModel::Platform => col("firms_platform"),
-        BusinessModel::Hybrid => col("firms_hybrid"),
-    };
-    let model_cols = BusinessModel::ALL.map(model_col);
+    let model_cols = BusinessModel::ALL.map(|m| col(&format!("firms_{}", m.name())));
     let stage_cols = Stage::ALL.map(|s| col(&format!("projects_{}", s.name())));
     for (id, home, firm, pipeline) in &firms {
         if !in_year(firm) {

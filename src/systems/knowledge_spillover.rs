@@ -51,31 +51,27 @@ impl Snapshot {
     }
 }
 
-/// Universities and pharma partners (all of them), and firms (the live ones, through the registry).
-type Others<'w, 's> =
-    Query<'w, 's, (&'static AgentId, &'static AgentKind, &'static Home, &'static mut Knowledge), Without<Firm>>;
-type Firms<'w, 's> = Query<'w, 's, (&'static AgentId, &'static Home, &'static mut Knowledge, &'static Firm)>;
-
 fn diffuse_knowledge(
     params: Res<Params>,
     registry: Res<Registry>,
     book: Res<AllianceBook>,
     effects: Res<PolicyEffects>,
-    mut others: Others,
-    mut firms: Firms,
+    mut actors: Query<(&AgentId, &AgentKind, &Home, &mut Knowledge, Option<&Firm>)>,
     mut snapshot: Local<Snapshot>,
 ) {
     let s = &params.spillover;
     let n_clusters = params.clusters.len();
 
-    // Snapshot: every alive actor's knowledge, by id, and each cluster's pools (summed in spawn
-    // order: universities, pharma partners, then firms).
+    // Snapshot: every alive actor's knowledge, by id, and each cluster's pools.
     snapshot.start(registry.entities.len());
     let mut pool_university = vec![[0.0; N_FIELDS]; n_clusters];
     let mut pool_other = vec![[0.0; N_FIELDS]; n_clusters];
     let mut members = vec![0usize; n_clusters];
-    let mut add_to_pools = |id: u32, kind: AgentKind, home: &Home, knowledge: &KnowledgeVec| {
-        snapshot.put(id, knowledge);
+    for (id, kind, home, knowledge, firm) in &actors {
+        if firm.is_some_and(|f| !f.is_alive()) {
+            continue;
+        }
+        snapshot.put(id.0, &knowledge.0);
         members[home.cluster] += 1;
         let (pool, openness) = match kind {
             AgentKind::University => (&mut pool_university[home.cluster], s.openness_university),
@@ -83,15 +79,7 @@ fn diffuse_knowledge(
             _ => (&mut pool_other[home.cluster], s.openness_firm),
         };
         for f in 0..N_FIELDS {
-            pool[f] += openness * knowledge[f];
-        }
-    };
-    for (id, kind, home, knowledge) in &others {
-        add_to_pools(id.0, *kind, home, &knowledge.0);
-    }
-    for (id, home, knowledge, firm) in &firms {
-        if firm.is_alive() {
-            add_to_pools(id.0, AgentKind::Firm, home, &knowledge.0);
+            pool[f] += openness * knowledge.0[f];
         }
     }
     let centres: Vec<(f64, f64)> = params.clusters.iter().map(|c| (c.x_km, c.y_km)).collect();
@@ -117,17 +105,18 @@ fn diffuse_knowledge(
         })
         .collect();
 
-    // Each receiver's flows read the snapshot only, so the order receivers are updated in does not
-    // matter.
-    let receive = |id: u32, cluster: usize, knowledge: &mut KnowledgeVec| {
-        let own = *knowledge;
+    for (id, kind, home, mut knowledge, firm) in &mut actors {
+        if *kind == AgentKind::Pharma && book.degree(id.0) == 0 || firm.is_some_and(|f| !f.is_alive()) {
+            continue;
+        }
+        let own = knowledge.0;
         let own_norm = norm(&own);
         let capacity = saturation(own.iter().sum(), s.absorptive_half_stock);
         let mut delta = [0.0; N_FIELDS];
-        for (w, pool, pool_norm) in &pools[cluster] {
+        for (w, pool, pool_norm) in &pools[home.cluster] {
             add_flow(&mut delta, (&own, own_norm), (pool, *pool_norm), s.local_rate * w, s);
         }
-        for tie in book.active_of(id) {
+        for tie in book.active_of(id.0) {
             let Some((partner, partner_norm)) = snapshot.get(tie.other) else {
                 continue;
             };
@@ -135,18 +124,7 @@ fn diffuse_knowledge(
             add_flow(&mut delta, (&own, own_norm), (partner, *partner_norm), rate, s);
         }
         for f in 0..N_FIELDS {
-            knowledge[f] += capacity * delta[f];
-        }
-    };
-    for (id, kind, home, mut knowledge) in &mut others {
-        if *kind == AgentKind::Pharma && book.degree(id.0) == 0 {
-            continue;
-        }
-        receive(id.0, home.cluster, &mut knowledge.0);
-    }
-    for (id, home, mut knowledge, firm) in &mut firms {
-        if firm.is_alive() {
-            receive(id.0, home.cluster, &mut knowledge.0);
+            knowledge.0[f] += capacity * delta[f];
         }
     }
 }
