@@ -402,14 +402,14 @@ impl Facts {
 
     /// Reads one experiment unit's facts file (a single run's `facts.csv`), checking that it holds
     /// exactly these facts; returns each fact's (value, in band) as written.
-    pub fn read_unit(&self, path: &Path) -> Result<Vec<Option<(f64, bool)>>> {
+    pub fn read_unit(&self, path: &Path, bytes: &[u8]) -> Result<Vec<Option<(f64, bool)>>> {
         let bad = |what: &str| {
             Error::Usage(format!(
                 "`{}` is damaged or comes from another facts file ({what}); rerun without --resume",
                 path.display()
             ))
         };
-        let text = std::fs::read_to_string(path).map_err(|_| bad("unreadable"))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| bad("not text"))?;
         let mut lines = text.lines();
         if lines.next() != Some(FACTS_HEADER) {
             return Err(bad("header"));

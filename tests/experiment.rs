@@ -172,6 +172,78 @@ fn resume_refuses_a_damaged_replication_file() {
     }
 }
 
+/// Finished units are read only through their seals (sha256 of each file, recorded when written):
+/// an edited value that keeps the file's shape, another variant's files, another seed's files, and
+/// a resume without the experiment's manifest are refused, naming the file; a finished experiment's
+/// manifest lists the sha256 of every unit file.
+#[test]
+fn resume_verifies_every_finished_unit_against_its_seal() {
+    use biocluster::experiment::run::{unit_facts_path, unit_path};
+    use biocluster::experiment::seal::{seal_path, sha256_hex};
+    let exp = experiment(SMALL);
+    let opts = |resume| Options { threads: Some(2), resume, quiet: true };
+    let dir = tempfile::tempdir().unwrap();
+    run(&exp, dir.path(), &opts(false)).unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("experiment.json")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(parsed["units"].as_array().unwrap().len(), 18);
+    for (v, r) in [(0, 0), (2, 5)] {
+        for path in [unit_path(dir.path(), &exp, v, r), unit_facts_path(dir.path(), &exp, v, r)] {
+            assert!(manifest.contains(&sha256_hex(&std::fs::read(&path).unwrap())), "{} unlisted", path.display());
+        }
+    }
+    // A resumed finished experiment reruns nothing and writes the same manifest.
+    let report = run(&exp, dir.path(), &opts(true)).unwrap();
+    assert_eq!((report.units_run, report.units_reused), (0, 18));
+    assert_eq!(std::fs::read_to_string(dir.path().join("experiment.json")).unwrap(), manifest);
+
+    let unit = unit_path(dir.path(), &exp, 1, 2);
+    let original = std::fs::read(&unit).unwrap();
+    let text = String::from_utf8(original.clone()).unwrap();
+    let line = text.lines().nth(3).unwrap();
+    let edited_line = format!("{},{}", line.rsplit_once(',').unwrap().0, "123456");
+    assert_ne!(line, edited_line);
+    std::fs::write(&unit, text.replacen(line, &edited_line, 1)).unwrap();
+    let err = run(&exp, dir.path(), &opts(true)).unwrap_err().to_string();
+    assert!(err.contains("rep-000002.csv") && err.contains("sha256"), "{err}");
+    std::fs::write(&unit, &original).unwrap();
+
+    // Another variant's unit, copied with its seal into this variant's folder.
+    let copy = |from: &Path, from_exp: &Experiment, fv: usize, fr: u32, tv: usize, tr: u32| {
+        for path in [unit_path, unit_facts_path, seal_path] {
+            std::fs::copy(path(from, from_exp, fv, fr), path(dir.path(), &exp, tv, tr)).unwrap();
+        }
+    };
+    let backup = tempfile::tempdir().unwrap();
+    for path in [unit_path, unit_facts_path, seal_path] {
+        std::fs::copy(
+            path(dir.path(), &exp, 1, 2),
+            backup.path().join(path(dir.path(), &exp, 1, 2).file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    copy(dir.path(), &exp, 2, 2, 1, 2);
+    let err = run(&exp, dir.path(), &opts(true)).unwrap_err().to_string();
+    assert!(err.contains("rep-000002.sha256.json") && err.contains("rich_grants"), "{err}");
+
+    // The same unit of the same experiment run with another seed.
+    let other = experiment(&SMALL.replace("years = 8", "years = 8\nseed = 7"));
+    let seeded = tempfile::tempdir().unwrap();
+    run(&other, seeded.path(), &opts(false)).unwrap();
+    copy(seeded.path(), &other, 1, 2, 1, 2);
+    let err = run(&exp, dir.path(), &opts(true)).unwrap_err().to_string();
+    assert!(err.contains("rep-000002.sha256.json") && err.contains("of experiment"), "{err}");
+
+    // With the manifest gone there is nothing to compare against: refused, not mixed.
+    for path in [unit_path, unit_facts_path, seal_path] {
+        let target = path(dir.path(), &exp, 1, 2);
+        std::fs::copy(backup.path().join(target.file_name().unwrap()), &target).unwrap();
+    }
+    std::fs::remove_file(dir.path().join("experiment.json")).unwrap();
+    let err = run(&other, dir.path(), &opts(true)).unwrap_err().to_string();
+    assert!(err.contains("nothing to resume") && err.contains("experiment.json"), "{err}");
+}
+
 /// A variant that renames a cluster cannot be compared cell by cell: refused when the experiment is
 /// read, before any replication runs.
 #[test]

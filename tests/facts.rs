@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use biocluster::experiment::run::{Options, run, unit_facts_path};
+use biocluster::experiment::seal::{Seal, write_seal};
 use biocluster::facts::Facts;
 use biocluster::observe::write::write_run;
 
@@ -429,7 +430,14 @@ fn a_damaged_unit_facts_file_is_named() {
     run(&exp, dir.path(), &options).unwrap();
     let path = unit_facts_path(dir.path(), &exp, 1, 0);
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replacen("pre_revenue_share", "something_else", 1)).unwrap();
+    let edited = text.replacen("pre_revenue_share", "something_else", 1);
+    std::fs::write(&path, &edited).unwrap();
+    let err = biocluster::experiment::run::aggregate(&exp, dir.path()).unwrap_err().to_string();
+    assert!(err.contains("rep-000000.facts.csv") && err.contains("sha256"), "{err}");
+    // Sealed again (as a file of another facts file would be), its contents are still checked.
+    let series = std::fs::read(biocluster::experiment::run::unit_path(dir.path(), &exp, 1, 0)).unwrap();
+    let seal = Seal::new(&exp, 1, 0, edited.as_bytes(), &series);
+    write_seal(dir.path(), &exp, 1, 0, &seal).unwrap();
     let err = biocluster::experiment::run::aggregate(&exp, dir.path()).unwrap_err().to_string();
     assert!(err.contains("rep-000000.facts.csv") && err.contains("pre_revenue_share"), "{err}");
 }

@@ -95,6 +95,34 @@ fn merge_refuses_shards_of_another_experiment_or_split() {
     assert!(err.contains("different splits"), "{err}");
 }
 
+/// A unit edited in a finished shard is refused by name: against its seal, and, when the seal is
+/// rewritten to match, against the sha256 the shard recorded in its done.json.
+#[test]
+fn merge_refuses_a_unit_that_differs_from_what_its_shard_recorded() {
+    use biocluster::experiment::run::unit_path;
+    use biocluster::experiment::seal::{Seal, write_seal};
+    let exp = experiment(EXPERIMENT);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 1..=2 {
+        run_shard(&exp, dir.path(), Shard::new(i, 2).unwrap(), &options()).unwrap();
+    }
+    let folder = Shard::new(2, 2).unwrap().folder(dir.path());
+    let (v, r) = Shard::new(2, 2).unwrap().units(&exp)[1];
+    let unit = unit_path(&folder, &exp, v, r);
+    let text = std::fs::read_to_string(&unit).unwrap();
+    let edited = text.replacen(",0,", ",7,", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&unit, &edited).unwrap();
+    let name = unit.file_name().unwrap().to_string_lossy().into_owned();
+    let err = merge(dir.path()).unwrap_err().to_string();
+    assert!(err.contains(&name) && err.contains("sha256"), "{err}");
+
+    let facts = std::fs::read(biocluster::experiment::run::unit_facts_path(&folder, &exp, v, r)).unwrap();
+    write_seal(&folder, &exp, v, r, &Seal::new(&exp, v, r, &facts, edited.as_bytes())).unwrap();
+    let err = merge(dir.path()).unwrap_err().to_string();
+    assert!(err.contains(&name) && err.contains("done.json"), "{err}");
+}
+
 #[test]
 fn a_resubmitted_shard_replaces_only_its_own_results() {
     let exp = experiment(EXPERIMENT);

@@ -9,6 +9,7 @@
 
 pub mod path;
 pub mod run;
+pub mod seal;
 pub mod shard;
 pub mod stats;
 

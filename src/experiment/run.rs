@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::Experiment;
+use super::seal::{Seal, read_unit as read_sealed, write_seal};
 use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
 use crate::observe::TS_COLUMNS;
@@ -48,19 +49,18 @@ pub fn unit_facts_path(dir: &Path, exp: &Experiment, variant: usize, replication
     dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.facts.csv"))
 }
 
-/// Whether a unit is finished: its facts file is written first and its time series last, so the
-/// time series marks it done; both must be there to reuse it.
-pub fn unit_done(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> bool {
-    unit_path(dir, exp, variant, replication).exists() && unit_facts_path(dir, exp, variant, replication).exists()
-}
-
-/// Runs one unit and writes its files into `dir` (facts first, time series last, each atomically).
-pub fn run_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<()> {
+/// Runs one unit and writes its files into `dir` (facts, time series, then the seal that marks the
+/// unit done; each atomically); returns the seal.
+pub fn run_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<Seal> {
     let record = run_replication(exp.variants[variant].scenario.clone(), u64::from(replication), |_| {});
     record.check_finite(&format!("variant `{}`, replication {replication}", exp.variants[variant].name))?;
     let facts = exp.facts.csv(&exp.facts.evaluate(&record));
+    let series = timeseries_csv(&record);
     write_atomic(&unit_facts_path(dir, exp, variant, replication), facts.as_bytes())?;
-    write_atomic(&unit_path(dir, exp, variant, replication), timeseries_csv(&record).as_bytes())
+    write_atomic(&unit_path(dir, exp, variant, replication), series.as_bytes())?;
+    let seal = Seal::new(exp, variant, replication, facts.as_bytes(), series.as_bytes());
+    write_seal(dir, exp, variant, replication, &seal)?;
+    Ok(seal)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -72,9 +72,14 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
     let manifest_path = dir.join("experiment.json");
     let manifest = manifest(exp);
     if opts.resume {
-        if let Ok(old) = std::fs::read_to_string(&manifest_path)
-            && old != manifest
-        {
+        let Ok(old) = std::fs::read_to_string(&manifest_path) else {
+            return Err(Error::Usage(format!(
+                "nothing to resume in `{}`: it has no experiment.json (the manifest every experiment writes first); \
+                 run without --resume to start",
+                dir.display()
+            )));
+        };
+        if !same_experiment(&old, &manifest) {
             return Err(Error::Usage(format!(
                 "`{}` holds results of a different experiment (scenario, seed, facts file or program version changed); \
                  run without --resume to start over, or choose another --out",
@@ -91,7 +96,13 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
 
     let all: Vec<(usize, u32)> =
         (0..exp.replications).flat_map(|r| (0..exp.variants.len()).map(move |v| (v, r))).collect();
-    let todo: Vec<(usize, u32)> = all.iter().copied().filter(|&(v, r)| !unit_done(dir, exp, v, r)).collect();
+    // A unit is reused only through its seal; damaged or foreign files are refused here, by name.
+    let mut todo = Vec::new();
+    for &(v, r) in &all {
+        if !opts.resume || read_sealed(dir, exp, v, r)?.is_none() {
+            todo.push((v, r));
+        }
+    }
     let reused = all.len() - todo.len();
 
     let pool = thread_pool(opts.threads)?;
@@ -108,7 +119,6 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
     Ok(Report { units_run: todo.len(), units_reused: reused, files })
 }
 
-/// The manifest identifying an experiment's results (fingerprint, variants, replications).
 /// A worker pool of `threads` threads (default: all cores); refuses 0.
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -121,6 +131,9 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))
 }
 
+/// The manifest identifying an experiment's results (fingerprint, variants, replications). Written
+/// first; once aggregated, the same text plus the seal of every unit (`units`, each with the sha256
+/// of its files).
 pub fn manifest(exp: &Experiment) -> String {
     let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
     let text = json!({
@@ -132,6 +145,18 @@ pub fn manifest(exp: &Experiment) -> String {
         "variants": variants,
     });
     serde_json::to_string_pretty(&text).expect("manifest serialises") + "\n"
+}
+
+/// Whether two manifests name the same experiment (the `units` list of a finished one aside).
+fn same_experiment(old: &str, new: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    match (parse(old), parse(new)) {
+        (Some(serde_json::Value::Object(mut old)), Some(new)) => {
+            old.remove("units");
+            serde_json::Value::Object(old) == new
+        }
+        _ => false,
+    }
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10 % otherwise.
@@ -174,9 +199,9 @@ impl Progress {
 }
 
 /// One unit file, parsed: (year, cluster, values) rows.
-fn read_unit(path: &Path) -> Result<Vec<(i32, String, Vec<f64>)>> {
+fn read_unit(path: &Path, bytes: &[u8]) -> Result<Vec<(i32, String, Vec<f64>)>> {
     let bad = |what: &str| Error::Usage(format!("`{}` is damaged ({what}); rerun without --resume", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|_| bad("unreadable"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not text"))?;
     let mut rows = Vec::new();
     for line in text.lines().skip(1) {
         let mut cells = line.split(',');
@@ -228,14 +253,28 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     let n_f = exp.facts.facts.len();
     let mut facts = vec![crate::facts::Summary::default(); n_v * n_f];
     let mut final_row = vec![0.0; n_v * n_c * n_m];
+    let manifest_path = dir.join("experiment.json");
+    let named = crate::observe::write::temporary_in(dir, "experiment.json").map_err(io_err(&manifest_path))?;
+    let manifest_tmp = named.path().to_path_buf();
+    let mut sealed = BufWriter::new(named);
+    let identity = manifest(exp);
+    let open = identity.trim_end().strip_suffix('}').expect("the manifest is a JSON object").trim_end();
+    write!(sealed, "{open},\n  \"units\": [").map_err(io_err(&manifest_tmp))?;
+
     for r in 0..exp.replications {
         for v in 0..n_v {
-            let values = exp.facts.read_unit(&unit_facts_path(dir, exp, v, r))?;
+            let path = unit_path(dir, exp, v, r);
+            let (facts_bytes, series_bytes) = read_sealed(dir, exp, v, r)?.ok_or_else(|| {
+                Error::Usage(format!("`{}` or its seal is missing; rerun with --resume", path.display()))
+            })?;
+            let seal = Seal::new(exp, v, r, &facts_bytes, &series_bytes);
+            let comma = if r == 0 && v == 0 { "" } else { "," };
+            write!(sealed, "{comma}\n    {}", seal.to_json().trim_end()).map_err(io_err(&manifest_tmp))?;
+            let values = exp.facts.read_unit(&unit_facts_path(dir, exp, v, r), &facts_bytes)?;
             for (summary, value) in facts[v * n_f..(v + 1) * n_f].iter_mut().zip(values) {
                 summary.push(value);
             }
-            let path = unit_path(dir, exp, v, r);
-            let rows = read_unit(&path)?;
+            let rows = read_unit(&path, &series_bytes)?;
             if rows.len() != n_y * n_c {
                 return Err(Error::Usage(format!("`{}` is incomplete; rerun without --resume", path.display())));
             }
@@ -276,6 +315,9 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let named = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
     named.persist(&replications_path).map_err(|e| io_err(&replications_path)(e.error))?;
+    write!(sealed, "\n  ]\n}}\n").map_err(io_err(&manifest_tmp))?;
+    let named = sealed.into_inner().map_err(|e| io_err(&manifest_tmp)(e.into_error()))?;
+    named.persist(&manifest_path).map_err(|e| io_err(&manifest_path)(e.error))?;
 
     let mut agg = String::from("variant,year,cluster,metric,n,mean,sd,q05,q25,q50,q75,q95\n");
     for v in 0..n_v {
@@ -344,7 +386,7 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             format!("# Resolved experiment as run by biocluster {}.\n{}", env!("CARGO_PKG_VERSION"), exp.resolved_toml),
         ),
     ];
-    let mut written = vec![replications_path];
+    let mut written = vec![replications_path, manifest_path];
     written.extend(write_files(dir, &files)?);
     Ok(written)
 }

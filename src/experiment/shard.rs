@@ -3,9 +3,10 @@
 //! Shard i of n (1-based) runs the work units whose index, in (replication, variant) order, is
 //! congruent to i - 1 modulo n, into `<dir>/shards/shard-<i>-of-<n>/`. The shard writes its manifest
 //! first and a `done.json` marker last (atomically): a shard without the marker is half-written and
-//! is never merged. Re-running a shard replaces only its own folder. `merge` checks that the shards
-//! are complete, unique and of one experiment, gathers their units and aggregates exactly as a
-//! single-machine run does, so the outputs are byte-identical.
+//! is never merged; `done.json` lists the seal (sha256 of each file) of every unit the shard ran.
+//! Re-running a shard replaces only its own folder. `merge` checks that the shards are complete,
+//! unique and of one experiment and that every unit matches its seal and `done.json`, gathers the
+//! units and aggregates exactly as a single-machine run does, so the outputs are byte-identical.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use rayon::prelude::*;
 
 use super::Experiment;
 use super::run::{Options, aggregate, manifest, run_unit, thread_pool, unit_facts_path, unit_path};
+use super::seal::{Seal, read_unit as read_sealed, write_seal};
 use crate::error::{Error, Result};
 use crate::observe::write::write_atomic;
 
@@ -82,10 +84,22 @@ pub fn run_shard(exp: &Experiment, dir: &Path, shard: Shard, opts: &Options) -> 
     write_atomic(&folder.join("facts.toml"), exp.facts.text.as_bytes())?;
     let units = shard.units(exp);
     let pool = thread_pool(opts.threads)?;
-    pool.install(|| units.par_iter().try_for_each(|&(v, r)| run_unit(&folder, exp, v, r)))?;
-    let done = serde_json::json!({ "shard": shard.index, "of": shard.count, "units": units.len() });
-    write_atomic(&folder.join("done.json"), format!("{done}\n").as_bytes())?;
+    let seals: Vec<Seal> =
+        pool.install(|| units.par_iter().map(|&(v, r)| run_unit(&folder, exp, v, r)).collect::<Result<_>>())?;
+    let done = Done { shard: shard.index, of: shard.count, units: seals };
+    let text = serde_json::to_string_pretty(&done).expect("done.json serialises") + "\n";
+    write_atomic(&folder.join("done.json"), text.as_bytes())?;
     Ok(folder)
+}
+
+/// A finished shard's marker, `done.json`, written last: the seal (with sha256 of each file) of every
+/// unit it ran, in the order it ran them.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Done {
+    shard: usize,
+    of: usize,
+    units: Vec<Seal>,
 }
 
 /// Merges complete shards in `dir` into the single-machine outputs; returns the files written.
@@ -159,14 +173,35 @@ pub fn merge(dir: &Path) -> Result<Vec<PathBuf>> {
     if target.exists() {
         std::fs::remove_dir_all(&target).map_err(|source| Error::WriteOutput { path: target.clone(), source })?;
     }
+    // Each unit is copied only if its files match both its own seal and the shard's done.json.
     for (shard, folder) in &found {
-        for (v, r) in shard.units(&exp) {
-            for path in [unit_facts_path, unit_path] {
-                let from = path(folder, &exp, v, r);
-                let bytes = std::fs::read(&from)
-                    .map_err(|_| refuse(format!("`{}` is missing from a finished shard", from.display())))?;
-                write_atomic(&path(dir, &exp, v, r), &bytes)?;
+        let done_path = folder.join("done.json");
+        let done: Done = std::fs::read_to_string(&done_path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .ok_or_else(|| refuse(format!("`{}` is damaged", done_path.display())))?;
+        let units = shard.units(&exp);
+        if (done.shard, done.of, done.units.len()) != (shard.index, shard.count, units.len()) {
+            return Err(refuse(format!("`{}` does not describe shard {}/{count}", done_path.display(), shard.index)));
+        }
+        for (&(v, r), recorded) in units.iter().zip(&done.units) {
+            let (facts, series) = read_sealed(folder, &exp, v, r)?.ok_or_else(|| {
+                refuse(format!(
+                    "`{}` or its seal is missing from a finished shard",
+                    unit_path(folder, &exp, v, r).display()
+                ))
+            })?;
+            let seal = Seal::new(&exp, v, r, &facts, &series);
+            if &seal != recorded {
+                return Err(refuse(format!(
+                    "`{}` does not match the sha256 recorded in `{}`",
+                    unit_path(folder, &exp, v, r).display(),
+                    done_path.display()
+                )));
             }
+            write_atomic(&unit_facts_path(dir, &exp, v, r), &facts)?;
+            write_atomic(&unit_path(dir, &exp, v, r), &series)?;
+            write_seal(dir, &exp, v, r, &seal)?;
         }
     }
     write_atomic(&dir.join("experiment.json"), manifests[0].as_bytes())?;

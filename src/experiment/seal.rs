@@ -1,0 +1,132 @@
+//! Integrity of finished work units: each unit's two files are sealed by a third, written last, that
+//! names the unit (experiment and facts fingerprints, variant, replication) and holds the sha256 of
+//! each file. `--resume`, `merge` and aggregation read a unit only through its seal, so an edited
+//! value, a truncated file, or a file of another variant, seed or experiment is refused with its name
+//! instead of being averaged in. The seal is the unit's done marker: files without one are an
+//! unfinished unit and run again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::Experiment;
+use super::run::{unit_facts_path, unit_path};
+use crate::error::{Error, Result};
+use crate::observe::write::write_atomic;
+
+/// The seal of one unit, as written beside its files (`rep-NNNNNN.sha256.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// `Experiment::fingerprint` in hex: scenario (seed included) and program version.
+    pub experiment: String,
+    /// The facts file's fingerprint in hex.
+    pub facts: String,
+    pub variant: String,
+    pub replication: u32,
+    /// File name (within the variant's folder) -> sha256 in lowercase hex.
+    pub sha256: BTreeMap<String, String>,
+}
+
+/// A unit's verified contents: (facts file, time series file).
+pub type UnitBytes = (Vec<u8>, Vec<u8>);
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+pub fn seal_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.sha256.json"))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+impl Seal {
+    /// The seal a unit's files must carry.
+    pub fn new(exp: &Experiment, variant: usize, replication: u32, facts: &[u8], series: &[u8]) -> Seal {
+        let dir = Path::new("");
+        let sha256 = BTreeMap::from([
+            (file_name(&unit_facts_path(dir, exp, variant, replication)), sha256_hex(facts)),
+            (file_name(&unit_path(dir, exp, variant, replication)), sha256_hex(series)),
+        ]);
+        Seal {
+            experiment: format!("{:016x}", exp.fingerprint),
+            facts: format!("{:016x}", exp.facts.fingerprint()),
+            variant: exp.variants[variant].name.clone(),
+            replication,
+            sha256,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a seal serialises") + "\n"
+    }
+}
+
+/// Writes a unit's seal (after both of its files are in place).
+pub fn write_seal(dir: &Path, exp: &Experiment, variant: usize, replication: u32, seal: &Seal) -> Result<()> {
+    write_atomic(&seal_path(dir, exp, variant, replication), seal.to_json().as_bytes())
+}
+
+/// Reads a unit through its seal. `Ok(None)`: the unit is unfinished (its seal or one of its files is
+/// missing), so it may run again. An error: the files are there but are not what this unit wrote.
+pub fn read_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<Option<UnitBytes>> {
+    let seal_file = seal_path(dir, exp, variant, replication);
+    let (facts_file, series_file) =
+        (unit_facts_path(dir, exp, variant, replication), unit_path(dir, exp, variant, replication));
+    if !seal_file.exists() || !facts_file.exists() || !series_file.exists() {
+        return Ok(None);
+    }
+    let damaged = |path: &Path, what: String| {
+        Error::Usage(format!("`{}` is damaged ({what}); rerun without --resume", path.display()))
+    };
+    let text = std::fs::read_to_string(&seal_file).map_err(|e| damaged(&seal_file, e.to_string()))?;
+    let seal: Seal = serde_json::from_str(&text).map_err(|e| damaged(&seal_file, e.to_string()))?;
+    let expected = Seal::new(exp, variant, replication, &[], &[]);
+    if (&seal.experiment, &seal.facts, &seal.variant, seal.replication)
+        != (&expected.experiment, &expected.facts, &expected.variant, expected.replication)
+    {
+        return Err(damaged(
+            &seal_file,
+            format!(
+                "it seals variant `{}` replication {} of experiment {} with facts {}, not variant `{}` replication {} of experiment {} with facts {}",
+                seal.variant,
+                seal.replication,
+                seal.experiment,
+                seal.facts,
+                expected.variant,
+                expected.replication,
+                expected.experiment,
+                expected.facts
+            ),
+        ));
+    }
+    let mut contents = Vec::with_capacity(2);
+    for path in [&facts_file, &series_file] {
+        let bytes = std::fs::read(path).map_err(|e| damaged(path, e.to_string()))?;
+        let name = file_name(path);
+        if seal.sha256.get(&name) != Some(&sha256_hex(&bytes)) {
+            return Err(damaged(
+                path,
+                format!("its sha256 differs from the one recorded in `{}` when it was written", file_name(&seal_file)),
+            ));
+        }
+        contents.push(bytes);
+    }
+    if seal.sha256.len() != 2 {
+        return Err(damaged(&seal_file, "it lists other files".into()));
+    }
+    let series = contents.pop().expect("two files");
+    let facts = contents.pop().expect("two files");
+    Ok(Some((facts, series)))
+}
