@@ -187,9 +187,11 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     }
     let facts = Facts::load_or_default(args.facts.as_deref())?;
     let dir = args.out.join(&scenario.name);
-    check_writable(&dir)?;
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
     let experiment = Experiment::from_scenario(&scenario, &file)?.map(|e| e.with_facts(facts.clone()));
+    if experiment.is_some() {
+        check_writable(&dir)?;
+    }
     if let Some(spec) = &args.shard {
         let shard = crate::experiment::shard::Shard::parse(spec)?;
         let experiment = experiment.ok_or_else(|| {
@@ -212,6 +214,8 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         )));
     }
 
+    // Written into a fresh hidden folder and swapped into place only once complete.
+    let staged = crate::observe::staged::Staged::new(&dir)?;
     let scenario = Arc::new(scenario);
     let years = scenario.years;
     let tty = std::io::stderr().is_terminal();
@@ -233,34 +237,47 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     }
     let simulated = started.elapsed().as_secs_f64();
     record.check_finite(&file)?;
-    let written = write_run(&dir, &scenario, args.replication, &record, &facts)?;
+    let written = write_run(staged.path(), &scenario, args.replication, &record, &facts)?;
+    let staging = staged.path().to_path_buf();
+    let final_path = |p: &std::path::Path| dir.join(p.strip_prefix(&staging).unwrap_or(p));
     if !quiet {
         eprintln!(
             "{name}: {years} years simulated in {simulated:.2} s, written in {:.2} s: {}",
             started.elapsed().as_secs_f64() - simulated,
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            written.iter().map(|p| final_path(p).display().to_string()).collect::<Vec<_>>().join(", ")
         );
         let (hits, computed) = facts.hits(&facts.evaluate(&record));
         let missing = facts.facts.len() - computed;
         let na = if missing > 0 { format!(" ({missing} not computable)") } else { String::new() };
         eprintln!("{name}: stylized facts: {hits} of {computed} in band{na}; see facts.csv");
     }
-    if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), quiet) }
+    let built = if args.no_report { None } else { Some(crate::report::build(staged.path(), &args.charts.options())?) };
+    staged.commit()?;
+    if let Some(built) = built
+        && !quiet
+    {
+        report_line(&built, &dir, &final_path(&built.html));
+    }
+    Ok(())
 }
 
 /// Draws the charts of an output folder and writes its report.html.
 fn report(dir: &std::path::Path, options: &crate::report::Options, quiet: bool) -> Result<()> {
     let built = crate::report::build(dir, options)?;
     if !quiet {
-        eprintln!(
-            "report: {} charts (PNG, SVG and their data as CSV) in {}/charts, drawn in {:.2} s; open {}",
-            built.figures.len(),
-            dir.display(),
-            built.seconds,
-            built.html.display()
-        );
+        report_line(&built, dir, &built.html);
     }
     Ok(())
+}
+
+fn report_line(built: &crate::report::Built, dir: &std::path::Path, html: &std::path::Path) {
+    eprintln!(
+        "report: {} charts (PNG, SVG and their data as CSV) in {}/charts, drawn in {:.2} s; open {}",
+        built.figures.len(),
+        dir.display(),
+        built.seconds,
+        html.display()
+    );
 }
 
 /// Headline metrics shown in the terminal summary of an experiment (all of them are in effects.csv).
@@ -417,10 +434,9 @@ fn write_slurm(args: SlurmArgs) -> Result<()> {
 /// Fails on an unwritable output folder before any simulation, not after. The probe file is named
 /// after the process, so shards starting together in one folder do not trip over each other.
 fn check_writable(dir: &std::path::Path) -> Result<()> {
-    let probe = dir.join(format!(".biocluster-write-check-{}", std::process::id()));
     let err = |source| crate::Error::WriteOutput { path: dir.to_path_buf(), source };
     std::fs::create_dir_all(dir).map_err(err)?;
-    std::fs::write(&probe, b"").map_err(err)?;
-    let _ = std::fs::remove_file(probe);
+    // An exclusive probe with an unpredictable name, removed when dropped.
+    tempfile::Builder::new().prefix(".biocluster-write-check-").tempfile_in(dir).map_err(err)?;
     Ok(())
 }

@@ -20,7 +20,7 @@ use super::seal::{Seal, read_unit as read_sealed, write_seal};
 use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
 use crate::observe::TS_COLUMNS;
-use crate::observe::write::{num, timeseries_csv, write_atomic, write_files};
+use crate::observe::write::{num, remove_stray_temporaries, timeseries_csv, write_atomic, write_files};
 use crate::simulation::run_replication;
 
 #[derive(Debug, Clone, Default)]
@@ -91,6 +91,12 @@ pub fn run(exp: &Experiment, dir: &Path, opts: &Options) -> Result<Report> {
         if units.exists() {
             std::fs::remove_dir_all(&units).map_err(io_err(&units))?;
         }
+    }
+    // What a killed run was writing when it died (this run owns the folder now).
+    remove_stray_temporaries(dir)?;
+    remove_stray_temporaries(&dir.join("charts"))?;
+    for variant in &exp.variants {
+        remove_stray_temporaries(&dir.join("replications").join(&variant.name))?;
     }
     write_atomic(&manifest_path, manifest.as_bytes())?;
 

@@ -2,6 +2,7 @@
 //! cluster and a firm-year panel; [`finish`] adds the end-of-run audits. Writers live in `write`.
 
 pub mod record;
+pub mod staged;
 pub mod write;
 
 use bevy_ecs::prelude::*;

@@ -40,6 +40,21 @@ pub fn temporary_in(dir: &Path, file_name: &str) -> std::io::Result<tempfile::Na
     builder.tempfile_in(dir)
 }
 
+/// Removes the temporary files (`.NAME.XXXXXX.tmp`) a killed writer left in `dir`; only for a folder
+/// no other process is writing into.
+pub fn remove_stray_temporaries(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+        if is_file && name.starts_with('.') && name.ends_with(".tmp") {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|source| Error::WriteOutput { path, source })?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes each (file name, contents) into `dir` atomically; returns the paths written.
 pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
