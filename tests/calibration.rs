@@ -129,3 +129,13 @@ max = 0.6
         "recovered {found:.3} for a true {TRUTH} (start 0.55, bounds 0..0.6; tolerance 0.06 = 10 % of the range)"
     );
 }
+
+/// Every candidate lies between a parameter's bounds, so both ends must give a valid scenario: a bound
+/// outside the parameter's own range is refused before any simulation, naming it.
+#[test]
+fn calibration_bounds_outside_the_parameters_range_are_refused() {
+    let text = "[calibration]\nreplications = 2\nbudget = 10\nvalidation_replications = 0\n[[calibration.parameters]]\npath = \"alliances.searches_per_year\"\nmin = -5.0\nmax = 1.0\n";
+    let scenario = Scenario::from_toml_str(text, "bounds.toml").unwrap();
+    let err = biocluster::calibration::parameters(&scenario).unwrap_err().to_string();
+    assert!(err.contains("calibration.parameters[0].min = -5") && err.contains("alliances.searches_per_year"), "{err}");
+}

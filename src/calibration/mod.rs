@@ -237,7 +237,23 @@ pub fn parameters(scenario: &Scenario) -> Result<Vec<Parameter>> {
             })?;
             Ok(Parameter { path: p.path.clone(), min: p.min, max: p.max, start: start.clamp(p.min, p.max) })
         })
-        .collect()
+        .collect::<Result<Vec<Parameter>>>()
+        .and_then(|params| {
+            // Every candidate lies between the bounds: both ends must make a valid scenario.
+            for (i, p) in params.iter().enumerate() {
+                for (end, x) in [("min", p.min), ("max", p.max)] {
+                    let mut values: Vec<f64> = params.iter().map(|q| q.start).collect();
+                    values[i] = x;
+                    scenario_with(scenario, &params, &values).map_err(|e| {
+                        Error::Usage(format!(
+                            "calibration.parameters[{i}].{end} = {x} for `{}` gives an invalid scenario: {e}",
+                            p.path
+                        ))
+                    })?;
+                }
+            }
+            Ok(params)
+        })
 }
 
 /// Runs the optimiser within the scenario's budget.

@@ -181,6 +181,15 @@ impl RunRecord {
                  a parameter is beyond what the model can hold"
             )))
         };
+        let last_year = self.timeseries.last().map_or(0, |r| r.year);
+        for (what, value) in [
+            ("the ledger's net total", self.ledger_net_total),
+            ("the ledger's reconciliation gap", self.ledger_reconciliation_gap),
+        ] {
+            if !value.is_finite() {
+                return fail(what.to_string(), last_year);
+            }
+        }
         for row in &self.timeseries {
             if let Some(i) = row.values.iter().position(|v| !v.is_finite()) {
                 return fail(format!("`{}` of cluster `{}`", TS_COLUMNS[i], row.cluster), row.year);

@@ -310,6 +310,9 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let cluster_names = raw.clusters.iter().map(|rc| format!("\"{}\"", rc.name)).collect::<Vec<_>>().join(", ");
     let mut agencies = Vec::new();
     for (i, ra) in raw.agencies.iter().enumerate() {
+        if let Some(problem) = name_problem(&ra.name) {
+            c.fail(&format!("agencies[{i}].name"), problem);
+        }
         if raw.agencies[..i].iter().any(|o| o.name == ra.name) {
             c.fail(&format!("agencies[{i}].name"), format!("duplicate agency name \"{}\"", ra.name));
         }
@@ -380,10 +383,11 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             c.fail("calibration.parameters", "must name at least one parameter".into());
         }
         for (i, p) in cal.parameters.iter().enumerate() {
-            if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+            let bounded = |x: f64| x.is_finite() && x.abs() <= MAX_MAGNITUDE;
+            if !(bounded(p.min) && bounded(p.max) && p.min < p.max) {
                 c.fail(
                     &format!("calibration.parameters[{i}]"),
-                    format!("needs finite min < max (got {} .. {})", p.min, p.max),
+                    format!("needs min < max, both within +-{MAX_MAGNITUDE:e} (got {} .. {})", p.min, p.max),
                 );
             }
         }
@@ -467,6 +471,9 @@ fn validate_policy(
     cluster_names: &str,
 ) -> Option<Policy> {
     let key = |k: &str| format!("policies[{i}].{k}");
+    if let Some(problem) = name_problem(&rp.name) {
+        c.fail(&key("name"), problem);
+    }
     if raw.policies[..i].iter().any(|o| o.name == rp.name) {
         c.fail(&key("name"), format!("duplicate policy name \"{}\"", rp.name));
     }
