@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Problem, Result};
 use crate::experiment::stats::{Moments, P2, exact_quantile};
-use crate::format::num;
+use crate::format::{csv_field, num};
 use crate::model::components::AgentKind;
 use crate::observe::{PanelRow, RunRecord, TS_COLUMNS};
 
@@ -518,11 +518,6 @@ impl Summary {
     pub fn share_in_band(&self) -> f64 {
         self.hits as f64 / self.moments.n.max(1) as f64
     }
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// Below this distance from a threshold a value is compared as panel.csv writes it.

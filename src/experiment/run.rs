@@ -19,6 +19,7 @@ use super::Experiment;
 use super::seal::{Seal, read_unit as read_sealed, write_seal};
 use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
+use crate::format::csv_field;
 use crate::observe::TS_COLUMNS;
 use crate::observe::write::{num, remove_stray_temporaries, timeseries_csv, write_atomic, write_files};
 use crate::simulation::run_replication;
@@ -395,11 +396,6 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = vec![replications_path, manifest_path];
     written.extend(write_files(dir, &files)?);
     Ok(written)
-}
-
-/// Quotes a CSV field when it holds a comma or a quote.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// Reads effects.csv rows for `cluster` and the given metrics, for a terminal summary.

@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{Chart, DrawResult, colour, font, grid, padded, tick};
+use crate::format::csv_field as csv;
 use crate::format::num;
 
 /// One point of a line: the median (or the single run's value) and optional 50 % and 90 % bands.
@@ -405,11 +406,6 @@ impl Chart for Degrees {
         }
         out
     }
-}
-
-/// Quotes a CSV field when needed.
-pub fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// Bars in panels: one value per label (clusters, fates), the same label in the same colour in

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::csv;
 use super::render::{Chart, DrawResult, font};
+use crate::format::csv_field as csv;
 use crate::format::num;
 
 #[derive(Debug, Clone, PartialEq)]
