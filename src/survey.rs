@@ -25,8 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::format::num;
 use crate::model::rng::stream_seed;
 use crate::observe::PanelRow;
-use crate::regression::{Fit, ols_hc1};
-use crate::scenario::{OpenInnovation, Scenario, ZeroSales};
+use crate::regression::{Fit, StandardErrors, ols};
+use crate::scenario::{OpenInnovation, Scenario, SurveyErrors, ZeroSales};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
@@ -98,10 +98,12 @@ pub struct SurveyRegression {
     pub sample: &'static str,
     pub specification: &'static str,
     pub fit: Option<Fit>,
+    pub standard_errors: SurveyErrors,
 }
 
-/// The study's regressions on a survey sample: both specifications, per cluster type.
-pub fn regressions(responses: &[Response]) -> Vec<SurveyRegression> {
+/// The study's regressions on a survey sample: both specifications, per cluster type, with the
+/// standard errors `errors` asks for (`survey.standard_errors`).
+pub fn regressions(responses: &[Response], errors: SurveyErrors) -> Vec<SurveyRegression> {
     let mut out = Vec::new();
     for sample in SAMPLES {
         let rows: Vec<&Response> = responses.iter().filter(|r| r.cluster_type == sample).collect();
@@ -125,7 +127,12 @@ pub fn regressions(responses: &[Response]) -> Vec<SurveyRegression> {
                     .push((format!("year_{year}"), rows.iter().map(|r| f64::from(u8::from(r.year == year))).collect()));
             }
             let y: Vec<f64> = rows.iter().map(|r| r.ln_sales).collect();
-            out.push(SurveyRegression { sample, specification, fit: ols_hc1(&y, &columns) });
+            let firms: Vec<u32> = rows.iter().map(|r| r.firm_id).collect();
+            let se = match errors {
+                SurveyErrors::Hc1 => StandardErrors::Hc1,
+                SurveyErrors::ClusterFirm => StandardErrors::Clustered(&firms),
+            };
+            out.push(SurveyRegression { sample, specification, fit: ols(&y, &columns, se), standard_errors: errors });
         }
     }
     out
@@ -158,16 +165,22 @@ pub fn survey_csv(responses: &[Response]) -> String {
 }
 
 pub fn regressions_csv(regressions: &[SurveyRegression]) -> String {
-    let mut out = String::from("sample,specification,regressor,coef,se_hc1,t,p,r2,n\n");
+    let mut out = String::from("sample,specification,regressor,coef,se,t,p,r2,n,standard_errors\n");
     for reg in regressions {
         let Some(fit) = &reg.fit else {
-            let _ = writeln!(out, "{},{},(not estimable),,,,,,", reg.sample, reg.specification);
+            let _ = writeln!(
+                out,
+                "{},{},(not estimable),,,,,,,{}",
+                reg.sample,
+                reg.specification,
+                reg.standard_errors.name()
+            );
             continue;
         };
         for i in 0..fit.names.len() {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 reg.sample,
                 reg.specification,
                 fit.names[i],
@@ -176,7 +189,8 @@ pub fn regressions_csv(regressions: &[SurveyRegression]) -> String {
                 num(fit.t[i]),
                 num(fit.p[i]),
                 num(fit.r2),
-                fit.n
+                fit.n,
+                reg.standard_errors.name()
             );
         }
     }

@@ -168,7 +168,7 @@ fn single_run_charts_plot_the_run_network_and_survey() {
             })
             .unwrap();
         assert!(close(f(p, "estimate"), f(r, "coef")));
-        assert!(close(f(p, "low"), f(r, "coef") - 1.96 * f(r, "se_hc1")));
+        assert!(close(f(p, "low"), f(r, "coef") - 1.96 * f(r, "se")));
     }
 
     // Firm fates: shares of the firms founded in the run, recounted from the panel.

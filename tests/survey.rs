@@ -44,3 +44,28 @@ fn an_unknown_open_innovation_definition_is_refused_by_name() {
     assert!(err.contains("survey.open_innovation"), "{err}");
     assert!(err.contains("technology_and_investment") && err.contains("any_cooperation"), "{err}");
 }
+
+/// Clustering by firm changes the standard errors, not the estimates (the estimator itself is checked
+/// against statsmodels in tests/regression.rs).
+#[test]
+fn standard_errors_clustered_by_firm_change_only_the_errors() {
+    use biocluster::scenario::SurveyErrors;
+    let scenario = default_scenario();
+    let record = run(&scenario, 0);
+    let responses = survey::sample(&scenario, 0, &record.panel);
+    let hc1 = survey::regressions(&responses, SurveyErrors::Hc1);
+    let clustered = survey::regressions(&responses, SurveyErrors::ClusterFirm);
+    let firms: std::collections::BTreeSet<u32> = responses.iter().map(|r| r.firm_id).collect();
+    assert!(firms.len() < responses.len(), "firms answer in several years");
+    let mut larger = 0;
+    for (a, b) in hc1.iter().zip(&clustered) {
+        let (Some(fa), Some(fb)) = (&a.fit, &b.fit) else { continue };
+        assert_eq!(fa.coef, fb.coef);
+        assert_ne!(fa.se, fb.se);
+        larger += fa.se.iter().zip(&fb.se).filter(|(x, y)| y > x).count();
+    }
+    assert!(larger > 0, "repeated answers of a firm widen some intervals");
+    let csv = survey::regressions_csv(&clustered);
+    assert!(csv.starts_with("sample,specification,regressor,coef,se,t,p,r2,n,standard_errors\n"));
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",cluster_firm")), "{csv}");
+}

@@ -51,6 +51,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = biocluster::observe::write::panel_csv(&record);
         let _ = biocluster::observe::write::summary_json(&short, 0, &record);
         let responses = biocluster::survey::sample(&short, 0, &record.panel);
-        let _ = biocluster::survey::regressions(&responses);
+        let _ = biocluster::survey::regressions(&responses, short.survey.standard_errors);
     }
 });

@@ -91,7 +91,7 @@ pub fn simulate<T: Send>(
         .map(|&r| {
             let record = run_replication(Arc::clone(&short), r, |_| {});
             let responses = survey::sample(&short, r, &record.panel);
-            let regressions = survey::regressions(&responses);
+            let regressions = survey::regressions(&responses, short.survey.standard_errors);
             let stats = targets
                 .targets
                 .iter()

@@ -281,7 +281,7 @@ pub fn write_run(
         scenario.resolved_toml()
     );
     let responses = crate::survey::sample(scenario, replication, &record.panel);
-    let regressions = crate::survey::regressions(&responses);
+    let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
     let files: [(&str, String); 9] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),

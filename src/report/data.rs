@@ -301,7 +301,12 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
 
 /// Single run: the survey regressions' coefficients with 95 % intervals, per cluster type.
 pub fn survey_coefficients(reg: &Table) -> Result<Forest> {
-    let [sample, regressor, coef, se, t, n] = reg.cols(["sample", "regressor", "coef", "se_hc1", "t", "n"])?;
+    let [sample, regressor, coef, se, t, n, kind] =
+        reg.cols(["sample", "regressor", "coef", "se", "t", "n", "standard_errors"])?;
+    let errors = match reg.rows.first().map(|r| r[kind].as_str()) {
+        Some("cluster_firm") => "standard errors clustered by firm",
+        _ => "HC1",
+    };
     let panels = reg
         .distinct(sample)
         .into_iter()
@@ -326,7 +331,7 @@ pub fn survey_coefficients(reg: &Table) -> Result<Forest> {
         })
         .collect();
     Ok(Forest {
-        title: "Synthetic survey: effect on ln sales (OLS, HC1 95 % intervals)".into(),
+        title: format!("Synthetic survey: effect on ln sales (OLS, 95 % intervals, {errors})"),
         x_label: "coefficient on ln sales".into(),
         panels,
         max_cols: 2,

@@ -150,6 +150,25 @@ pub enum OpenInnovation {
     AnyCooperation,
 }
 
+/// The standard errors of the survey's regressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyErrors {
+    /// Heteroskedasticity-robust (HC1), as the study reports.
+    Hc1,
+    /// Clustered by firm: a firm answers in several survey years, and its answers are not
+    /// independent draws.
+    ClusterFirm,
+}
+
+impl SurveyErrors {
+    pub fn name(self) -> &'static str {
+        match self {
+            SurveyErrors::Hc1 => "hc1",
+            SurveyErrors::ClusterFirm => "cluster_firm",
+        }
+    }
+}
+
 /// How zero-sales firm-years enter the survey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZeroSales {
@@ -169,6 +188,7 @@ pub struct SurveyParams {
     pub zero_sales: ZeroSales,
     pub open_innovation: OpenInnovation,
     pub significance: f64,
+    pub standard_errors: SurveyErrors,
 }
 
 #[derive(Debug, Clone)]

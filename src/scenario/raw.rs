@@ -467,6 +467,8 @@ pub struct RawSurvey {
     /// and equity investment ties) or "any_cooperation" (technological or non-technological).
     pub open_innovation: String,
     pub significance: f64,
+    /// "hc1" (heteroskedasticity-robust, as the study) or "cluster_firm" (clustered by firm).
+    pub standard_errors: String,
 }
 
 /// Parameters `biocluster calibrate` may move, with bounds, and its budget.

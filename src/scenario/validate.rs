@@ -375,6 +375,14 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             OpenInnovation::TechnologyAndInvestment
         }
     };
+    let standard_errors = match sv.standard_errors.as_str() {
+        "hc1" => SurveyErrors::Hc1,
+        "cluster_firm" => SurveyErrors::ClusterFirm,
+        other => {
+            c.fail("survey.standard_errors", format!("must be \"hc1\" or \"cluster_firm\" (got \"{other}\")"));
+            SurveyErrors::Hc1
+        }
+    };
     if let Some(cal) = &raw.calibration {
         c.range("calibration.replications", cal.replications as f64, 1.0, 100_000.0);
         c.range("calibration.budget", cal.budget as f64, cal.replications as f64, 1e9);
@@ -456,6 +464,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             fields: survey_fields,
             zero_sales,
             open_innovation,
+            standard_errors,
             significance: sv.significance,
         },
         raw,
