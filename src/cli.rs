@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::experiment::Experiment;
 use crate::experiment::run::{Options, effects_table};
 use crate::facts::Facts;
-use crate::observe::write::write_run;
+use crate::observe::write::{write_files, write_run};
 use crate::scenario::Scenario;
 use crate::simulation::run_replication;
 
@@ -142,6 +142,11 @@ pub struct RunArgs {
     /// Skip the charts and report.html.
     #[arg(long)]
     pub no_report: bool,
+    /// Single runs: also measure cooperation's causal effect on sales (causal_effects.csv): one more
+    /// run per surveyed cooperating firm and cooperation dummy, that firm's alliances of the kind
+    /// blocked (seconds at survey size).
+    #[arg(long)]
+    pub causal: bool,
     #[command(flatten)]
     pub charts: ChartArgs,
     /// No progress output.
@@ -237,7 +242,13 @@ fn run_scenario(args: RunArgs) -> Result<()> {
     }
     let simulated = started.elapsed().as_secs_f64();
     record.check_finite(&file)?;
-    let written = write_run(staged.path(), &scenario, args.replication, &record, &facts)?;
+    let mut written = write_run(staged.path(), &scenario, args.replication, &record, &facts)?;
+    if args.causal {
+        let responses = crate::survey::sample(&scenario, args.replication, &record.panel);
+        let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
+        let effects = crate::causal::effects(&scenario, args.replication, &responses, &regressions);
+        written.extend(write_files(staged.path(), &[("causal_effects.csv", crate::causal::csv(&effects))])?);
+    }
     let staging = staged.path().to_path_buf();
     let final_path = |p: &std::path::Path| dir.join(p.strip_prefix(&staging).unwrap_or(p));
     if !quiet {

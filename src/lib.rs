@@ -6,6 +6,7 @@
 //! analyst would want to see. ARCHITECTURE.md has the bird's eye view.
 
 pub mod calibration;
+pub mod causal;
 pub mod cli;
 pub mod error;
 pub mod experiment;

@@ -71,14 +71,27 @@ pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
         ..Default::default()
     });
     world.insert_resource(RunRecord::default());
+    world.insert_resource(Counterfactual::default());
     world.insert_resource(Params(scenario));
     world
 }
 
 /// Runs one replication to the horizon; `on_year` is called after each simulated year.
-pub fn run_replication(scenario: Arc<Scenario>, replication: u64, mut on_year: impl FnMut(u32)) -> RunRecord {
+pub fn run_replication(scenario: Arc<Scenario>, replication: u64, on_year: impl FnMut(u32)) -> RunRecord {
+    run_counterfactual(scenario, replication, Counterfactual::default(), on_year)
+}
+
+/// A replication in which the alliance kinds `counterfactual` blocks are never formed (same seeds);
+/// with nothing blocked it is `run_replication`.
+pub fn run_counterfactual(
+    scenario: Arc<Scenario>,
+    replication: u64,
+    counterfactual: Counterfactual,
+    mut on_year: impl FnMut(u32),
+) -> RunRecord {
     let months = scenario.months();
     let mut world = build_world(scenario, replication);
+    world.insert_resource(counterfactual);
     let mut schedule = build_schedule();
     for month in 0..months {
         schedule.run(&mut world);

@@ -46,8 +46,11 @@ const SHIPPED: [&str; 4] = [
     "scenarios/beijing/beijing.toml",
 ];
 
-fn shipped() -> &'static Vec<(String, Vec<(String, f64)>)> {
-    static CELL: OnceLock<Vec<(String, Vec<(String, f64)>)>> = OnceLock::new();
+/// A shipped scenario, resolved, with its numeric parameters.
+type Shipped = (String, Vec<(String, f64)>);
+
+fn shipped() -> &'static Vec<Shipped> {
+    static CELL: OnceLock<Vec<Shipped>> = OnceLock::new();
     CELL.get_or_init(|| {
         SHIPPED
             .iter()

@@ -169,7 +169,21 @@ fn single_run_charts_plot_the_run_network_and_survey() {
             .unwrap();
         assert!(close(f(p, "estimate"), f(r, "coef")));
         assert!(close(f(p, "low"), f(r, "coef") - 1.96 * f(r, "se")));
+        assert_eq!(p["reference"], "", "no causal effects measured without --causal");
     }
+    // With a causal_effects.csv beside it, each row carries its causal effect as the reference.
+    std::fs::write(
+        dir.join("causal_effects.csv"),
+        "sample,regressor,blocked_kinds,survey_coef,survey_se,treated_firm_years,treated_firms,matched,effect_on_treated,effect_on_treated_se,no_sales_without,gone_without\n\
+         government_led,tech,joint_rd,0.1,0.05,40,20,30,0.8,0.1,0,10\n",
+    )
+    .unwrap();
+    report::build(&dir, &report::Options::default()).unwrap();
+    let plotted = rows(&charts.join("survey.csv"));
+    let tech = plotted.iter().find(|p| p["panel"] == "government-led" && p["row"].starts_with("tech")).unwrap();
+    assert!(close(f(tech, "reference_estimate"), 0.8) && close(f(tech, "reference_low"), 0.8 - 1.96 * 0.1));
+    assert!(tech["reference"].contains("causal 0.80 (30 of 40 firm-years)"), "{}", tech["reference"]);
+    assert_eq!(plotted.iter().filter(|p| !p["reference"].is_empty()).count(), 1);
 
     // Firm fates: shares of the firms founded in the run, recounted from the panel.
     let panel = rows(&dir.join("panel.csv"));
@@ -237,7 +251,7 @@ L2,private_led,open_innovation,oi,false,0,false,,,0.092,0.082,1.14,0.66,100
     assert!(close(f(l1, "estimate"), 0.342) && close(f(l1, "high"), 0.342 + 1.96 * 0.101));
     assert!(close(f(l1, "reference_estimate"), 0.4) && close(f(l1, "reference_low"), 0.4 - 1.96 * 0.1));
     assert_eq!(l1["note"], "match 81 %");
-    assert_eq!(plotted[1]["reference"], "0 n.s.");
+    assert_eq!(plotted[1]["reference"], "target 0 n.s.");
     assert_eq!(plotted[1]["reference_estimate"], "");
 }
 

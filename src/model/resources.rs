@@ -159,6 +159,32 @@ pub struct Tie {
     pub firm_side: bool,
 }
 
+/// A counterfactual run: alliances of the blocked kinds are never formed, by anyone or (with `firm`)
+/// by one firm (`causal.rs` measures what a firm's cooperation of a kind does to its sales by running
+/// the same seeds without it). Nothing is blocked in every other run. The search and the partner's
+/// acceptance are still drawn, so every random stream stays in step until the missing alliance
+/// changes what happens.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counterfactual {
+    pub blocked: [bool; AllianceKind::ALL.len()],
+    /// Only this firm's alliances are blocked; `None`: everyone's.
+    pub firm: Option<u32>,
+}
+
+impl Counterfactual {
+    pub fn blocking(kinds: impl IntoIterator<Item = AllianceKind>, firm: Option<u32>) -> Self {
+        let mut blocked = [false; AllianceKind::ALL.len()];
+        for kind in kinds {
+            blocked[kind as usize] = true;
+        }
+        Counterfactual { blocked, firm }
+    }
+    /// Whether an alliance of `kind` between `a` and `b` may not form.
+    pub fn blocks(&self, kind: AllianceKind, a: u32, b: u32) -> bool {
+        self.blocked[kind as usize] && self.firm.is_none_or(|f| f == a || f == b)
+    }
+}
+
 /// Every alliance ever formed, with each agent's active and past ties.
 #[derive(Resource, Debug, Default)]
 pub struct AllianceBook {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// What a single run writes into its folder; a folder holding anything else is not replaced.
-pub const RUN_OUTPUTS: [&str; 11] = [
+pub const RUN_OUTPUTS: [&str; 12] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "panel.csv",
@@ -27,6 +27,7 @@ pub const RUN_OUTPUTS: [&str; 11] = [
     "network_nodes.csv",
     "network_edges.csv",
     "facts.csv",
+    "causal_effects.csv",
     "report.html",
     "charts",
 ];
@@ -57,7 +58,7 @@ fn check_replaceable(target: &Path) -> Result<()> {
     let mut foreign: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| !RUN_OUTPUTS.contains(&name.as_str()) && !(name.starts_with('.') && name.ends_with(".tmp")))
+        .filter(|name| !(RUN_OUTPUTS.contains(&name.as_str()) || name.starts_with('.') && name.ends_with(".tmp")))
         .collect();
     if foreign.is_empty() {
         return Ok(());

@@ -189,12 +189,13 @@ impl Chart for BandChart {
     }
 }
 
-/// A reference the estimate is compared with (a calibration target).
+/// A reference the estimate is compared with (a calibration target, the model's causal effect), drawn
+/// as a wide grey bar behind the estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
     /// Target estimate and its 95 % interval, when the targets file gives them.
     pub interval: Option<(f64, f64, f64)>,
-    /// What the target says, e.g. "+, significant".
+    /// What the reference says, e.g. "target +, significant".
     pub text: String,
 }
 
@@ -300,11 +301,7 @@ impl Chart for Forest {
                 chart.draw_series(std::iter::once(Circle::new((r.estimate, y), 5, c.filled())))?;
                 let mut note = r.note.clone();
                 if let Some(reference) = &r.reference {
-                    note = if note.is_empty() {
-                        format!("target {}", reference.text)
-                    } else {
-                        format!("target {}; {note}", reference.text)
-                    };
+                    note = if note.is_empty() { reference.text.clone() } else { format!("{}; {note}", reference.text) };
                 }
                 if !note.is_empty() {
                     // Below the bar, at the left edge: a composed element offsets in pixels.

@@ -299,37 +299,61 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
     Ok(out)
 }
 
-/// Single run: the survey regressions' coefficients with 95 % intervals, per cluster type.
-pub fn survey_coefficients(reg: &Table) -> Result<Forest> {
+/// Single run: the survey regressions' coefficients with 95 % intervals, per cluster type; with
+/// `causal` (a run's causal_effects.csv), each dummy's effect on the treated beside it.
+pub fn survey_coefficients(reg: &Table, causal: Option<&Table>) -> Result<Forest> {
+    let mut truth: Vec<(String, String, f64, f64, String)> = Vec::new();
+    if let Some(c) = causal {
+        let [sample, regressor, effect, se, matched, firm_years] = c.cols([
+            "sample",
+            "regressor",
+            "effect_on_treated",
+            "effect_on_treated_se",
+            "matched",
+            "treated_firm_years",
+        ])?;
+        for r in &c.rows {
+            if r[effect].is_empty() {
+                continue;
+            }
+            let se = if r[se].is_empty() { 0.0 } else { Table::num(r, se) };
+            let x = Table::num(r, effect);
+            let text = format!("causal {x:.2} ({} of {} firm-years)", r[matched], r[firm_years]);
+            truth.push((r[sample].clone(), r[regressor].clone(), x, se, text));
+        }
+    }
     let [sample, regressor, coef, se, t, n, kind] =
         reg.cols(["sample", "regressor", "coef", "se", "t", "n", "standard_errors"])?;
     let errors = match reg.rows.first().map(|r| r[kind].as_str()) {
         Some("cluster_firm") => "standard errors clustered by firm",
         _ => "HC1",
     };
-    let panels = reg
-        .distinct(sample)
-        .into_iter()
-        .map(|s| ForestPanel {
-            title: s.replace('_', "-"),
-            rows: reg
-                .rows
-                .iter()
-                .filter(|r| r[sample] == s && ["oi", "tech", "nontech"].contains(&r[regressor].as_str()))
-                .map(|r| {
-                    let (c, e) = (Table::num(r, coef), Table::num(r, se));
-                    ForestRow {
-                        label: regressor_label(&r[regressor]).to_string(),
-                        estimate: c,
-                        low: c - 1.96 * e,
-                        high: c + 1.96 * e,
-                        note: format!("t = {:.2}, n = {}", Table::num(r, t), r[n]),
-                        reference: None,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+    let panels =
+        reg.distinct(sample)
+            .into_iter()
+            .map(|s| ForestPanel {
+                title: s.replace('_', "-"),
+                rows: reg
+                    .rows
+                    .iter()
+                    .filter(|r| r[sample] == s && ["oi", "tech", "nontech"].contains(&r[regressor].as_str()))
+                    .map(|r| {
+                        let (c, e) = (Table::num(r, coef), Table::num(r, se));
+                        let reference = truth.iter().find(|x| x.0 == r[sample] && x.1 == r[regressor]).map(|x| {
+                            Reference { interval: Some((x.2, x.2 - 1.96 * x.3, x.2 + 1.96 * x.3)), text: x.4.clone() }
+                        });
+                        ForestRow {
+                            label: regressor_label(&r[regressor]).to_string(),
+                            estimate: c,
+                            low: c - 1.96 * e,
+                            high: c + 1.96 * e,
+                            note: format!("t = {:.2}, n = {}", Table::num(r, t), r[n]),
+                            reference,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
     Ok(Forest {
         title: format!("Synthetic survey: effect on ln sales (OLS, 95 % intervals, {errors})"),
         x_label: "coefficient on ln sales".into(),
@@ -389,7 +413,7 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
                                 est - 1.96 * est_se,
                                 est + 1.96 * est_se,
                             )),
-                            text: format!("{} {significance}{implied}", r[sign]),
+                            text: format!("target {} {significance}{implied}", r[sign]),
                         }),
                     }
                 })

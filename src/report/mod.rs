@@ -136,14 +136,22 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             let reg_path = dir.join("regressions.csv");
             if reg_path.is_file() {
                 let reg = Table::read(&reg_path)?;
-                let chart = data::survey_coefficients(&reg)?;
+                let causal_path = dir.join("causal_effects.csv");
+                let causal = if causal_path.is_file() { Some(Table::read(&causal_path)?) } else { None };
+                let chart = data::survey_coefficients(&reg, causal.as_ref())?;
                 add(
                     "survey".into(),
                     "Synthetic survey regressions",
-                    "Each dot is the OLS coefficient of a cooperation dummy on ln sales (controls included) with its 95 % interval; an interval clear of the zero line is significant at 5 %.",
+                    "Each dot is the OLS coefficient of a cooperation dummy on ln sales (controls included) with its 95 % interval; an interval clear of the zero line is significant at 5 %. With `--causal`, the grey bar behind it is the model's causal truth: the mean effect of the firms' own alliances of those kinds on their ln sales, measured by running each cooperating firm again without them (causal_effects.csv); where the dot and the bar differ, the regression is biased by who cooperates.",
                     &|d, s| render::render(&chart, d, s),
                 )?;
                 tables.push(html::table_from_csv("Survey regressions (regressions.csv)", &reg));
+                if let Some(causal) = &causal {
+                    tables.push(html::table_from_csv(
+                        "The model's causal truth: each cooperation dummy's effect on the treated firm-years' ln sales, the firm's alliances of those kinds blocked (causal_effects.csv)",
+                        causal,
+                    ));
+                }
             }
             tables.insert(0, html::final_year_table(&ts)?);
         }

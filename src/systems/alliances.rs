@@ -32,7 +32,9 @@ use crate::kinds::{AllianceKind, BusinessModel, KnowledgeVec, Stage};
 use crate::model::Tick;
 use crate::model::components::{AgentId, AgentKind, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry, Tie, YearCounters};
+use crate::model::resources::{
+    AllianceBook, Clock, Counterfactual, Params, PolicyEffects, Registry, Tie, YearCounters,
+};
 use crate::model::rng::{AllianceRng, Draws};
 use crate::scenario::Instrument;
 
@@ -99,6 +101,7 @@ pub(crate) fn form_alliances(
     mut ledger: ResMut<Ledger>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<AllianceRng>,
+    counterfactual: Res<Counterfactual>,
 ) {
     book.formed_this_month.clear();
     let a = &params.alliances;
@@ -141,7 +144,7 @@ pub(crate) fn form_alliances(
             continue;
         };
         let accept = acceptance(&params, firm, &k.0) + effects.acceptance_bonus[home.cluster];
-        if rng.chance(accept) {
+        if rng.chance(accept) && !counterfactual.blocks(kind, id.0, partner) {
             book.form(id.0, partner, kind, clock.month);
             let counter = &mut counters.clusters[home.cluster];
             if kind.is_tech() {

@@ -19,7 +19,7 @@ use bevy_ecs::prelude::*;
 use crate::kinds::{AllianceKind, BusinessModel};
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pharma, Pipeline};
-use crate::model::resources::{AllianceBook, Clock, Params, Registry, YearCounters};
+use crate::model::resources::{AllianceBook, Clock, Counterfactual, Params, Registry, YearCounters};
 use crate::model::rng::{Draws, ScoutingRng};
 
 pub(crate) fn install(schedule: &mut Schedule) {
@@ -36,6 +36,7 @@ fn scout_projects(
     mut book: ResMut<AllianceBook>,
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<ScoutingRng>,
+    counterfactual: Res<Counterfactual>,
 ) {
     let rate = params.pharma.scouting_per_year;
     if rate <= 0.0 {
@@ -87,7 +88,9 @@ fn scout_projects(
         let Some(k) = rng.weighted(&weights) else { continue };
         let (target, kind) = offers[k];
         let Ok((home, firm, _, knowledge)) = firms.get(registry.entities[target as usize]) else { continue };
-        if rng.chance(super::alliances::acceptance(&params, firm, &knowledge.0)) {
+        if rng.chance(super::alliances::acceptance(&params, firm, &knowledge.0))
+            && !counterfactual.blocks(kind, target, buyer.0)
+        {
             book.form(target, buyer.0, kind, clock.month);
             counters.clusters[home.cluster].alliances_formed_tech += 1;
         }
