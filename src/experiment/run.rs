@@ -17,6 +17,7 @@ use serde_json::json;
 
 use super::Experiment;
 use super::seal::{Seal, read_unit as read_sealed, write_seal};
+pub use super::seal::{unit_facts_path, unit_path};
 use super::stats::{Cell, Moments};
 use crate::error::{Error, Result};
 use crate::format::csv_field;
@@ -39,15 +40,6 @@ pub struct Report {
     pub units_run: usize,
     pub units_reused: usize,
     pub files: Vec<PathBuf>,
-}
-
-pub fn unit_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
-    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.csv"))
-}
-
-/// A unit's stylized facts (a single run's `facts.csv`), beside its time series.
-pub fn unit_facts_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
-    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.facts.csv"))
 }
 
 /// Runs one unit and writes its files into `dir` (facts, time series, then the seal that marks the

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Experiment;
-use super::run::{unit_facts_path, unit_path};
 use crate::error::{Error, Result};
 use crate::observe::write::write_atomic;
 
@@ -43,6 +42,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A unit's time series (a single run's `timeseries.csv`).
+pub fn unit_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.csv"))
+}
+
+/// A unit's stylized facts (a single run's `facts.csv`), beside its time series.
+pub fn unit_facts_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.facts.csv"))
+}
+
+/// A unit's seal, written last.
 pub fn seal_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
     dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.sha256.json"))
 }
