@@ -357,12 +357,17 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     }
     let (calibration, validation) = pool.install(|| -> Result<_> {
         let calibration = crate::calibration::calibrate(&scenario, &targets)?;
-        let validation = crate::calibration::report::validate(
+        let mut validation = crate::calibration::report::validate(
             &calibration,
             &targets,
             &facts,
             u64::from(cal.validation_replications.max(1)),
         );
+        if cal.robustness_replications > 0 {
+            let first = calibration.replications;
+            let reps = first..first + u64::from(cal.robustness_replications);
+            validation.robustness = Some(crate::calibration::report::robustness(&calibration, &targets, reps));
+        }
         Ok((calibration, validation))
     })?;
     let seconds = started.elapsed().as_secs_f64();

@@ -139,3 +139,61 @@ fn calibration_bounds_outside_the_parameters_range_are_refused() {
     let err = biocluster::calibration::parameters(&scenario).unwrap_err().to_string();
     assert!(err.contains("calibration.parameters[0].min = -5") && err.contains("alliances.searches_per_year"), "{err}");
 }
+
+/// The robustness checks move every calibrated parameter and every environment level by -10 % and
+/// +10 %, one at a time, on the same replications; a level pushed out of its range is reported, not
+/// run.
+#[test]
+fn robustness_moves_each_value_by_ten_percent_one_at_a_time() {
+    use biocluster::calibration::{Calibration, Evaluation, parameters, report};
+    let text = r#"
+[scenario]
+name = "robust"
+[calibration]
+replications = 2
+budget = 10
+validation_replications = 2
+robustness_replications = 2
+[[calibration.parameters]]
+path = "revenue.service_demand_per_alliance"
+min = 0.0
+max = 1.0
+[[calibration.parameters]]
+path = "listing.cost_share"
+min = 0.0
+max = 0.5
+"#;
+    let scenario = Scenario::from_toml_str(text, "robust.toml").unwrap();
+    let params = parameters(&scenario).unwrap();
+    let values: Vec<f64> = params.iter().map(|p| p.start).collect();
+    let best = Evaluation { values, loss: 0.0 };
+    let cal = Calibration {
+        params,
+        history: vec![best.clone()],
+        best,
+        start_loss: 0.0,
+        scenario: scenario.clone(),
+        replications: 2,
+    };
+    let targets = Targets::load(std::path::Path::new("scenarios/targets/lee_korea_bioclusters.toml")).unwrap();
+    let r = report::robustness(&cal, &targets, 2..4);
+    let environment_levels = toml::Value::try_from(&scenario.raw.clusters[0].environment)
+        .unwrap()
+        .as_table()
+        .unwrap()
+        .values()
+        .filter(|v| v.is_float() || v.is_integer())
+        .count();
+    assert_eq!(r.rows.len(), 2 * (2 + scenario.clusters.len() * environment_levels));
+    assert_eq!(r.replications, 2);
+    for row in &r.rows {
+        assert!([0.9, 1.1].contains(&row.factor));
+        if let Ok(rate) = row.joint_stated_rate {
+            assert!((0.0..=1.0).contains(&rate), "{}: {rate}", row.path);
+        }
+    }
+    // Environment levels are probabilities: one that 10 % would push above 1 is reported, not run.
+    for row in r.rows.iter().filter(|row| row.kind == "environment") {
+        assert_eq!(row.joint_stated_rate.is_err(), row.base * row.factor > 1.0, "{} x {}", row.path, row.factor);
+    }
+}

@@ -35,6 +35,76 @@ pub struct Validation {
     pub facts: Vec<crate::facts::Summary>,
     /// Simulated stage success rates beside their inputs: (check, simulated, input).
     pub pipeline: Vec<(String, String, String)>,
+    /// The fit with each calibrated parameter and environment level moved by +-10 %.
+    pub robustness: Option<Robustness>,
+}
+
+/// The joint rate of the stated findings with one value moved at a time, on the same replications.
+#[derive(Debug, Clone)]
+pub struct Robustness {
+    pub replications: u64,
+    /// The joint stated rate with nothing moved, on these replications.
+    pub unmoved: f64,
+    pub rows: Vec<RobustnessRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RobustnessRow {
+    pub path: String,
+    /// "calibrated" or "environment".
+    pub kind: &'static str,
+    pub base: f64,
+    pub factor: f64,
+    /// The joint stated rate, or why it was not run.
+    pub joint_stated_rate: std::result::Result<f64, String>,
+}
+
+/// Share of runs in which every stated (with `stated_only`) or every target matches.
+fn joint_rate<T>(runs: &[(super::TargetStats, T)], targets: &Targets, alpha: f64, stated_only: bool) -> f64 {
+    let n = runs.len().max(1) as f64;
+    runs.iter()
+        .filter(|(s, _)| {
+            targets
+                .targets
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !(stated_only && t.implied))
+                .all(|(i, t)| matches(t, s[i], alpha))
+        })
+        .count() as f64
+        / n
+}
+
+/// Moves each calibrated parameter and each cluster's environment level by -10 % and +10 %, one at a
+/// time, and measures the joint rate of the stated findings on replications `reps`.
+pub fn robustness(cal: &Calibration, targets: &Targets, reps: std::ops::Range<u64>) -> Robustness {
+    let alpha = cal.scenario.survey.significance;
+    let mut raw = cal.scenario.raw.clone();
+    raw.experiment = None;
+    raw.calibration = None;
+    let base = toml::Value::try_from(&raw).expect("a raw scenario serialises");
+    let mut moved: Vec<(String, &'static str, f64)> =
+        cal.params.iter().zip(&cal.best.values).map(|(p, v)| (p.path.clone(), "calibrated", *v)).collect();
+    for cluster in &raw.clusters {
+        let environment = toml::Value::try_from(&cluster.environment).expect("an environment serialises");
+        for (key, value) in environment.as_table().into_iter().flatten() {
+            if let Some(x) = value.as_float().or(value.as_integer().map(|i| i as f64)) {
+                moved.push((format!("clusters.{}.environment.{key}", cluster.name), "environment", x));
+            }
+        }
+    }
+    let unmoved = joint_rate(&simulate(&cal.scenario, targets, reps.clone(), |_| ()), targets, alpha, true);
+    let mut rows = Vec::new();
+    for (path, kind, x) in moved {
+        for factor in [0.9, 1.1] {
+            let scenario = crate::experiment::path::number(&base, &path, x * factor)
+                .and_then(|v| crate::experiment::variant_scenario(&base, &[(path.clone(), v)], "robustness check"));
+            let joint_stated_rate = scenario
+                .map(|scenario| joint_rate(&simulate(&scenario, targets, reps.clone(), |_| ()), targets, alpha, true));
+            rows.push(RobustnessRow { path: path.clone(), kind, base: x, factor, joint_stated_rate });
+        }
+    }
+    Robustness { replications: reps.end - reps.start, unmoved, rows }
 }
 
 pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replications: u64) -> Validation {
@@ -62,19 +132,7 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
             }
         })
         .collect();
-    let joint = |stated_only: bool| {
-        runs.iter()
-            .filter(|(s, _)| {
-                targets
-                    .targets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| !(stated_only && t.implied))
-                    .all(|(i, t)| matches(t, s[i], alpha))
-            })
-            .count() as f64
-            / n
-    };
+    let joint = |stated_only: bool| joint_rate(&runs, targets, alpha, stated_only);
     // Replications in index order (simulate keeps it), so the streaming quantiles are reproducible.
     let mut summaries = vec![crate::facts::Summary::default(); facts.facts.len()];
     for (_, (values, _)) in &runs {
@@ -90,6 +148,7 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
         joint_all_rate: joint(false),
         facts: summaries,
         pipeline: pipeline_checks(&pipelines, cal),
+        robustness: None,
     }
 }
 
@@ -250,6 +309,46 @@ pub fn write(
     for (check, sim, input) in &validation.pipeline {
         let _ = writeln!(md, "| {check} | {sim} | {input} |");
     }
+    let mut robust = String::from("parameter,kind,base,factor,value,joint_stated_rate,note\n");
+    if let Some(r) = &validation.robustness {
+        let _ = writeln!(
+            md,
+            "\n## Robustness of the fit (one value at a time, -10 % and +10 %)\n\nJoint rate of the stated findings on replications {} to {} ({} with nothing moved).\n\n| parameter | kind | value | x 0.9 | x 1.1 |\n|---|---|---|---|---|",
+            cal.replications,
+            cal.replications + r.replications - 1,
+            pct(r.unmoved)
+        );
+        for pair in r.rows.chunks(2) {
+            let cell = |row: &RobustnessRow| match &row.joint_stated_rate {
+                Ok(rate) => pct(*rate),
+                Err(_) => "outside its range".into(),
+            };
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {:.4} | {} | {} |",
+                pair[0].path,
+                pair[0].kind,
+                pair[0].base,
+                cell(&pair[0]),
+                pair.get(1).map(cell).unwrap_or_default()
+            );
+        }
+        for row in &r.rows {
+            let (rate, note) = match &row.joint_stated_rate {
+                Ok(rate) => (num(*rate), String::new()),
+                Err(e) => (String::new(), crate::format::csv_field(e)),
+            };
+            let _ = writeln!(
+                robust,
+                "{},{},{},{},{},{rate},{note}",
+                row.path,
+                row.kind,
+                num(row.base),
+                row.factor,
+                num(row.base * row.factor)
+            );
+        }
+    }
     let calibrated = format!(
         "# Calibrated by `biocluster calibrate` against {}.\n# Best loss {:.4}; the calibration's report.md gives the fit.\n{}",
         targets.reference,
@@ -265,7 +364,15 @@ pub fn write(
         ("facts.csv", facts_csv),
         ("report.md", md),
     ];
-    write_files(dir, &files)
+    let mut written = write_files(dir, &files)?;
+    if validation.robustness.is_some() {
+        written.extend(write_files(dir, &[("robustness.csv", robust)])?);
+    }
+    Ok(written)
+}
+
+fn pct(rate: f64) -> String {
+    format!("{:.0} %", 100.0 * rate)
 }
 
 /// A band for people: "0.2-0.33", ">= 1.2", "<= 3".

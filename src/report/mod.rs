@@ -205,6 +205,14 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                 &|d, s| render::render(&chart, d, s),
             )?;
             tables.push(html::table_from_csv("Fit (fit.csv)", &fit));
+            let robustness = dir.join("robustness.csv");
+            if robustness.is_file() {
+                let table = Table::read(&robustness)?;
+                tables.push(html::table_from_csv(
+                    "Robustness: joint rate of the stated findings with one value moved by -10 % or +10 % (robustness.csv)",
+                    &table,
+                ));
+            }
             if let Ok(md) = std::fs::read_to_string(dir.join("report.md")) {
                 tables.push(html::preformatted("Calibration report (report.md)", &md));
             }

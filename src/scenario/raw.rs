@@ -481,6 +481,9 @@ pub struct RawCalibration {
     pub budget: u32,
     /// Fresh replications (n.. n + this) used to report the fit of the best parameters.
     pub validation_replications: u32,
+    /// Fresh replications for each +-10 % robustness check of the fit (0: no checks).
+    #[serde(default)]
+    pub robustness_replications: u32,
     pub parameters: Vec<RawCalibrationParameter>,
 }
 

@@ -387,6 +387,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         c.range("calibration.replications", cal.replications as f64, 1.0, 100_000.0);
         c.range("calibration.budget", cal.budget as f64, cal.replications as f64, 1e9);
         c.range("calibration.validation_replications", cal.validation_replications as f64, 0.0, 100_000.0);
+        c.range("calibration.robustness_replications", cal.robustness_replications as f64, 0.0, 100_000.0);
         if cal.parameters.is_empty() {
             c.fail("calibration.parameters", "must name at least one parameter".into());
         }
