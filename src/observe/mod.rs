@@ -11,7 +11,7 @@ use crate::model::components::Firm;
 use crate::model::ledger::Ledger;
 use crate::model::resources::{AllianceBook, PipelineStats};
 
-/// Metrics of the yearly time series, in column order (units in the README).
+/// Metrics of the yearly time series, in column order (units in docs/outputs.md).
 pub const TS_COLUMNS: &[&str] = &[
     "firms_alive",
     "firms_product",

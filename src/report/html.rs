@@ -372,7 +372,7 @@ pub fn page(dir: &Path, kind: Kind, figures: &[Figure], facts: Option<&Block>, b
     }
     let _ = write!(
         out,
-        "<footer>Written by biocluster {} from the files in this folder; metric names and units are explained in the biocluster README. {}</footer>\n</body></html>\n",
+        "<footer>Written by biocluster {} from the files in this folder; metric names and units are explained in biocluster's docs/outputs.md. {}</footer>\n</body></html>\n",
         env!("CARGO_PKG_VERSION"),
         metric_note()
     );
