@@ -30,9 +30,9 @@ use crate::experiment::stats::Moments;
 use crate::format::num;
 use crate::kinds::AllianceKind;
 use crate::model::resources::Counterfactual;
-use crate::scenario::{OpenInnovation, Scenario, ZeroSales};
+use crate::scenario::{OpenInnovation, Scenario};
 use crate::simulation::run_counterfactual;
-use crate::survey::{Response, SurveyRegression};
+use crate::survey::{Response, SurveyRegression, ln_sales};
 
 /// The survey's cooperation dummies, each with the alliance kinds that set it.
 pub fn treatments(scenario: &Scenario) -> Vec<(&'static str, Vec<AllianceKind>)> {
@@ -103,10 +103,6 @@ pub fn effects_of(
     regressions: &[SurveyRegression],
     regressors: &[&str],
 ) -> Vec<CausalEffect> {
-    let ln = |s: f64| match scenario.survey.zero_sales {
-        ZeroSales::Drop => (s > 0.0).then(|| s.ln()),
-        ZeroSales::Log1p => Some((1.0 + s * 1000.0).ln()),
-    };
     let mut samples: Vec<String> = responses.iter().map(|r| r.cluster_type.clone()).collect();
     samples.sort();
     samples.dedup();
@@ -147,7 +143,7 @@ pub fn effects_of(
                 let k = firms.binary_search(&r.firm_id).expect("every treated firm ran");
                 match without[k].get(&r.year) {
                     None => effect.gone_without += 1,
-                    Some(&s) => match ln(s) {
+                    Some(&s) => match ln_sales(scenario.survey.zero_sales, s) {
                         None => effect.no_sales_without += 1,
                         Some(ln_without) => effect.effect.push(r.ln_sales - ln_without),
                     },

@@ -58,7 +58,7 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
             (sv.first_year..=sv.last_year).contains(&r.year)
                 && r.status == "alive"
                 && fields.contains(&r.focus_field)
-                && (sv.zero_sales == ZeroSales::Log1p || r.sales_musd > 0.0)
+                && ln_sales(sv.zero_sales, r.sales_musd).is_some()
         })
         .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(scenario.seed, replication, "survey"));
@@ -77,10 +77,7 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
             cluster: r.cluster.clone(),
             cluster_type: r.cluster_type.clone(),
             sales_musd: r.sales_musd,
-            ln_sales: match sv.zero_sales {
-                ZeroSales::Drop => r.sales_musd.ln(),
-                ZeroSales::Log1p => (1.0 + r.sales_musd * 1000.0).ln(),
-            },
+            ln_sales: ln_sales(sv.zero_sales, r.sales_musd).expect("sampled firm-years have an ln sales"),
             oi: f64::from(u8::from(open_innovation(sv.open_innovation, r))),
             tech: f64::from(u8::from(r.alliances_tech > 0)),
             nontech: f64::from(u8::from(cooperation_nontech(r) > 0)),
@@ -90,6 +87,15 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
             listed: f64::from(u8::from(r.listed)),
         })
         .collect()
+}
+
+/// A firm-year's ln sales as the survey records it: ln of sales in M$, undefined without sales under
+/// `zero_sales = "drop"`; ln(1 + sales in k$) under "log1p".
+pub fn ln_sales(zero_sales: ZeroSales, sales_musd: f64) -> Option<f64> {
+    match zero_sales {
+        ZeroSales::Drop => (sales_musd > 0.0).then(|| sales_musd.ln()),
+        ZeroSales::Log1p => Some((1.0 + sales_musd * 1000.0).ln()),
+    }
 }
 
 /// One regression of the study's design.

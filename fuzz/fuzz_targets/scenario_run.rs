@@ -27,18 +27,7 @@ fuzz_target!(|data: &[u8]| {
     for scenario in scenarios {
         let mut raw = scenario.raw.clone();
         raw.scenario.years = raw.scenario.years.min(2);
-        let agents: u64 = raw
-            .clusters
-            .iter()
-            .map(|c| {
-                let p = &c.population;
-                [p.firms, p.established_firms, p.universities, p.pharma_partners, p.investors]
-                    .iter()
-                    .map(|&n| u64::from(n))
-                    .sum::<u64>()
-            })
-            .sum();
-        if agents > MAX_AGENTS_RUN || raw.entry.startups_per_year > MAX_AGENTS_RUN as f64 {
+        if raw.initial_agents() > MAX_AGENTS_RUN || raw.entry.startups_per_year > MAX_AGENTS_RUN as f64 {
             continue;
         }
         let Ok(short) = Scenario::from_raw(raw, "fuzz.toml (2 years)") else { continue };

@@ -35,6 +35,23 @@ pub struct RawScenario {
     pub calibration: Option<RawCalibration>,
 }
 
+impl RawScenario {
+    /// Agents at the start of a run: every cluster's firms, established firms, universities, pharma
+    /// partners and investors.
+    pub fn initial_agents(&self) -> u64 {
+        self.clusters
+            .iter()
+            .map(|rc| {
+                let p = &rc.population;
+                [p.firms, p.established_firms, p.universities, p.pharma_partners, p.investors]
+                    .iter()
+                    .map(|&v| u64::from(v))
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeta {

@@ -79,17 +79,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     if raw.clusters.is_empty() {
         c.fail("clusters", "must list at least one cluster".into());
     }
-    let initial: u64 = raw
-        .clusters
-        .iter()
-        .map(|rc| {
-            let p = &rc.population;
-            [p.firms, p.established_firms, p.universities, p.pharma_partners, p.investors]
-                .iter()
-                .map(|&v| u64::from(v))
-                .sum::<u64>()
-        })
-        .sum();
+    let initial = raw.initial_agents();
     if initial > MAX_AGENTS as u64 {
         c.fail(
             "clusters",
