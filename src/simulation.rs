@@ -56,10 +56,13 @@ pub fn build_schedule() -> Schedule {
 pub fn build_world(scenario: Arc<Scenario>, replication: u64) -> World {
     let mut world = World::new();
     rng::insert_streams(&mut world, scenario.seed, replication);
+    let instruments = scenario.policies.iter().map(|p| p.name.as_str());
+    world.insert_resource(rng::PolicyRng::new(scenario.seed, replication, instruments));
     spawn::spawn_population(&mut world, &scenario);
     let n_clusters = scenario.clusters.len();
     world.insert_resource(Clock::new(scenario.start_year));
     world.insert_resource(PolicyEffects::default());
+    world.insert_resource(InstrumentUse::default());
     world.insert_resource(IpoWindow::default());
     world.insert_resource(YearCounters { clusters: vec![ClusterCounters::default(); n_clusters] });
     let mut pipelines = world.query::<&components::Pipeline>();

@@ -59,12 +59,16 @@ fn the_sign_loss_rewards_the_right_sign_and_significance() {
 /// standard errors), calibrate from a perturbed start, and recover the value. The synthetic survey
 /// is made large (3,000 responses pooled over 2005-2021) so that sampling noise does not swamp the
 /// signal; the loss is still jagged in the parameter (a small change re-routes random draws), which
-/// is why the calibration starts with a Latin hypercube before Nelder-Mead. At 16 replications per
-/// candidate the recovered value flipped between 0.20 and 0.51 with small model changes (issue 14's
-/// revenue fixes); 24 average enough of that noise away.
+/// is why the calibration starts with a Latin hypercube before Nelder-Mead.
+///
+/// The truth sits where the coefficients respond to the parameter. Above ~0.3 a firm's service demand
+/// reaches its cap (`min(1, ...)` in revenue.rs) and the four coefficients barely move: measured on
+/// 24 fresh replications, the loss was 0.51, 0.57, 0.31, 0.40, 0.39 at 0.30, 0.35, 0.40, 0.45, 0.50
+/// against truth 0.30 (noise about +-0.2), so a truth of 0.3 was recovered anywhere in 0.3-0.5
+/// depending on unrelated model changes. That flat region is the knife-edge issue 16 removes.
 #[test]
 fn calibration_recovers_a_known_parameter() {
-    const TRUTH: f64 = 0.3;
+    const TRUTH: f64 = 0.2;
     const REPLICATIONS: u64 = 24;
     let scenario_text = |start: f64| {
         format!(
@@ -87,7 +91,7 @@ validation_replications = 1
 [[calibration.parameters]]
 path = "revenue.service_demand_per_alliance"
 min = 0.0
-max = 0.6
+max = 0.4
 "#,
             budget = REPLICATIONS * 80
         )
@@ -120,13 +124,13 @@ max = 0.6
         let se = stats.iter().map(|s| s.1).sum::<f64>() / stats.len() as f64;
         t.estimate = Some((mean, se));
     }
-    let start = Scenario::from_toml_str(&scenario_text(0.55), "perturbed").unwrap();
+    let start = Scenario::from_toml_str(&scenario_text(0.35), "perturbed").unwrap();
     let result = calibrate(&start, &targets).unwrap();
     let found = result.best.values[0];
     eprintln!("recovered {found:.4} for a true {TRUTH} in {} evaluations", result.history.len());
     assert!(
-        (found - TRUTH).abs() <= 0.06,
-        "recovered {found:.3} for a true {TRUTH} (start 0.55, bounds 0..0.6; tolerance 0.06 = 10 % of the range)"
+        (found - TRUTH).abs() <= 0.04,
+        "recovered {found:.3} for a true {TRUTH} (start 0.35, bounds 0..0.4; tolerance 0.04 = 10 % of the range)"
     );
 }
 

@@ -316,6 +316,8 @@ fn bad_experiment_paths_and_values_name_the_key() {
         (r#""alliances.serches" = 1.0"#, "serches"),
         (r#""clusters.atlantis.x_km" = 1.0"#, "atlantis"),
         (r#""pipeline.phase2.success_rate" = 1.5"#, "pipeline.phase2.success_rate"),
+        (r#""policies.nope.enabled" = false"#, "no entry named `nope` in `policies`"),
+        (r#""policies.rd_tax_credit.enabled" = "no""#, "`policies.rd_tax_credit.enabled` holds a boolean"),
     ];
     for (set, expect) in cases {
         let text = format!(

@@ -406,7 +406,8 @@ fn run(file: &Path, out: &Path) -> (Outcome, String) {
 
 /// A number in an output that is not finite, as (file, line, field).
 fn non_finite(dir: &Path) -> Option<String> {
-    const NULLABLE: [&str; 3] = ["unpartnered_success_rate", "partnered_success_rate", "mean_duration_years"];
+    const NULLABLE: [&str; 4] =
+        ["unpartnered_success_rate", "partnered_success_rate", "mean_duration_years", "share_of_demand_served"];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).ok()? {

@@ -275,14 +275,25 @@ impl AllianceBook {
 /// Effects of the policy instruments active this year, per cluster, and their budgets.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct PolicyEffects {
+    /// The year these effects and budgets belong to.
+    pub year: i32,
     /// Effective infrastructure level (environment plus shared-infrastructure boosts, <= 1).
     pub infrastructure: Vec<f64>,
     pub spinoff_multiplier: Vec<f64>,
     pub search_multiplier: Vec<f64>,
     pub acceptance_bonus: Vec<f64>,
     pub mobility_multiplier: Vec<f64>,
+    /// Whether each policy runs this year (switched on, funded, in its schedule).
+    pub active: Vec<bool>,
     /// Budget left this year, by policy index (M$).
     pub remaining_budget: Vec<f64>,
+    /// What firms claimed or applied for this year, by policy index (M$).
+    pub demand: Vec<f64>,
+    /// What was paid out this year, by policy index (M$).
+    pub paid: Vec<f64>,
+    /// Search costs awaiting reimbursement by a matching programme: (policy, firm, M$). Paid the
+    /// next month, so a programme's money is shared out among all of a month's claimants at once.
+    pub claims: Vec<(usize, u32, f64)>,
 }
 
 impl PolicyEffects {
@@ -292,6 +303,38 @@ impl PolicyEffects {
         self.remaining_budget[policy] -= granted;
         granted
     }
+
+    /// Counts an application or claim of `demand` M$ of which `paid` was served.
+    pub fn count(&mut self, policy: usize, demand: f64, paid: f64) {
+        self.demand[policy] += demand;
+        self.paid[policy] += paid;
+    }
+
+    /// This year's use of each instrument that ran.
+    pub fn year_rows(&self) -> impl Iterator<Item = InstrumentYear> + '_ {
+        (0..self.active.len()).filter(|&p| self.active[p]).map(|p| InstrumentYear {
+            year: self.year,
+            policy: p,
+            demand_musd: self.demand[p],
+            paid_musd: self.paid[p],
+        })
+    }
+}
+
+/// One instrument's year: what was asked of it and what it paid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InstrumentYear {
+    pub year: i32,
+    /// Index into the scenario's policies.
+    pub policy: usize,
+    pub demand_musd: f64,
+    pub paid_musd: f64,
+}
+
+/// Every past year's instrument use, so a run can say when a budget bound.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct InstrumentUse {
+    pub rows: Vec<InstrumentYear>,
 }
 
 /// Whether the IPO window is open this year.

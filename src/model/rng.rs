@@ -104,11 +104,37 @@ macro_rules! rng_streams {
     };
 }
 
+/// Policy instruments' draws (grant reviewers' noise, public-fund rounds): one stream per
+/// instrument, named after it (`policy/<name>`), so adding, removing or switching off one
+/// instrument leaves every other instrument's draws unchanged.
+#[derive(Resource)]
+pub struct PolicyRng(Vec<InstrumentRng>);
+
+/// One instrument's stream.
+pub struct InstrumentRng(ChaCha8Rng);
+
+impl Draws for InstrumentRng {
+    fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.0
+    }
+}
+
+impl PolicyRng {
+    pub fn new<'a>(seed: u64, replication: u64, instruments: impl IntoIterator<Item = &'a str>) -> Self {
+        let stream = |name: &str| {
+            InstrumentRng(ChaCha8Rng::seed_from_u64(stream_seed(seed, replication, &format!("policy/{name}"))))
+        };
+        Self(instruments.into_iter().map(stream).collect())
+    }
+    /// The stream of the instrument at `policy` (its index in the scenario's policies).
+    pub fn instrument(&mut self, policy: usize) -> &mut InstrumentRng {
+        &mut self.0[policy]
+    }
+}
+
 rng_streams! {
     /// Initial population.
     SpawnRng => "spawn",
-    /// Policy instruments (grant selection, public fund).
-    PolicyRng => "policy",
     /// Spin-offs, spin-outs, start-ups.
     EntryRng => "entry",
     /// Partner search and alliance dissolution.

@@ -132,7 +132,8 @@ pub fn spawn_population(world: &mut World, scenario: &Scenario) {
 
     registry.public_funds = vec![None; scenario.policies.len()];
     for (p, policy) in scenario.policies.iter().enumerate() {
-        if let crate::scenario::Instrument::PublicFund { .. } = policy.instrument {
+        // A fund without money or switched off does not exist (nor shifts any other agent's id).
+        if let (crate::scenario::Instrument::PublicFund { .. }, true) = (policy.instrument, policy.is_live()) {
             let cluster = policy.clusters[0];
             let c = &scenario.clusters[cluster];
             let home = Home { cluster, x_km: c.x_km, y_km: c.y_km };

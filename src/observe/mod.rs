@@ -150,6 +150,8 @@ pub struct RunRecord {
     pub network: Vec<NetworkYear>,
     /// The month the run stopped because its population would have passed `scenario::MAX_AGENTS`.
     pub overflow_month: Option<u32>,
+    /// Each policy instrument's years: what was asked of it and what it paid.
+    pub instruments: Vec<crate::model::resources::InstrumentYear>,
 }
 
 /// The alliance network at one year end: alive actors (no agencies) and active alliances.
@@ -227,6 +229,8 @@ pub fn finish(world: &mut World) -> RunRecord {
     let ledger = world.resource::<Ledger>();
     let book = world.resource::<AllianceBook>();
     record.pipeline = world.resource::<PipelineStats>().clone();
+    record.instruments = world.resource::<crate::model::resources::InstrumentUse>().rows.clone();
+    record.instruments.extend(world.resource::<crate::model::resources::PolicyEffects>().year_rows());
     record.ledger_net_total = ledger.net_total();
     record.ledger_reconciliation_gap = ledger.max_reconciliation_gap();
     record.ledger_routes = ledger

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// What a single run writes into its folder; a folder holding anything else is not replaced.
-pub const RUN_OUTPUTS: [&str; 12] = [
+pub const RUN_OUTPUTS: [&str; 13] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "panel.csv",
@@ -27,6 +27,7 @@ pub const RUN_OUTPUTS: [&str; 12] = [
     "network_nodes.csv",
     "network_edges.csv",
     "facts.csv",
+    "instruments.csv",
     "causal_effects.csv",
     "report.html",
     "charts",

@@ -214,6 +214,7 @@ pub fn summary_json(scenario: &Scenario, replication: u64, record: &RunRecord) -
         "final_year": last_year,
         "final_year_by_cluster": final_rows,
         "pipeline_stages": stages,
+        "instruments": instruments_json(scenario, record),
         "firm_years_in_panel": record.panel.len(),
         "exits": record.exits.len(),
         "ledger": {
@@ -224,6 +225,62 @@ pub fn summary_json(scenario: &Scenario, replication: u64, record: &RunRecord) -
     let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
     text.push('\n');
     text
+}
+
+/// Whether an instrument's budget bound in a year: it paid less than was asked of it.
+pub fn budget_bound(demand_musd: f64, paid_musd: f64) -> bool {
+    paid_musd < demand_musd * (1.0 - 1e-9)
+}
+
+/// Each policy instrument's years: budget, what firms claimed or applied for, what was paid, and the
+/// share of demand served (empty when nothing was asked).
+pub fn instruments_csv(scenario: &Scenario, record: &RunRecord) -> String {
+    let mut out = String::from("year,instrument,kind,budget_musd,demand_musd,paid_musd,share_served,budget_bound\n");
+    for row in &record.instruments {
+        let policy = &scenario.policies[row.policy];
+        push_int(&mut out, i64::from(row.year));
+        out.push(',');
+        out.push_str(&policy.name);
+        out.push(',');
+        out.push_str(policy.instrument.kind());
+        for v in [policy.budget_musd_per_year, row.demand_musd, row.paid_musd] {
+            out.push(',');
+            push_num(&mut out, v);
+        }
+        out.push(',');
+        if row.demand_musd > 0.0 {
+            push_num(&mut out, row.paid_musd / row.demand_musd);
+        }
+        out.push_str(if budget_bound(row.demand_musd, row.paid_musd) { ",true\n" } else { ",false\n" });
+    }
+    out
+}
+
+/// Per instrument over the run: money asked and paid, and the years its budget bound.
+fn instruments_json(scenario: &Scenario, record: &RunRecord) -> Vec<serde_json::Value> {
+    scenario
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(p, policy)| {
+            let rows: Vec<_> = record.instruments.iter().filter(|r| r.policy == p).collect();
+            let demand: f64 = rows.iter().map(|r| r.demand_musd).sum();
+            let paid: f64 = rows.iter().map(|r| r.paid_musd).sum();
+            let bound: Vec<i32> =
+                rows.iter().filter(|r| budget_bound(r.demand_musd, r.paid_musd)).map(|r| r.year).collect();
+            json!({
+                "name": policy.name,
+                "kind": policy.instrument.kind(),
+                "enabled": policy.enabled,
+                "budget_musd_per_year": policy.budget_musd_per_year,
+                "years_run": rows.len(),
+                "demand_musd": round6(demand),
+                "paid_musd": round6(paid),
+                "share_of_demand_served": if demand > 0.0 { json!(round6(paid / demand)) } else { serde_json::Value::Null },
+                "budget_bound_years": bound,
+            })
+        })
+        .collect()
 }
 
 fn round6(v: f64) -> f64 {
@@ -282,7 +339,7 @@ pub fn write_run(
     );
     let responses = crate::survey::sample(scenario, replication, &record.panel);
     let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
-    let files: [(&str, String); 9] = [
+    let files: [(&str, String); 10] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),
         ("panel.csv", panel_csv(record)),
@@ -292,6 +349,7 @@ pub fn write_run(
         ("network_nodes.csv", network_nodes_csv(scenario, record)),
         ("network_edges.csv", network_edges_csv(record)),
         ("facts.csv", facts.csv(&facts.evaluate(record))),
+        ("instruments.csv", instruments_csv(scenario, record)),
     ];
     write_files(dir, &files)
 }

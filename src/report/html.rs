@@ -77,6 +77,59 @@ pub fn final_year_table(ts: &Table) -> Result<Block> {
     Ok(Block { title: format!("Final year ({last}), by cluster (timeseries.csv)"), body: table(&header, &rows) })
 }
 
+/// Each policy instrument's money over the run (instruments.csv): what was paid against what firms
+/// claimed or applied for, and the years its budget bound (it paid less than was asked).
+pub fn instruments_table(t: &Table) -> Result<Block> {
+    let [year, name, kind, budget, demand, paid, bound] =
+        t.cols(["year", "instrument", "kind", "budget_musd", "demand_musd", "paid_musd", "budget_bound"])?;
+    let mut names: Vec<&str> = Vec::new();
+    for r in &t.rows {
+        if !names.contains(&r[name].as_str()) {
+            names.push(&r[name]);
+        }
+    }
+    let header: Vec<String> = [
+        "instrument",
+        "kind",
+        "budget (M$/yr)",
+        "years run",
+        "asked (M$)",
+        "paid (M$)",
+        "share of demand served",
+        "years the budget bound",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = Vec::new();
+    for n in names {
+        let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[name] == n).collect();
+        let asked: f64 = mine.iter().map(|r| Table::num(r, demand)).sum();
+        let spent: f64 = mine.iter().map(|r| Table::num(r, paid)).sum();
+        let bound_years: Vec<i64> =
+            mine.iter().filter(|r| r[bound] == "true").map(|r| Table::num(r, year) as i64).collect();
+        let bound_text = match (bound_years.first(), bound_years.last()) {
+            (None, _) | (_, None) => "none".to_string(),
+            (Some(a), Some(b)) if a == b => a.to_string(),
+            (Some(a), Some(b)) => format!("{} of {} ({a}-{b})", bound_years.len(), mine.len()),
+        };
+        rows.push(vec![
+            n.to_string(),
+            mine[0][kind].clone(),
+            mine[0][budget].clone(),
+            mine.len().to_string(),
+            format!("{asked:.1}"),
+            format!("{spent:.1}"),
+            if asked > 0.0 { format!("{:.0} %", 100.0 * spent / asked) } else { "nothing asked".into() },
+            bound_text,
+        ]);
+    }
+    Ok(Block {
+        title: "Policy instruments: money asked and paid; where a budget binds, every claimant of the month gets the same share of its claim, grants go to the best-scored applicants (instruments.csv)".into(),
+        body: table(&header, &rows),
+    })
+}
+
 /// Effects at the horizon on the whole ecosystem.
 pub fn effects_table(eff: &Table) -> Result<Block> {
     let cols = ["variant", "metric", "baseline_mean", "variant_mean", "effect", "ci95_low", "ci95_high", "n"];

@@ -153,6 +153,10 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                     ));
                 }
             }
+            let instruments_path = dir.join("instruments.csv");
+            if instruments_path.is_file() {
+                tables.push(html::instruments_table(&Table::read(&instruments_path)?)?);
+            }
             tables.insert(0, html::final_year_table(&ts)?);
         }
         Kind::Experiment => {

@@ -202,6 +202,8 @@ pub struct Agency {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
+    /// Switched on (the default) or off by the scenario or a variant.
+    pub enabled: bool,
     pub agency: usize,
     pub clusters: Vec<usize>,
     pub start_year: i32,
@@ -223,10 +225,31 @@ pub enum Instrument {
     ResearcherMobility { spillover_multiplier: f64 },
 }
 
+impl Instrument {
+    /// The `kind` a scenario file gives this instrument.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Instrument::Grants { .. } => "grants",
+            Instrument::TaxIncentive { .. } => "tax_incentive",
+            Instrument::PublicFund { .. } => "public_fund",
+            Instrument::Incubator { .. } => "incubator",
+            Instrument::SharedInfrastructure { .. } => "shared_infrastructure",
+            Instrument::CooperationMatching { .. } => "cooperation_matching",
+            Instrument::ResearcherMobility { .. } => "researcher_mobility",
+        }
+    }
+}
+
 impl Policy {
-    /// Whether the instrument runs in `year` (budget, schedule).
+    /// Whether the instrument runs in `year`: switched on, with money, within its schedule. An
+    /// instrument without money is not a lever: it has no effect and draws nothing.
     pub fn active_in(&self, year: i32) -> bool {
-        year >= self.start_year && self.end_year.is_none_or(|end| year <= end)
+        self.is_live() && year >= self.start_year && self.end_year.is_none_or(|end| year <= end)
+    }
+    /// Switched on and funded: the instrument exists in the simulated world (a public fund is an
+    /// investor from the start, though it invests only from its start year).
+    pub fn is_live(&self) -> bool {
+        self.enabled && self.budget_musd_per_year > 0.0
     }
     pub fn covers(&self, cluster: usize) -> bool {
         self.clusters.contains(&cluster)

@@ -382,6 +382,9 @@ pub enum RawPolicyKind {
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
     pub name: String,
+    /// `false` switches the instrument off (a variant can do it by name): no money, no effect, no draws.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
     pub kind: RawPolicyKind,
     pub agency: String,
     pub clusters: Vec<String>,
@@ -510,4 +513,8 @@ pub struct RawCalibrationParameter {
     pub path: String,
     pub min: f64,
     pub max: f64,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }

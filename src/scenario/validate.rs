@@ -599,6 +599,7 @@ fn validate_policy(
     }
     Some(Policy {
         name: rp.name.clone(),
+        enabled: rp.enabled,
         agency: agency.unwrap_or(0),
         clusters,
         start_year: rp.start_year,

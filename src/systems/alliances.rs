@@ -121,11 +121,9 @@ pub(crate) fn form_alliances(
         if !rng.chance(a.searches_per_year / 12.0 * effects.search_multiplier[home.cluster]) {
             continue;
         }
-        // Search costs; a matching programme covering this cluster reimburses them.
+        // Search costs; a matching programme covering this cluster reimburses them next month.
         if let Some(&p) = matching.iter().find(|&&p| params.policies[p].covers(home.cluster)) {
-            let subsidy = effects.draw(p, a.search_cost_musd);
-            let agency = registry.agencies[params.policies[p].agency];
-            ledger.transfer(Account::Agent(agency), Account::Agent(id.0), subsidy, Flow::MatchingSubsidy);
+            effects.claims.push((p, id.0, a.search_cost_musd));
         }
         ledger.transfer(
             Account::Agent(id.0),

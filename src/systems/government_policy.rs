@@ -17,7 +17,7 @@ use crate::kinds::N_FIELDS;
 use crate::model::Tick;
 use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline};
 use crate::model::ledger::{Account, External, Flow, Ledger};
-use crate::model::resources::{Clock, Params, PolicyEffects, Registry};
+use crate::model::resources::{Clock, InstrumentUse, Params, PolicyEffects, Registry};
 use crate::model::rng::{Draws, PolicyRng};
 use crate::scenario::{Instrument, Scenario};
 
@@ -32,6 +32,7 @@ fn open_policy_year(
     registry: Res<Registry>,
     mut ledger: ResMut<Ledger>,
     mut effects: ResMut<PolicyEffects>,
+    mut used: ResMut<InstrumentUse>,
 ) {
     if !clock.is_year_start() {
         return;
@@ -41,7 +42,10 @@ fn open_policy_year(
         let unspent = ledger.balance(agency);
         ledger.transfer(Account::Agent(agency), Account::External(External::Treasury), unspent, Flow::BudgetReturn);
     }
+    used.rows.extend(effects.year_rows());
+    let claims = std::mem::take(&mut effects.claims);
     *effects = year_effects(&params, year);
+    effects.claims = claims;
     for (p, policy) in params.policies.iter().enumerate() {
         if !policy.active_in(year) {
             continue;
@@ -60,22 +64,29 @@ fn open_policy_year(
     }
 }
 
-/// The effects and budgets of the instruments active in `year`. Instruments with a zero budget
-/// have no effect: a lever without money is not a lever.
+/// The effects and budgets of the instruments active in `year` (switched on, funded, in their
+/// schedule); the others have no effect.
 pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
     let n = scenario.clusters.len();
+    let n_policies = scenario.policies.len();
     let mut e = PolicyEffects {
+        year,
         infrastructure: scenario.clusters.iter().map(|c| c.environment.infrastructure).collect(),
         spinoff_multiplier: vec![1.0; n],
         search_multiplier: vec![1.0; n],
         acceptance_bonus: vec![0.0; n],
         mobility_multiplier: vec![1.0; n],
-        remaining_budget: vec![0.0; scenario.policies.len()],
+        active: vec![false; n_policies],
+        remaining_budget: vec![0.0; n_policies],
+        demand: vec![0.0; n_policies],
+        paid: vec![0.0; n_policies],
+        claims: Vec::new(),
     };
     for (p, policy) in scenario.policies.iter().enumerate() {
-        if !policy.active_in(year) || policy.budget_musd_per_year <= 0.0 {
+        if !policy.active_in(year) {
             continue;
         }
+        e.active[p] = true;
         e.remaining_budget[p] = policy.budget_musd_per_year;
         for &c in &policy.clusters {
             match policy.instrument {
@@ -97,7 +108,29 @@ pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
     e
 }
 
-/// Monthly payouts: grants (first month of the year), tax credits, rent subsidies, programme spend.
+/// Serves one month's claims on an entitlement (tax credits, rent subsidies, reimbursed search
+/// costs). The year's remaining budget is paced over the months left, so January's claimants do not
+/// spend December's money; when the claims exceed this month's share, every claimant receives the
+/// same fraction of its claim, so no firm is served before another. Returns what each is paid.
+pub fn serve_pro_rata(effects: &mut PolicyEffects, p: usize, month_of_year: u32, claims: &[(u32, f64)]) -> Vec<f64> {
+    let demand: f64 = claims.iter().map(|(_, c)| c).sum();
+    let months_left = f64::from(12 - month_of_year.min(11));
+    let available = effects.remaining_budget[p].max(0.0) / months_left;
+    let paid: Vec<f64> = if demand <= available {
+        claims.iter().map(|(_, c)| *c).collect()
+    } else {
+        // claim / demand is unchanged when every claim scales alike (a doubled tax-credit rate under
+        // a binding budget pays exactly what the single rate pays).
+        claims.iter().map(|(_, c)| available * (c / demand)).collect()
+    };
+    let total: f64 = paid.iter().sum();
+    effects.remaining_budget[p] = (effects.remaining_budget[p] - total).max(0.0);
+    effects.count(p, demand, total);
+    paid
+}
+
+/// Monthly payouts: grants (first month of the year), tax credits, rent subsidies, reimbursed search
+/// costs, programme spend, public-fund rounds.
 #[allow(clippy::too_many_arguments)]
 fn pay_instruments(
     clock: Res<Clock>,
@@ -106,16 +139,16 @@ fn pay_instruments(
     firms: Query<(&AgentId, &Home, &Firm, &Knowledge, &Pipeline)>,
     mut ledger: ResMut<Ledger>,
     mut effects: ResMut<PolicyEffects>,
-    mut rng: ResMut<PolicyRng>,
+    mut streams: ResMut<PolicyRng>,
 ) {
     let year = clock.year();
+    let month_of_year = clock.month % 12;
+    let claims = std::mem::take(&mut effects.claims);
     for (p, policy) in params.policies.iter().enumerate() {
-        // A public fund holds its year's budget as fund capital; other instruments spend from the
-        // agency's remaining budget.
-        let fund = matches!(policy.instrument, Instrument::PublicFund { .. });
-        if !policy.active_in(year) || (!fund && effects.remaining_budget[p] <= 0.0) {
+        if !policy.active_in(year) {
             continue;
         }
+        let rng = streams.instrument(p);
         let agency = Account::Agent(registry.agencies[policy.agency]);
         let eligible = || {
             firms.iter().filter(|(_, home, firm, _, _)| {
@@ -126,8 +159,8 @@ fn pay_instruments(
         };
         match policy.instrument {
             Instrument::Grants { grant_musd } if clock.is_year_start() => {
-                // Annual call: the best-scored eligible firms win; scores mix knowledge with
-                // reviewers' noise.
+                // Annual call, a declared merit rule: the best-scored eligible firms win while the
+                // budget lasts; scores mix knowledge with reviewers' noise.
                 let half = params.research.knowledge_half_saturation;
                 let mut scored: Vec<(f64, u32)> = eligible()
                     .map(|(id, _, firm, k, _)| {
@@ -135,36 +168,53 @@ fn pay_instruments(
                     })
                     .collect();
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                for (_, firm) in scored {
-                    let paid = effects.draw(p, grant_musd);
-                    if paid < grant_musd {
-                        effects.remaining_budget[p] += paid;
+                let mut paid_total = 0.0;
+                for &(_, firm) in &scored {
+                    if effects.remaining_budget[p] < grant_musd {
                         break;
                     }
+                    let paid = effects.draw(p, grant_musd);
                     ledger.transfer(agency, Account::Agent(firm), paid, Flow::Grant);
+                    paid_total += paid;
                 }
+                effects.count(p, scored.len() as f64 * grant_musd, paid_total);
             }
             Instrument::TaxIncentive { rate } => {
-                for (id, _, firm, _, _) in eligible() {
-                    let credit = effects.draw(p, rate * firm.rd_month);
-                    ledger.transfer(agency, Account::Agent(id.0), credit, Flow::TaxCredit);
+                let claims: Vec<(u32, f64)> =
+                    eligible().map(|(id, _, firm, _, _)| (id.0, rate * firm.rd_month)).collect();
+                let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
+                for ((firm, _), credit) in claims.iter().zip(paid) {
+                    ledger.transfer(agency, Account::Agent(*firm), credit, Flow::TaxCredit);
                 }
             }
             Instrument::Incubator { rent_subsidy_share, .. } => {
-                for (id, _, _, _, _) in eligible() {
-                    let subsidy = effects.draw(p, rent_subsidy_share * params.firms.overhead_musd_per_month);
-                    ledger.transfer(agency, Account::Agent(id.0), subsidy, Flow::RentSubsidy);
+                let rent = rent_subsidy_share * params.firms.overhead_musd_per_month;
+                let claims: Vec<(u32, f64)> = eligible().map(|(id, ..)| (id.0, rent)).collect();
+                let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
+                for ((firm, _), subsidy) in claims.iter().zip(paid) {
+                    ledger.transfer(agency, Account::Agent(*firm), subsidy, Flow::RentSubsidy);
+                }
+            }
+            Instrument::CooperationMatching { .. } => {
+                let mine: Vec<(u32, f64)> =
+                    claims.iter().filter(|(q, ..)| *q == p).map(|&(_, firm, cost)| (firm, cost)).collect();
+                let paid = serve_pro_rata(&mut effects, p, month_of_year, &mine);
+                for ((firm, _), subsidy) in mine.iter().zip(paid) {
+                    ledger.transfer(agency, Account::Agent(*firm), subsidy, Flow::MatchingSubsidy);
                 }
             }
             Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. } => {
-                let spend = effects.draw(p, policy.budget_musd_per_year / 12.0);
+                let due = policy.budget_musd_per_year / 12.0;
+                let spend = effects.draw(p, due);
+                effects.count(p, due, spend);
                 ledger.transfer(agency, Account::External(External::Suppliers), spend, Flow::ProgrammeSpend);
             }
             Instrument::PublicFund { round_musd, investments_per_year } => {
                 let Some(fund) = registry.public_funds[p] else {
                     continue;
                 };
-                // Like a VC, the fund invests in firms that need money (short runway).
+                // Like a VC, the fund invests in firms that need money (short runway), picked at
+                // random from its own stream.
                 let min_runway = params.finance.min_runway_months;
                 let n = rng.poisson(investments_per_year / 12.0);
                 if n == 0 {
@@ -174,15 +224,21 @@ fn pay_instruments(
                     .filter(|(id, _, firm, _, _)| ledger.balance(id.0) < min_runway * firm.burn_month)
                     .map(|(id, ..)| id.0)
                     .collect();
+                if candidates.is_empty() {
+                    continue;
+                }
+                let mut invested = 0.0;
                 for _ in 0..n {
-                    if candidates.is_empty() || ledger.balance(fund) < round_musd {
+                    if ledger.balance(fund) < round_musd {
                         break;
                     }
                     let firm = candidates[rng.index(candidates.len())];
                     ledger.transfer(Account::Agent(fund), Account::Agent(firm), round_musd, Flow::PublicFundRound);
+                    invested += round_musd;
                 }
+                effects.count(p, f64::from(n) * round_musd, invested);
             }
-            Instrument::Grants { .. } | Instrument::CooperationMatching { .. } => {}
+            Instrument::Grants { .. } => {}
         }
     }
 }
