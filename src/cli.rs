@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 use crate::experiment::Experiment;
-use crate::experiment::run::{Options, effects_table};
+use crate::experiment::run::Options;
 use crate::facts::Facts;
 use crate::observe::write::{write_files, write_run};
 use crate::scenario::Scenario;
@@ -291,17 +291,6 @@ fn report_line(built: &crate::report::Built, dir: &std::path::Path, html: &std::
     );
 }
 
-/// Headline metrics shown in the terminal summary of an experiment (all of them are in effects.csv).
-const HEADLINE: &[&str] = &[
-    "firms_alive",
-    "alliances_active_tech",
-    "alliances_active_nontech",
-    "revenue_product_musd",
-    "revenue_services_musd",
-    "public_grants_musd",
-    "employment",
-];
-
 fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
     if !args.quiet {
@@ -325,12 +314,10 @@ fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs
             report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
         if experiment.variants.len() > 1 {
-            let year = experiment.variants[0].scenario.start_year + experiment.variants[0].scenario.years as i32 - 1;
-            eprintln!(
-                "\nEffects versus `{}` in {year}, whole ecosystem (paired over replications):",
-                experiment.variants[0].name
-            );
-            eprint!("{}", effects_table(dir, "all", HEADLINE)?);
+            let path = dir.join("answers.txt");
+            let answers = std::fs::read_to_string(&path)
+                .map_err(|source| crate::error::Error::WriteOutput { path: path.clone(), source })?;
+            eprintln!("\n{answers}");
         }
     }
     Ok(())

@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod simulation;
 pub mod survey;
 pub mod systems;
+pub mod targets;
 
 pub use error::{Error, Result};
 pub use scenario::Scenario;

@@ -29,8 +29,17 @@ name = "rich_grants"
 "policies.national_rd_grants.budget_musd_per_year" = 60.0
 "#;
 
-const OUTPUTS: [&str; 6] =
-    ["aggregate.csv", "effects.csv", "replications.csv", "variants.csv", "facts.csv", "scenario.resolved.toml"];
+const OUTPUTS: [&str; 9] = [
+    "aggregate.csv",
+    "effects.csv",
+    "replications.csv",
+    "variants.csv",
+    "facts.csv",
+    "answers.txt",
+    "survey_findings.csv",
+    "survey_shares.csv",
+    "scenario.resolved.toml",
+];
 
 fn assert_same_outputs(a: &Path, b: &Path) {
     for file in OUTPUTS {
@@ -347,5 +356,130 @@ fn oversized_experiments_are_refused_before_anything_runs() {
         let scenario = Scenario::from_toml_str(text, "big.toml").unwrap();
         let err = Experiment::from_scenario(&scenario, "big.toml").unwrap_err().to_string();
         assert!(err.contains(expect) && err.contains("big.toml"), "{err}");
+    }
+}
+
+fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// Effects over a window: the cumulated effect is the mean over replications of the paired difference
+/// of the window's sums, recounted from the unit files; the per-M$ ratio is the cumulated effect over
+/// the extra public money.
+#[test]
+fn effects_over_a_window_and_per_musd_match_a_recount() {
+    let text = SMALL.replace(
+        "replications = 6",
+        "replications = 6\nwindow = [2002, 2005]\noutcomes = [\"firms_alive\", \"public_grants_musd\"]",
+    );
+    let exp = experiment(&text);
+    assert_eq!(exp.window, (2002, 2005));
+    let dir = tempfile::tempdir().unwrap();
+    run(&exp, dir.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    let window_sum = |v: usize, r: u32, metric: &str| -> f64 {
+        csv_rows(&biocluster::experiment::run::unit_path(dir.path(), &exp, v, r))
+            .iter()
+            .filter(|row| row["cluster"] == "all" && (2002..=2005).contains(&row["year"].parse::<i32>().unwrap()))
+            .map(|row| row[metric].parse::<f64>().unwrap())
+            .sum()
+    };
+    let effects = csv_rows(&dir.path().join("effects.csv"));
+    let row = effects
+        .iter()
+        .find(|r| r["variant"] == "rich_grants" && r["cluster"] == "all" && r["metric"] == "public_grants_musd")
+        .unwrap();
+    assert_eq!(
+        (row["year"].as_str(), row["window_first"].as_str(), row["window_last"].as_str()),
+        ("2005", "2002", "2005")
+    );
+    let mean = |f: &dyn Fn(u32) -> f64| (0..6).map(f).sum::<f64>() / 6.0;
+    let effect = mean(&|r| window_sum(2, r, "public_grants_musd") - window_sum(0, r, "public_grants_musd"));
+    let extra = mean(&|r| window_sum(2, r, "public_spend_musd") - window_sum(0, r, "public_spend_musd"));
+    let got = |k: &str| row[k].parse::<f64>().unwrap();
+    assert!((got("cumulative_effect") - effect).abs() < 1e-4, "{} vs {effect}", got("cumulative_effect"));
+    assert!((got("extra_public_musd") - extra).abs() < 1e-4, "{} vs {extra}", got("extra_public_musd"));
+    assert!(extra > 50.0, "tripled grants cost more public money: {extra}");
+    assert!((got("cumulative_per_musd") - effect / extra).abs() < 1e-5);
+    assert!(
+        got("cumulative_per_musd_ci95_low") <= effect / extra && effect / extra <= got("cumulative_per_musd_ci95_high")
+    );
+    // A variant that spends no clearly different public money has no ratio.
+    let free = effects
+        .iter()
+        .find(|r| r["variant"] == "more_searches" && r["cluster"] == "all" && r["metric"] == "firms_alive")
+        .unwrap();
+    if free["extra_public_ci95_low"].parse::<f64>().unwrap() <= 0.0
+        && free["extra_public_ci95_high"].parse::<f64>().unwrap() >= 0.0
+    {
+        assert_eq!(free["effect_per_musd"], "");
+    }
+    // The answers name the outcomes asked for, and only them.
+    let answers = std::fs::read_to_string(dir.path().join("answers.txt")).unwrap();
+    assert!(
+        answers.contains("`rich_grants`") && answers.contains("firms alive") && answers.contains("public grants"),
+        "{answers}"
+    );
+    assert!(!answers.contains("jobs in firms"), "{answers}");
+}
+
+/// survey_shares.csv counts survey_findings.csv: per variant and finding, the replications in which
+/// it holds; `all_stated` holds when every stated (not implied) finding does.
+#[test]
+fn survey_finding_shares_match_a_recount() {
+    let exp = experiment(SMALL.replace("years = 8", "years = 22").as_str());
+    let dir = tempfile::tempdir().unwrap();
+    run(&exp, dir.path(), &Options { threads: Some(2), resume: false, quiet: true }).unwrap();
+    let findings = csv_rows(&dir.path().join("survey_findings.csv"));
+    assert_eq!(findings.len(), 3 * 6 * 7, "3 variants x 6 replications x (6 findings + all_stated)");
+    for share in csv_rows(&dir.path().join("survey_shares.csv")) {
+        let mine: Vec<_> =
+            findings.iter().filter(|f| f["variant"] == share["variant"] && f["finding"] == share["finding"]).collect();
+        let holds = mine.iter().filter(|f| f["holds"] == "true").count();
+        assert_eq!((mine.len(), holds.to_string()), (6, share["holds"].clone()), "{share:?}");
+        assert!((share["share"].parse::<f64>().unwrap() - holds as f64 / 6.0).abs() < 1e-6);
+    }
+    // all_stated recounted from the stated findings' verdicts, replication by replication.
+    for f in findings.iter().filter(|f| f["finding"] == "all_stated") {
+        let stated = findings.iter().filter(|g| {
+            g["variant"] == f["variant"]
+                && g["replication"] == f["replication"]
+                && g["implied"] == "false"
+                && g["finding"] != "all_stated"
+        });
+        let all = stated.clone().count() == 4 && stated.into_iter().all(|g| g["holds"] == "true");
+        assert_eq!(f["holds"] == "true", all);
+    }
+    // A verdict agrees with its coefficient and p-value (L1: positive and significant at 5 %).
+    for f in findings.iter().filter(|f| f["finding"] == "L1" && !f["p"].is_empty()) {
+        let (coef, p) = (f["coef"].parse::<f64>().unwrap(), f["p"].parse::<f64>().unwrap());
+        assert_eq!(f["holds"] == "true", coef > 0.0 && p < 0.05, "{f:?}");
+    }
+}
+
+#[test]
+fn bad_outcomes_and_windows_name_the_key() {
+    let cases = [
+        ("outcomes = [\"firms\"]", "experiment.outcomes[0]", "unknown metric \"firms\""),
+        ("outcomes = []", "experiment.outcomes", "at least one metric"),
+        ("outcomes = [\"approvals\", \"approvals\"]", "experiment.outcomes[1]", "named twice"),
+        ("window = [2005, 2002]", "experiment.window", "reversed"),
+        ("window = []", "experiment.window", "got 0 values"),
+        ("window = [1990, 2005]", "experiment.window", "outside the simulated years 2000 to 2007"),
+    ];
+    for (line, key, expect) in cases {
+        let text = SMALL.replace("replications = 6", &format!("replications = 6\n{line}"));
+        let path = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(path.path(), &text).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_biocluster"))
+            .args(["run", "--quiet", "--out", out.path().to_str().unwrap(), path.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{line}: {stderr}");
+        assert!(stderr.contains(key) && stderr.contains(expect), "{line}: {stderr}");
     }
 }

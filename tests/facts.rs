@@ -435,8 +435,12 @@ fn a_damaged_unit_facts_file_is_named() {
     let err = biocluster::experiment::run::aggregate(&exp, dir.path()).unwrap_err().to_string();
     assert!(err.contains("rep-000000.facts.csv") && err.contains("sha256"), "{err}");
     // Sealed again (as a file of another facts file would be), its contents are still checked.
-    let series = std::fs::read(biocluster::experiment::run::unit_path(dir.path(), &exp, 1, 0)).unwrap();
-    let seal = Seal::new(&exp, 1, 0, edited.as_bytes(), &series);
+    let unit = biocluster::experiment::seal::UnitBytes {
+        facts: edited.into_bytes(),
+        series: std::fs::read(biocluster::experiment::run::unit_path(dir.path(), &exp, 1, 0)).unwrap(),
+        survey: std::fs::read(biocluster::experiment::run::unit_survey_path(dir.path(), &exp, 1, 0)).unwrap(),
+    };
+    let seal = Seal::new(&exp, 1, 0, &unit);
     write_seal(dir.path(), &exp, 1, 0, &seal).unwrap();
     let err = biocluster::experiment::run::aggregate(&exp, dir.path()).unwrap_err().to_string();
     assert!(err.contains("rep-000000.facts.csv") && err.contains("pre_revenue_share"), "{err}");

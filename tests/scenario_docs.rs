@@ -50,6 +50,8 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
     let experiment = r#"
         replications = 2
         baseline = "base"
+        outcomes = ["firms_alive"]
+        window = [2000, 2029]
         [[variants]]
         name = "v"
         description = "d"

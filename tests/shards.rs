@@ -117,8 +117,12 @@ fn merge_refuses_a_unit_that_differs_from_what_its_shard_recorded() {
     let err = merge(dir.path()).unwrap_err().to_string();
     assert!(err.contains(&name) && err.contains("sha256"), "{err}");
 
-    let facts = std::fs::read(biocluster::experiment::run::unit_facts_path(&folder, &exp, v, r)).unwrap();
-    write_seal(&folder, &exp, v, r, &Seal::new(&exp, v, r, &facts, edited.as_bytes())).unwrap();
+    let unit = biocluster::experiment::seal::UnitBytes {
+        facts: std::fs::read(biocluster::experiment::run::unit_facts_path(&folder, &exp, v, r)).unwrap(),
+        series: edited.into_bytes(),
+        survey: std::fs::read(biocluster::experiment::run::unit_survey_path(&folder, &exp, v, r)).unwrap(),
+    };
+    write_seal(&folder, &exp, v, r, &Seal::new(&exp, v, r, &unit)).unwrap();
     let err = merge(dir.path()).unwrap_err().to_string();
     assert!(err.contains(&name) && err.contains("done.json"), "{err}");
 }

@@ -19,7 +19,6 @@
 //! The model never sees the targets: only this module reads them, to score simulated output.
 
 pub mod report;
-pub mod targets;
 
 use std::sync::{Arc, Mutex};
 
@@ -36,7 +35,7 @@ use crate::observe::RunRecord;
 use crate::scenario::Scenario;
 use crate::simulation::run_replication;
 use crate::survey;
-pub use targets::{Target, Targets};
+pub use crate::targets::{Target, Targets, matches};
 
 /// Smoothing of the sign-and-significance loss, in t units.
 const TAU: f64 = 0.5;
@@ -146,15 +145,6 @@ pub fn loss(targets: &Targets, stats: &[TargetStats], critical: f64) -> f64 {
             }
         }
         total / (stats.len() * targets.targets.len()).max(1) as f64
-    }
-}
-
-/// Whether one replication reproduces a target's sign and significance.
-pub fn matches(target: &Target, stat: Option<(f64, f64, f64, f64)>, significance: f64) -> bool {
-    match stat {
-        None => false,
-        Some((coef, _, _, p)) if target.significant => p < significance && coef.signum() == f64::from(target.sign),
-        Some((_, _, _, p)) => p >= significance,
     }
 }
 

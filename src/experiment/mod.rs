@@ -7,6 +7,7 @@
 //! same replications with the same seeds, so differences between variants are paired (common random
 //! numbers). `run` executes the (variant, replication) work units and aggregates them.
 
+pub mod answers;
 pub mod path;
 pub mod run;
 pub mod seal;
@@ -30,6 +31,14 @@ pub type Overrides = Vec<(String, toml::Value)>;
 pub const MAX_VARIANTS: usize = 10_000;
 /// Most runs (variants x replications) an experiment may hold.
 pub const MAX_RUNS: usize = 10_000_000;
+
+/// The outcomes an experiment's answers report unless `[experiment] outcomes` names others: firms,
+/// money made, drugs approved, deals, jobs, and what the public paid.
+pub const DEFAULT_OUTCOMES: [&str; 6] =
+    ["firms_alive", "revenue_total_musd", "approvals", "licensing_deals", "employment", "public_spend_musd"];
+
+/// The metric every effect is set against: public money spent (to firms and on programmes).
+pub const PUBLIC_MONEY: &str = "public_spend_musd";
 
 /// One what-if variant: a name, its parameter overrides and the validated scenario they give.
 #[derive(Debug, Clone)]
@@ -56,6 +65,12 @@ pub struct Experiment {
     pub resolved_toml: String,
     /// The stylized facts each unit measures (the embedded Korea facts unless `with_facts`).
     pub facts: crate::facts::Facts,
+    /// The study's findings each replication's survey is checked against (the embedded study).
+    pub targets: crate::targets::Targets,
+    /// Metrics the answers report (terminal, report), in order.
+    pub outcomes: Vec<String>,
+    /// First and last year of the window effects are cumulated over.
+    pub window: (i32, i32),
 }
 
 impl Experiment {
@@ -73,6 +88,49 @@ impl Experiment {
                 format!("must be in [1, 1000000] (got {})", spec.replications),
             ));
         }
+        let outcomes: Vec<String> =
+            spec.outcomes.clone().unwrap_or_else(|| DEFAULT_OUTCOMES.iter().map(|s| s.to_string()).collect());
+        if outcomes.is_empty() {
+            problems.push(problem("experiment.outcomes", "must name at least one metric".into()));
+        }
+        for (i, o) in outcomes.iter().enumerate() {
+            if !crate::observe::TS_COLUMNS.contains(&o.as_str()) {
+                problems.push(problem(
+                    &format!("experiment.outcomes[{i}]"),
+                    format!(
+                        "unknown metric \"{o}\"; metrics are the columns of timeseries.csv: {}",
+                        crate::observe::TS_COLUMNS.join(", ")
+                    ),
+                ));
+            } else if outcomes[..i].contains(o) {
+                problems.push(problem(&format!("experiment.outcomes[{i}]"), format!("\"{o}\" is named twice")));
+            }
+        }
+        let (first, last) = (scenario.start_year, scenario.start_year + scenario.years as i32 - 1);
+        let window = match spec.window.as_deref() {
+            None => (first, last),
+            Some(&[a, b]) => {
+                if a > b {
+                    problems.push(problem(
+                        "experiment.window",
+                        format!("[{a}, {b}] is reversed: give [first year, last year]"),
+                    ));
+                } else if a < first || b > last {
+                    problems.push(problem(
+                        "experiment.window",
+                        format!("[{a}, {b}] is outside the simulated years {first} to {last}"),
+                    ));
+                }
+                (a, b)
+            }
+            Some(other) => {
+                problems.push(problem(
+                    "experiment.window",
+                    format!("must be [first year, last year] within {first} to {last} (got {} values)", other.len()),
+                ));
+                (first, last)
+            }
+        };
         let mut variants = vec![Variant {
             name: spec.baseline.clone(),
             description: "the scenario as written".into(),
@@ -207,6 +265,9 @@ impl Experiment {
             fingerprint,
             resolved_toml,
             facts: crate::facts::Facts::embedded(),
+            targets: crate::targets::Targets::embedded(),
+            outcomes,
+            window,
         }))
     }
 

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::Experiment;
-use super::seal::{Seal, read_unit as read_sealed, write_seal};
-pub use super::seal::{unit_facts_path, unit_path};
-use super::stats::{Cell, Moments};
+use super::seal::{Seal, UnitBytes, read_unit as read_sealed, write_unit};
+pub use super::seal::{unit_facts_path, unit_path, unit_survey_path};
+use super::stats::{Cell, Moments, Paired};
 use crate::error::{Error, Result};
 use crate::format::csv_field;
 use crate::observe::TS_COLUMNS;
@@ -42,18 +42,30 @@ pub struct Report {
     pub files: Vec<PathBuf>,
 }
 
-/// Runs one unit and writes its files into `dir` (facts, time series, then the seal that marks the
-/// unit done; each atomically); returns the seal.
+/// The columns of `effects.csv`: per variant, cluster and metric, the effect at the window's last
+/// year and cumulated over the window (paired differences from the baseline, 95 % t intervals), the
+/// extra public money over the window (the ecosystem's `public_spend_musd`), and each effect per M$
+/// of it (ratio of the mean paired differences, Fieller's 95 % interval; empty when the extra money
+/// is not clearly different from zero).
+pub const EFFECTS_HEADER: &str = "variant,baseline,year,cluster,metric,n,baseline_mean,variant_mean,effect,ci95_low,ci95_high,\
+window_first,window_last,baseline_cumulative,variant_cumulative,cumulative_effect,cumulative_ci95_low,cumulative_ci95_high,\
+extra_public_musd,extra_public_ci95_low,extra_public_ci95_high,effect_per_musd,effect_per_musd_ci95_low,effect_per_musd_ci95_high,\
+cumulative_per_musd,cumulative_per_musd_ci95_low,cumulative_per_musd_ci95_high";
+
+/// Runs one unit and writes its files into `dir` (facts, time series, survey regressions, then the
+/// seal that marks the unit done; each atomically); returns the seal.
 pub fn run_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<Seal> {
     let record = run_replication(exp.variants[variant].scenario.clone(), u64::from(replication), |_| {});
     record.check_finite(&format!("variant `{}`, replication {replication}", exp.variants[variant].name))?;
-    let facts = exp.facts.csv(&exp.facts.evaluate(&record));
-    let series = timeseries_csv(&record);
-    write_atomic(&unit_facts_path(dir, exp, variant, replication), facts.as_bytes())?;
-    write_atomic(&unit_path(dir, exp, variant, replication), series.as_bytes())?;
-    let seal = Seal::new(exp, variant, replication, facts.as_bytes(), series.as_bytes());
-    write_seal(dir, exp, variant, replication, &seal)?;
-    Ok(seal)
+    let scenario = &exp.variants[variant].scenario;
+    let responses = crate::survey::sample(scenario, u64::from(replication), &record.panel);
+    let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
+    let unit = UnitBytes {
+        facts: exp.facts.csv(&exp.facts.evaluate(&record)).into_bytes(),
+        series: timeseries_csv(&record).into_bytes(),
+        survey: crate::survey::regressions_csv(&regressions).into_bytes(),
+    };
+    write_unit(dir, exp, variant, replication, &unit)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -235,7 +247,12 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     let cell = |v: usize, y: usize, c: usize, m: usize| ((v * n_y + y) * n_c + c) * n_m + m;
     let mut cells = vec![Cell::default(); n_v * n_y * n_c * n_m];
     let mut finals = vec![Moments::default(); n_v * n_c * n_m];
-    let mut effects = vec![Moments::default(); n_v * n_c * n_m];
+    let mut cumulatives = vec![Moments::default(); n_v * n_c * n_m];
+    // Paired over replications: (effect, extra public money) at the window's end and cumulated.
+    let mut effects = vec![Paired::default(); n_v * n_c * n_m];
+    let mut cumulative_effects = vec![Paired::default(); n_v * n_c * n_m];
+    let (window_first, window_last) = exp.window;
+    let public_money = TS_COLUMNS.iter().position(|m| *m == super::PUBLIC_MONEY).expect("a time-series column");
 
     let replications_path = dir.join("replications.csv");
     // An exclusive temporary file (see `observe::write::write_atomic`), renamed into place when complete.
@@ -249,9 +266,21 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     }
     writeln!(out, "{}", header.join(",")).map_err(io_err(&tmp))?;
 
+    // Each replication's survey against the study's findings, streamed like replications.csv.
+    let findings_path = dir.join("survey_findings.csv");
+    let named = crate::observe::write::temporary_in(dir, "survey_findings.csv").map_err(io_err(&findings_path))?;
+    let findings_tmp = named.path().to_path_buf();
+    let mut findings = BufWriter::new(named);
+    writeln!(findings, "variant,replication,finding,implied,sample,specification,regressor,study_sign,study_significant,coef,se,t,p,holds")
+        .map_err(io_err(&findings_tmp))?;
+    let n_t = exp.targets.targets.len();
+    // Per variant: replications in which each finding holds, then all stated ones together.
+    let mut holds = vec![0u64; n_v * (n_t + 1)];
+
     let n_f = exp.facts.facts.len();
     let mut facts = vec![crate::facts::Summary::default(); n_v * n_f];
     let mut final_row = vec![0.0; n_v * n_c * n_m];
+    let mut cumulative_row = vec![0.0; n_v * n_c * n_m];
     let manifest_path = dir.join("experiment.json");
     let named = crate::observe::write::temporary_in(dir, "experiment.json").map_err(io_err(&manifest_path))?;
     let manifest_tmp = named.path().to_path_buf();
@@ -263,20 +292,55 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     for r in 0..exp.replications {
         for v in 0..n_v {
             let path = unit_path(dir, exp, v, r);
-            let (facts_bytes, series_bytes) = read_sealed(dir, exp, v, r)?.ok_or_else(|| {
+            let unit = read_sealed(dir, exp, v, r)?.ok_or_else(|| {
                 Error::Usage(format!("`{}` or its seal is missing; rerun with --resume", path.display()))
             })?;
-            let seal = Seal::new(exp, v, r, &facts_bytes, &series_bytes);
+            let (facts_bytes, series_bytes) = (&unit.facts, &unit.series);
+            let seal = Seal::new(exp, v, r, &unit);
             let comma = if r == 0 && v == 0 { "" } else { "," };
             write!(sealed, "{comma}\n    {}", seal.to_json().trim_end()).map_err(io_err(&manifest_tmp))?;
-            let values = exp.facts.read_unit(&unit_facts_path(dir, exp, v, r), &facts_bytes)?;
+            let values = exp.facts.read_unit(&unit_facts_path(dir, exp, v, r), facts_bytes)?;
             for (summary, value) in facts[v * n_f..(v + 1) * n_f].iter_mut().zip(values) {
                 summary.push(value);
             }
-            let rows = read_unit(&path, &series_bytes)?;
+            let survey_path = unit_survey_path(dir, exp, v, r);
+            let survey = std::str::from_utf8(&unit.survey).map_err(|_| {
+                Error::Usage(format!("`{}` is damaged (not text); rerun without --resume", survey_path.display()))
+            })?;
+            let significance = exp.variants[v].scenario.survey.significance;
+            let mut joint = true;
+            for (i, t) in exp.targets.targets.iter().enumerate() {
+                let stat = crate::targets::stat_in_csv(survey, t);
+                let holds_here = crate::targets::matches(t, stat, significance);
+                joint &= holds_here || t.implied;
+                holds[v * (n_t + 1) + i] += u64::from(holds_here);
+                let cells = stat
+                    .map_or([String::new(), String::new(), String::new(), String::new()], |(c, se, tv, p)| {
+                        [num(c), num(se), num(tv), num(p)]
+                    });
+                writeln!(
+                    findings,
+                    "{},{r},{},{},{},{},{},{},{},{},{holds_here}",
+                    exp.variants[v].name,
+                    csv_field(&t.id),
+                    t.implied,
+                    t.sample,
+                    t.specification,
+                    csv_field(&t.regressor),
+                    t.sign,
+                    t.significant,
+                    cells.join(",")
+                )
+                .map_err(io_err(&findings_tmp))?;
+            }
+            holds[v * (n_t + 1) + n_t] += u64::from(joint);
+            writeln!(findings, "{},{r},all_stated,false,,,,,,,,,,{joint}", exp.variants[v].name)
+                .map_err(io_err(&findings_tmp))?;
+            let rows = read_unit(&path, series_bytes)?;
             if rows.len() != n_y * n_c {
                 return Err(Error::Usage(format!("`{}` is incomplete; rerun without --resume", path.display())));
             }
+            cumulative_row[v * n_c * n_m..(v + 1) * n_c * n_m].fill(0.0);
             for (k, (year, cluster, values)) in rows.into_iter().enumerate() {
                 // A unit file holds every (year, cluster) once, in the order a run writes them, with
                 // finite values; anything else is a damaged or foreign file, never an index.
@@ -292,8 +356,11 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
                 }
                 for (m, x) in values.iter().enumerate() {
                     cells[cell(v, y, c, m)].push(*x);
-                    if y == n_y - 1 {
+                    if year == window_last {
                         final_row[(v * n_c + c) * n_m + m] = *x;
+                    }
+                    if (window_first..=window_last).contains(&year) {
+                        cumulative_row[(v * n_c + c) * n_m + m] += *x;
                     }
                 }
             }
@@ -302,18 +369,25 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             line.extend(final_row[v * n_c * n_m..(v + 1) * n_c * n_m].iter().map(|x| num(*x)));
             writeln!(out, "{}", line.join(",")).map_err(io_err(&tmp))?;
         }
+        // The ecosystem's public money over the window, by variant.
+        let spent = |v: usize| cumulative_row[(v * n_c + n_c - 1) * n_m + public_money];
         for v in 0..n_v {
             for k in 0..n_c * n_m {
-                let x = final_row[v * n_c * n_m + k];
+                let (x, cx) = (final_row[v * n_c * n_m + k], cumulative_row[v * n_c * n_m + k]);
                 finals[v * n_c * n_m + k].push(x);
+                cumulatives[v * n_c * n_m + k].push(cx);
                 if v > 0 {
-                    effects[v * n_c * n_m + k].push(x - final_row[k]);
+                    let extra = spent(v) - spent(0);
+                    effects[v * n_c * n_m + k].push(x - final_row[k], extra);
+                    cumulative_effects[v * n_c * n_m + k].push(cx - cumulative_row[k], extra);
                 }
             }
         }
     }
     let named = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
     named.persist(&replications_path).map_err(|e| io_err(&replications_path)(e.error))?;
+    let named = findings.into_inner().map_err(|e| io_err(&findings_tmp)(e.into_error()))?;
+    named.persist(&findings_path).map_err(|e| io_err(&findings_path)(e.error))?;
     write!(sealed, "\n  ]\n}}\n").map_err(io_err(&manifest_tmp))?;
     let named = sealed.into_inner().map_err(|e| io_err(&manifest_tmp)(e.into_error()))?;
     named.persist(&manifest_path).map_err(|e| io_err(&manifest_path)(e.error))?;
@@ -337,24 +411,37 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             }
         }
     }
-    let mut eff =
-        String::from("variant,baseline,year,cluster,metric,n,baseline_mean,variant_mean,effect,ci95_low,ci95_high\n");
+    let mut eff = format!("{EFFECTS_HEADER}\n");
+    let interval = |x: Option<(f64, f64, f64)>| {
+        x.map_or_else(|| ",,".to_string(), |(r, lo, hi)| format!("{},{},{}", num(r), num(lo), num(hi)))
+    };
     for v in 1..n_v {
         for (c, cluster) in clusters.iter().enumerate() {
             for (m, metric) in TS_COLUMNS.iter().enumerate() {
                 let k = (v * n_c + c) * n_m + m;
-                let (effect, lo, hi) = effects[k].ci95();
+                let (effect, lo, hi) = effects[k].x_ci95();
+                let (cumulative, clo, chi) = cumulative_effects[k].x_ci95();
+                let (extra, elo, ehi) = effects[k].y_ci95();
                 eff.push_str(&format!(
-                    "{},{},{},{cluster},{metric},{},{},{},{},{},{}\n",
+                    "{},{},{window_last},{cluster},{metric},{},{},{},{},{},{},{window_first},{window_last},{},{},{},{},{},{},{},{},{},{}\n",
                     exp.variants[v].name,
                     exp.variants[0].name,
-                    years[n_y - 1],
                     effects[k].n,
                     num(finals[c * n_m + m].mean()),
                     num(finals[k].mean()),
                     num(effect),
                     num(lo),
-                    num(hi)
+                    num(hi),
+                    num(cumulatives[c * n_m + m].mean()),
+                    num(cumulatives[k].mean()),
+                    num(cumulative),
+                    num(clo),
+                    num(chi),
+                    num(extra),
+                    num(elo),
+                    num(ehi),
+                    interval(effects[k].ratio_fieller()),
+                    interval(cumulative_effects[k].ratio_fieller()),
                 ));
             }
         }
@@ -375,7 +462,23 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     for (v, variant) in exp.variants.iter().enumerate() {
         facts_csv.push_str(&exp.facts.summary_rows(&variant.name, &facts[v * n_f..(v + 1) * n_f]));
     }
+    let mut shares = String::from("variant,finding,implied,replications,holds,share\n");
+    let reps = u64::from(exp.replications);
+    for (v, variant) in exp.variants.iter().enumerate() {
+        let ids =
+            exp.targets.targets.iter().map(|t| (csv_field(&t.id), t.implied)).chain([("all_stated".into(), false)]);
+        for (i, (id, implied)) in ids.enumerate() {
+            let k = holds[v * (n_t + 1) + i];
+            let share = if reps == 0 { String::new() } else { num(k as f64 / reps as f64) };
+            shares.push_str(&format!("{},{id},{implied},{reps},{k},{share}\n", variant.name));
+        }
+    }
+    let described: Vec<(String, String)> =
+        exp.variants[1..].iter().map(|v| (v.name.clone(), v.description.clone())).collect();
+    let answers = super::answers::answers_text(&eff, &described, &exp.variants[0].name, &exp.outcomes);
     let files = [
+        ("answers.txt", answers),
+        ("survey_shares.csv", shares),
         ("aggregate.csv", agg),
         ("effects.csv", eff),
         ("variants.csv", variants),
@@ -385,33 +488,7 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             format!("# Resolved experiment as run by biocluster {}.\n{}", env!("CARGO_PKG_VERSION"), exp.resolved_toml),
         ),
     ];
-    let mut written = vec![replications_path, manifest_path];
+    let mut written = vec![replications_path, findings_path, manifest_path];
     written.extend(write_files(dir, &files)?);
     Ok(written)
-}
-
-/// Reads effects.csv rows for `cluster` and the given metrics, for a terminal summary.
-pub fn effects_table(dir: &Path, cluster: &str, metrics: &[&str]) -> Result<String> {
-    let path = dir.join("effects.csv");
-    let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-    let mut out =
-        format!("{:<22} {:<28} {:>12} {:>12} {:>26}\n", "variant", "metric", "baseline", "effect", "95 % interval");
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() == 11 && f[3] == cluster && metrics.contains(&f[4]) {
-            out.push_str(&format!(
-                "{:<22} {:<28} {:>12} {:>12} {:>26}\n",
-                f[0],
-                f[4],
-                short(f[6]),
-                short(f[8]),
-                format!("[{}, {}]", short(f[9]), short(f[10]))
-            ));
-        }
-    }
-    Ok(out)
-}
-
-fn short(s: &str) -> String {
-    s.parse::<f64>().map_or(s.to_string(), |x| format!("{x:.2}"))
 }

@@ -1,4 +1,4 @@
-//! Integrity of finished work units: each unit's two files are sealed by a third, written last, that
+//! Integrity of finished work units: each unit's three files are sealed by a fourth, written last, that
 //! names the unit (experiment and facts fingerprints, variant, replication) and holds the sha256 of
 //! each file. `--resume`, `merge` and aggregation read a unit only through its seal, so an edited
 //! value, a truncated file, or a file of another variant, seed or experiment is refused with its name
@@ -29,8 +29,13 @@ pub struct Seal {
     pub sha256: BTreeMap<String, String>,
 }
 
-/// A unit's verified contents: (facts file, time series file).
-pub type UnitBytes = (Vec<u8>, Vec<u8>);
+/// A unit's contents: its stylized facts, its time series and its survey regressions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitBytes {
+    pub facts: Vec<u8>,
+    pub series: Vec<u8>,
+    pub survey: Vec<u8>,
+}
 
 /// Lowercase hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -52,6 +57,20 @@ pub fn unit_facts_path(dir: &Path, exp: &Experiment, variant: usize, replication
     dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.facts.csv"))
 }
 
+/// A unit's survey regressions (a single run's `regressions.csv`), beside its time series.
+pub fn unit_survey_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
+    dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.survey.csv"))
+}
+
+/// A unit's files in `UnitBytes` order.
+fn unit_files(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> [PathBuf; 3] {
+    [
+        unit_facts_path(dir, exp, variant, replication),
+        unit_path(dir, exp, variant, replication),
+        unit_survey_path(dir, exp, variant, replication),
+    ]
+}
+
 /// A unit's seal, written last.
 pub fn seal_path(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> PathBuf {
     dir.join("replications").join(&exp.variants[variant].name).join(format!("rep-{replication:06}.sha256.json"))
@@ -63,12 +82,10 @@ fn file_name(path: &Path) -> String {
 
 impl Seal {
     /// The seal a unit's files must carry.
-    pub fn new(exp: &Experiment, variant: usize, replication: u32, facts: &[u8], series: &[u8]) -> Seal {
-        let dir = Path::new("");
-        let sha256 = BTreeMap::from([
-            (file_name(&unit_facts_path(dir, exp, variant, replication)), sha256_hex(facts)),
-            (file_name(&unit_path(dir, exp, variant, replication)), sha256_hex(series)),
-        ]);
+    pub fn new(exp: &Experiment, variant: usize, replication: u32, unit: &UnitBytes) -> Seal {
+        let files = unit_files(Path::new(""), exp, variant, replication);
+        let contents = [&unit.facts, &unit.series, &unit.survey];
+        let sha256 = files.iter().zip(contents).map(|(path, bytes)| (file_name(path), sha256_hex(bytes))).collect();
         Seal {
             experiment: format!("{:016x}", exp.fingerprint),
             facts: format!("{:016x}", exp.facts.fingerprint()),
@@ -83,7 +100,7 @@ impl Seal {
     }
 }
 
-/// Writes a unit's seal (after both of its files are in place).
+/// Writes a unit's seal (after its files are in place).
 pub fn write_seal(dir: &Path, exp: &Experiment, variant: usize, replication: u32, seal: &Seal) -> Result<()> {
     write_atomic(&seal_path(dir, exp, variant, replication), seal.to_json().as_bytes())
 }
@@ -92,9 +109,8 @@ pub fn write_seal(dir: &Path, exp: &Experiment, variant: usize, replication: u32
 /// missing), so it may run again. An error: the files are there but are not what this unit wrote.
 pub fn read_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32) -> Result<Option<UnitBytes>> {
     let seal_file = seal_path(dir, exp, variant, replication);
-    let (facts_file, series_file) =
-        (unit_facts_path(dir, exp, variant, replication), unit_path(dir, exp, variant, replication));
-    if !seal_file.exists() || !facts_file.exists() || !series_file.exists() {
+    let files = unit_files(dir, exp, variant, replication);
+    if !seal_file.exists() || files.iter().any(|f| !f.exists()) {
         return Ok(None);
     }
     let damaged = |path: &Path, what: String| {
@@ -102,7 +118,7 @@ pub fn read_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32)
     };
     let text = std::fs::read_to_string(&seal_file).map_err(|e| damaged(&seal_file, e.to_string()))?;
     let seal: Seal = serde_json::from_str(&text).map_err(|e| damaged(&seal_file, e.to_string()))?;
-    let expected = Seal::new(exp, variant, replication, &[], &[]);
+    let expected = Seal::new(exp, variant, replication, &UnitBytes::default());
     if (&seal.experiment, &seal.facts, &seal.variant, seal.replication)
         != (&expected.experiment, &expected.facts, &expected.variant, expected.replication)
     {
@@ -121,8 +137,8 @@ pub fn read_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32)
             ),
         ));
     }
-    let mut contents = Vec::with_capacity(2);
-    for path in [&facts_file, &series_file] {
+    let mut contents = Vec::with_capacity(files.len());
+    for path in &files {
         let bytes = std::fs::read(path).map_err(|e| damaged(path, e.to_string()))?;
         let name = file_name(path);
         if seal.sha256.get(&name) != Some(&sha256_hex(&bytes)) {
@@ -133,10 +149,21 @@ pub fn read_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32)
         }
         contents.push(bytes);
     }
-    if seal.sha256.len() != 2 {
+    if seal.sha256.len() != files.len() {
         return Err(damaged(&seal_file, "it lists other files".into()));
     }
-    let series = contents.pop().expect("two files");
-    let facts = contents.pop().expect("two files");
-    Ok(Some((facts, series)))
+    let [facts, series, survey]: [Vec<u8>; 3] = contents.try_into().expect("three files");
+    Ok(Some(UnitBytes { facts, series, survey }))
+}
+
+/// Writes a unit's files, then its seal; returns the seal.
+pub fn write_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32, unit: &UnitBytes) -> Result<Seal> {
+    for (path, bytes) in
+        unit_files(dir, exp, variant, replication).iter().zip([&unit.facts, &unit.series, &unit.survey])
+    {
+        write_atomic(path, bytes)?;
+    }
+    let seal = Seal::new(exp, variant, replication, unit);
+    write_seal(dir, exp, variant, replication, &seal)?;
+    Ok(seal)
 }

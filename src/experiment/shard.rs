@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::Experiment;
-use super::run::{Options, aggregate, manifest, run_unit, thread_pool, unit_facts_path, unit_path};
-use super::seal::{Seal, read_unit as read_sealed, write_seal};
+use super::run::{Options, aggregate, manifest, run_unit, thread_pool, unit_path};
+use super::seal::{Seal, read_unit as read_sealed, write_unit};
 use crate::error::{Error, Result};
 use crate::observe::write::write_atomic;
 
@@ -185,23 +185,20 @@ pub fn merge(dir: &Path) -> Result<Vec<PathBuf>> {
             return Err(refuse(format!("`{}` does not describe shard {}/{count}", done_path.display(), shard.index)));
         }
         for (&(v, r), recorded) in units.iter().zip(&done.units) {
-            let (facts, series) = read_sealed(folder, &exp, v, r)?.ok_or_else(|| {
+            let unit = read_sealed(folder, &exp, v, r)?.ok_or_else(|| {
                 refuse(format!(
                     "`{}` or its seal is missing from a finished shard",
                     unit_path(folder, &exp, v, r).display()
                 ))
             })?;
-            let seal = Seal::new(&exp, v, r, &facts, &series);
-            if &seal != recorded {
+            if &Seal::new(&exp, v, r, &unit) != recorded {
                 return Err(refuse(format!(
                     "`{}` does not match the sha256 recorded in `{}`",
                     unit_path(folder, &exp, v, r).display(),
                     done_path.display()
                 )));
             }
-            write_atomic(&unit_facts_path(dir, &exp, v, r), &facts)?;
-            write_atomic(&unit_path(dir, &exp, v, r), &series)?;
-            write_seal(dir, &exp, v, r, &seal)?;
+            write_unit(dir, &exp, v, r, &unit)?;
         }
     }
     write_atomic(&dir.join("experiment.json"), manifests[0].as_bytes())?;

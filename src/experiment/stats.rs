@@ -38,6 +38,73 @@ impl Moments {
     }
 }
 
+/// Running means, variances and covariance of paired observations (x, y) (Welford's update for two
+/// variables): an effect and the extra public money that bought it, replication by replication.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Paired {
+    pub n: u64,
+    mean_x: f64,
+    mean_y: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+}
+
+impl Paired {
+    pub fn push(&mut self, x: f64, y: f64) {
+        self.n += 1;
+        let n = self.n as f64;
+        let (dx, dy) = (x - self.mean_x, y - self.mean_y);
+        self.mean_x += dx / n;
+        self.mean_y += dy / n;
+        self.sxx += dx * (x - self.mean_x);
+        self.syy += dy * (y - self.mean_y);
+        self.sxy += dx * (y - self.mean_y);
+    }
+
+    /// Mean of x and its 95 % interval (Student t, n - 1 degrees of freedom).
+    pub fn x_ci95(&self) -> (f64, f64, f64) {
+        Self::mean_ci95(self.mean_x, self.sxx, self.n)
+    }
+
+    /// Mean of y and its 95 % interval.
+    pub fn y_ci95(&self) -> (f64, f64, f64) {
+        Self::mean_ci95(self.mean_y, self.syy, self.n)
+    }
+
+    fn mean_ci95(mean: f64, ss: f64, n: u64) -> (f64, f64, f64) {
+        if n < 2 {
+            return (mean, mean, mean);
+        }
+        let half = t_quantile_975(n - 1) * (ss / (n - 1) as f64 / n as f64).sqrt();
+        (mean, mean - half, mean + half)
+    }
+
+    /// The ratio of the means, x̄ / ȳ, with Fieller's 95 % interval (Fieller 1954; the paired form,
+    /// using the covariance of x and y): the set of ratios R for which x̄ - R ȳ is not significantly
+    /// different from zero. `None` when ȳ is not itself clearly different from zero: the interval is
+    /// then unbounded and the ratio means nothing.
+    pub fn ratio_fieller(&self) -> Option<(f64, f64, f64)> {
+        if self.n < 2 || self.mean_y == 0.0 {
+            return None;
+        }
+        let n = self.n as f64;
+        let t2 = t_quantile_975(self.n - 1).powi(2);
+        let (vxx, vyy, vxy) = (self.sxx / (n - 1.0) / n, self.syy / (n - 1.0) / n, self.sxy / (n - 1.0) / n);
+        let (mx, my) = (self.mean_x, self.mean_y);
+        // (my^2 - t2 vyy) R^2 - 2 (mx my - t2 vxy) R + (mx^2 - t2 vxx) <= 0
+        let a = my * my - t2 * vyy;
+        let b = mx * my - t2 * vxy;
+        let c = mx * mx - t2 * vxx;
+        let disc = b * b - a * c;
+        if a <= 0.0 || disc < 0.0 {
+            return None;
+        }
+        let root = disc.sqrt();
+        Some((mx / my, (b - root) / a, (b + root) / a))
+    }
+}
+
 /// P-squared estimator of one quantile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct P2 {
@@ -203,6 +270,46 @@ pub fn t_quantile_975(df: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fieller's interval against a direct computation, and the cases where it is unbounded.
+    #[test]
+    fn fieller_ratio_interval() {
+        // x = 2 y + noise: the ratio is near 2 and its interval covers 2.
+        let mut p = Paired::default();
+        let noise = [0.3, -0.2, 0.1, -0.4, 0.25, -0.05, 0.15, -0.1, 0.0, 0.05];
+        for (i, e) in noise.iter().enumerate() {
+            let y = 10.0 + i as f64;
+            p.push(2.0 * y + e, y);
+        }
+        let (r, lo, hi) = p.ratio_fieller().unwrap();
+        assert!((r - 2.0).abs() < 0.01 && lo < 2.0 && 2.0 < hi && hi - lo < 0.1, "{r} [{lo}, {hi}]");
+        // Direct: the bounds solve (mx - R my)^2 = t^2 (vxx - 2 R vxy + R^2 vyy).
+        let xs: Vec<f64> = noise.iter().enumerate().map(|(i, e)| 2.0 * (10.0 + i as f64) + e).collect();
+        let ys: Vec<f64> = (0..10).map(|i| 10.0 + i as f64).collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (mx, my) = (mean(&xs), mean(&ys));
+        let cov = |a: &[f64], ma: f64, b: &[f64], mb: f64| {
+            a.iter().zip(b).map(|(u, v)| (u - ma) * (v - mb)).sum::<f64>() / 9.0 / 10.0
+        };
+        let t2 = t_quantile_975(9).powi(2);
+        for bound in [lo, hi] {
+            let lhs = (mx - bound * my).powi(2);
+            let rhs = t2
+                * (cov(&xs, mx, &xs, mx) - 2.0 * bound * cov(&xs, mx, &ys, my) + bound * bound * cov(&ys, my, &ys, my));
+            assert!((lhs - rhs).abs() < 1e-9 * lhs.max(1.0), "{lhs} vs {rhs}");
+        }
+        // A denominator that is not clearly away from zero has no bounded interval.
+        let mut flat = Paired::default();
+        for (i, y) in [1.0, -1.0, 0.5, -0.5, 0.2].iter().enumerate() {
+            flat.push(i as f64, *y);
+        }
+        assert!(flat.ratio_fieller().is_none());
+        let mut zero = Paired::default();
+        for i in 0..5 {
+            zero.push(i as f64, 0.0);
+        }
+        assert!(zero.ratio_fieller().is_none());
+    }
 
     #[test]
     fn t_quantiles_match_tables() {

@@ -58,6 +58,8 @@ pub const TS_COLUMNS: &[&str] = &[
     "public_fund_musd",
     "public_other_musd",
     "public_total_musd",
+    "public_programmes_musd",
+    "public_spend_musd",
     "employment",
     "revenue_product_acquired_musd",
 ];

@@ -9,7 +9,8 @@ use crate::kinds::{BusinessModel, Stage};
 use crate::model::Tick;
 use crate::model::components::*;
 use crate::model::ledger::{Flow, Ledger};
-use crate::model::resources::{AllianceBook, Clock, Params, Registry, YearCounters};
+use crate::model::resources::{AllianceBook, Clock, Params, PolicyEffects, Registry, YearCounters};
+use crate::scenario::Instrument;
 
 pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(record_year.in_set(Tick::Record));
@@ -27,6 +28,7 @@ fn record_year(
     ledger: Res<Ledger>,
     book: Res<AllianceBook>,
     counters: Res<YearCounters>,
+    effects: Res<PolicyEffects>,
     firms: Query<(&AgentId, &Home, &Firm, &Pipeline)>,
     knowledge: Query<(&Home, &Knowledge, Option<&Firm>), Without<Pharma>>,
     acquirers: Query<&Pipeline, With<Pharma>>,
@@ -233,6 +235,21 @@ fn record_year(
         rows[c][col("largest_component_share")] = giant;
     }
 
+    // Programmes the agencies pay suppliers for (shared facilities, mobility fellowships), shared
+    // equally among the clusters each one serves.
+    for (p, policy) in params.policies.iter().enumerate() {
+        let programme = matches!(
+            policy.instrument,
+            Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. }
+        );
+        if programme && effects.year == year && !policy.clusters.is_empty() {
+            let share = effects.paid[p] / policy.clusters.len() as f64;
+            for &c in &policy.clusters {
+                add(&mut rows, c, "public_programmes_musd", share);
+            }
+        }
+    }
+
     for values in &mut rows {
         values[col("revenue_total_musd")] = ["revenue_product_musd", "revenue_services_musd", "revenue_licensing_musd"]
             .iter()
@@ -243,6 +260,7 @@ fn record_year(
                 .iter()
                 .map(|m| values[col(m)])
                 .sum();
+        values[col("public_spend_musd")] = values[col("public_total_musd")] + values[col("public_programmes_musd")];
     }
     for (c, values) in rows.into_iter().enumerate() {
         let (cluster, cluster_type) = if c < n_clusters {

@@ -91,7 +91,7 @@ impl Staged {
                     && file_name.ends_with(".tmp")
                     && path.is_dir()
                     && !path.is_symlink()
-                    && File::open(path.join(".lock")).is_ok_and(|f| f.try_lock().is_ok())
+                    && gone(&path)
                 {
                     // Best effort: what cannot be removed now is tried again next time.
                     let _ = std::fs::remove_dir_all(&path);
@@ -137,6 +137,17 @@ impl Staged {
             std::fs::rename(&staged, &self.target).map_err(write_err(&self.target))?;
         }
         Ok(self.target)
+    }
+}
+
+/// Whether a hidden folder belongs to a run that is gone: its lock can be taken, or it has none. A
+/// live run creates the lock with the folder and removes it just before the swap, both under the
+/// parent folder's lock, which the caller holds; so a folder without a lock was left by a run killed
+/// between those steps or while its `TempDir` removed the previous outputs.
+fn gone(folder: &Path) -> bool {
+    match File::open(folder.join(".lock")) {
+        Ok(lock) => lock.try_lock().is_ok(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
 

@@ -132,7 +132,22 @@ pub fn instruments_table(t: &Table) -> Result<Block> {
 
 /// Effects at the horizon on the whole ecosystem.
 pub fn effects_table(eff: &Table) -> Result<Block> {
-    let cols = ["variant", "metric", "baseline_mean", "variant_mean", "effect", "ci95_low", "ci95_high", "n"];
+    let cols = [
+        "variant",
+        "metric",
+        "baseline_mean",
+        "variant_mean",
+        "effect",
+        "ci95_low",
+        "ci95_high",
+        "cumulative_effect",
+        "cumulative_ci95_low",
+        "cumulative_ci95_high",
+        "extra_public_musd",
+        "effect_per_musd",
+        "cumulative_per_musd",
+        "n",
+    ];
     let idx: Vec<usize> = cols.iter().map(|c| eff.col(c)).collect::<Result<_>>()?;
     let (c, m) = (eff.col("cluster")?, eff.col("metric")?);
     let rows: Vec<Vec<String>> = eff
@@ -143,7 +158,7 @@ pub fn effects_table(eff: &Table) -> Result<Block> {
         .collect();
     let header: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
     Ok(Block {
-        title: "Effects at the horizon, whole ecosystem (effects.csv has every cluster and metric)".into(),
+        title: "Effects at the window's last year and cumulated over the window, whole ecosystem, with the extra public money and the effects per M$ of it (effects.csv has every cluster and metric)".into(),
         body: table(&header, &rows),
     })
 }
@@ -380,7 +395,42 @@ tr.hit td,span.hit{background:#d9ebf7}tr.miss td,span.miss{background:#fbe3c4}tr
 tr td.fact{background:#fff;color:#222}.facts-summary{max-width:60em}
 @media print{figure{break-inside:avoid}}";
 
-pub fn page(dir: &Path, kind: Kind, figures: &[Figure], facts: Option<&Block>, blocks: &[Block]) -> Result<String> {
+/// The answers of an experiment (answers.txt) as the report's opening section: the intro line, then
+/// each variant's cost and its outcomes as a list.
+pub fn answers_block(text: &str) -> Block {
+    let mut lines = text.lines();
+    let intro = lines.next().unwrap_or_default();
+    let mut body = format!("<p class=\"answers-intro\">{}</p>\n", escape(intro));
+    let mut open = false;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        if let Some(item) = line.strip_prefix("  - ") {
+            if !open {
+                body.push_str("<ul>");
+                open = true;
+            }
+            let _ = write!(body, "<li>{}</li>", escape(item));
+        } else {
+            if open {
+                body.push_str("</ul>\n");
+                open = false;
+            }
+            let _ = write!(body, "<p class=\"answer\"><b>{}</b></p>", escape(line));
+        }
+    }
+    if open {
+        body.push_str("</ul>\n");
+    }
+    Block { title: "Answers".into(), body }
+}
+
+pub fn page(
+    dir: &Path,
+    kind: Kind,
+    figures: &[Figure],
+    lead: Option<&Block>,
+    facts: Option<&Block>,
+    blocks: &[Block],
+) -> Result<String> {
     let (name, description, summary) = scenario_summary(dir, kind)?;
     let what = match kind {
         Kind::Run => "single run",
@@ -394,6 +444,9 @@ pub fn page(dir: &Path, kind: Kind, figures: &[Figure], facts: Option<&Block>, b
         escape(&name)
     );
     let _ = write!(out, "<h1>biocluster report: {} ({what})</h1>\n<p>{}</p>\n", escape(&name), escape(&description));
+    if let Some(lead) = lead {
+        let _ = write!(out, "<h2 id=\"answers\">{}</h2>\n{}\n", escape(&lead.title), lead.body);
+    }
     if let Some(facts) = facts {
         let _ = write!(out, "<h2 id=\"facts\">{}</h2>\n{}\n", escape(&facts.title), facts.body);
     }

@@ -164,6 +164,15 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             let eff = Table::read(&dir.join("effects.csv"))?;
             let variants = Table::read(&dir.join("variants.csv"))?;
             let n_variants = variants.rows.len();
+            if n_variants > 1 {
+                let chart = data::effects(&eff, "all")?;
+                add(
+                    "effects".into(),
+                    "Effects of the variants at the horizon",
+                    "Each dot is a variant's mean difference from the baseline over paired replications, with its 95 % interval; an interval that crosses the zero line is not a clear effect.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
             for &(metric, title, _) in data::KEY_METRICS {
                 let chart = data::fan(&agg, metric)?;
                 let shown = if n_variants > data::MAX_FAN_VARIANTS {
@@ -178,15 +187,6 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }
-            if n_variants > 1 {
-                let chart = data::effects(&eff, "all")?;
-                add(
-                    "effects".into(),
-                    "Effects of the variants at the horizon",
-                    "Each dot is a variant's mean difference from the baseline over paired replications, with its 95 % interval; an interval that crosses the zero line is not a clear effect.",
-                    &|d, s| render::render(&chart, d, s),
-                )?;
-            }
             for (path, chart) in data::sweeps(&agg, &variants)? {
                 let stem = format!("sweep_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
                 add(
@@ -198,6 +198,13 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             }
             tables.push(html::table_from_csv("Variants (variants.csv)", &variants));
             tables.push(html::effects_table(&eff)?);
+            let shares = dir.join("survey_shares.csv");
+            if shares.is_file() {
+                tables.push(html::table_from_csv(
+                    "The study's findings: in how many replications each holds (survey_shares.csv; every replication's coefficients and verdicts are in survey_findings.csv)",
+                    &Table::read(&shares)?,
+                ));
+            }
         }
         Kind::Calibration => {
             let fit = Table::read(&dir.join("fit.csv"))?;
@@ -225,7 +232,8 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
     remove_stale_charts(&charts_dir, &figures);
     let html_path = dir.join("report.html");
     let facts = html::facts_block(dir)?;
-    let page = html::page(dir, kind, &figures, facts.as_ref(), &tables)?;
+    let answers = std::fs::read_to_string(dir.join("answers.txt")).ok().map(|text| html::answers_block(&text));
+    let page = html::page(dir, kind, &figures, answers.as_ref(), facts.as_ref(), &tables)?;
     crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
     Ok(Built { kind, html: html_path, figures, seconds: started.elapsed().as_secs_f64() })
 }

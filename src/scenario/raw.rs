@@ -433,6 +433,13 @@ pub struct RawExperiment {
     pub sweeps: Vec<RawSweep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latin_hypercube: Option<RawLatinHypercube>,
+    /// Metrics the answers report (default: `experiment::DEFAULT_OUTCOMES`); `effects.csv` has them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<String>>,
+    /// `[first, last]` year over which effects are cumulated, the last being the year of the
+    /// final-year effects (default: the whole run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Vec<i32>>,
 }
 
 fn default_baseline() -> String {

@@ -63,7 +63,17 @@ pub struct Targets {
     pub targets: Vec<Target>,
 }
 
+/// The study behind the model (Lee et al.'s Korean survey findings), embedded: what an experiment's
+/// replications and a run's survey chart are checked against.
+pub const DEFAULT_TARGETS_TOML: &str = include_str!("../scenarios/targets/lee_korea_bioclusters.toml");
+
 impl Targets {
+    /// The embedded study's findings (`scenarios/targets/lee_korea_bioclusters.toml`).
+    pub fn embedded() -> Targets {
+        Self::parse(DEFAULT_TARGETS_TOML, "scenarios/targets/lee_korea_bioclusters.toml (embedded)")
+            .expect("the embedded targets file is valid (tested)")
+    }
+
     /// Whether every target carries an estimate and a standard error (then the loss is the
     /// 1/SE^2-weighted distance; otherwise sign and significance).
     pub fn has_estimates(&self) -> bool {
@@ -158,4 +168,26 @@ impl Targets {
         }
         Ok(Targets { reference: raw.study.reference, notes: raw.study.notes, targets })
     }
+}
+
+/// Whether one replication reproduces a target's sign and significance.
+pub fn matches(target: &Target, stat: Option<(f64, f64, f64, f64)>, significance: f64) -> bool {
+    match stat {
+        None => false,
+        Some((coef, _, _, p)) if target.significant => p < significance && coef.signum() == f64::from(target.sign),
+        Some((_, _, _, p)) => p >= significance,
+    }
+}
+
+/// A target's statistic (coef, se, t, p) in a `regressions.csv` text; `None` when its regression was
+/// not estimable or the regressor is absent.
+pub fn stat_in_csv(regressions_csv: &str, target: &Target) -> Option<(f64, f64, f64, f64)> {
+    regressions_csv.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 7 || f[0] != target.sample || f[1] != target.specification || f[2] != target.regressor {
+            return None;
+        }
+        let n = |i: usize| f[i].parse::<f64>().ok();
+        Some((n(3)?, n(4)?, n(5)?, n(6)?))
+    })
 }
