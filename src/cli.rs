@@ -149,6 +149,13 @@ pub struct RunArgs {
     pub causal: bool,
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Name this run's output folder `<scenario name>-LABEL` (instead of `<scenario name>`, plus
+    /// `-seedS`, `-xF` and `-repR` for a --seed, --scale or --replication given here).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Replace the outputs of a different run (another scenario under the same name) in the folder.
+    #[arg(long)]
+    pub force: bool,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -175,11 +182,50 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// A run's output folder: `<out>/<scenario name>`, with `-LABEL` when labelled, else with what the
+/// command line changed (`-seedS` for a seed other than the file's, `-xF` for a scale, `-repR` for
+/// a replication other than 0), so runs of one scenario with different seeds keep their own folders.
+fn output_folder(args: &RunArgs, scenario: &Scenario, file_seed: u64) -> Result<std::path::PathBuf> {
+    let mut name = scenario.name.clone();
+    if let Some(label) = &args.label {
+        if let Some(why) = crate::scenario::name_problem(label) {
+            return Err(crate::Error::Usage(format!("--label: {why} (it names a folder)")));
+        }
+        name = format!("{name}-{label}");
+    } else {
+        if scenario.seed != file_seed {
+            name = format!("{name}-seed{}", scenario.seed);
+        }
+        if let Some(factor) = args.scale {
+            name = format!("{name}-x{factor}");
+        }
+        if args.replication != 0 {
+            name = format!("{name}-rep{}", args.replication);
+        }
+    }
+    Ok(args.out.join(name))
+}
+
+/// Refuses to replace the outputs of a different run without --force: `old` (what the folder holds)
+/// differs from `new` (what this run is).
+fn refuse_replacing(dir: &std::path::Path, what: &str, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    Err(crate::Error::Usage(format!(
+        "`{}` holds the outputs of a different {what} (another scenario under the same name, or other settings); \
+         to keep both, give this run its own folder with --label NAME (`{}-NAME`); to replace them, add --force",
+        dir.display(),
+        dir.display()
+    )))
+}
+
 fn run_scenario(args: RunArgs) -> Result<()> {
     let mut scenario = match &args.scenario {
         Some(path) => Scenario::load(path)?,
         None => Scenario::default_scenario(),
     };
+    let file_seed = scenario.seed;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
         scenario.raw.scenario.seed = seed;
@@ -191,7 +237,7 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         scenario = scenario.scaled(factor)?;
     }
     let facts = Facts::load_or_default(args.facts.as_deref())?;
-    let dir = args.out.join(&scenario.name);
+    let dir = output_folder(&args, &scenario, file_seed)?;
     let file = args.scenario.as_ref().map_or("<embedded default>".to_string(), |p| p.display().to_string());
     let experiment = Experiment::from_scenario(&scenario, &file)?.map(|e| e.with_facts(facts.clone()));
     if experiment.is_some() {
@@ -210,6 +256,12 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(experiment) = experiment {
+        if !args.resume
+            && let Ok(old) = std::fs::read_to_string(dir.join("experiment.json"))
+            && !crate::experiment::run::same_experiment(&old, &crate::experiment::run::manifest(&experiment))
+        {
+            refuse_replacing(&dir, "experiment", args.force)?;
+        }
         run_experiment(&experiment, &dir, &args)?;
         return if args.no_report { Ok(()) } else { report(&dir, &args.charts.options(), args.quiet) };
     }
@@ -219,6 +271,11 @@ fn run_scenario(args: RunArgs) -> Result<()> {
         )));
     }
 
+    if let Ok(old) = std::fs::read_to_string(dir.join("scenario.resolved.toml"))
+        && !crate::observe::write::same_run(&old, &crate::observe::write::resolved_text(&scenario, args.replication))
+    {
+        refuse_replacing(&dir, "run", args.force)?;
+    }
     // Written into a fresh hidden folder and swapped into place only once complete.
     let staged = crate::observe::staged::Staged::new(&dir)?;
     let scenario = Arc::new(scenario);

@@ -96,12 +96,13 @@ impl Drop for Tmpfs {
 fn a_full_disk_leaves_the_previous_run_intact_and_no_temporary_file() {
     // One run without charts takes ~1.9 MB: the first fits, the second cannot be written beside it.
     let Some(disk) = Tmpfs::mount(3, "a_full_disk_leaves_the_previous_run_intact") else { return };
-    let first = biocluster(&["run", "--quiet", "--no-report", "--seed", "1"], disk.path());
+    // One folder (--label) that a second, different run (--force) replaces.
+    let first = biocluster(&["run", "--quiet", "--no-report", "--label", "t", "--seed", "1"], disk.path());
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    let folder = disk.path().join("korea-default");
+    let folder = disk.path().join("korea-default-t");
     let before = snapshot(&folder);
 
-    let second = biocluster(&["run", "--quiet", "--no-report", "--seed", "2"], disk.path());
+    let second = biocluster(&["run", "--quiet", "--no-report", "--label", "t", "--force", "--seed", "2"], disk.path());
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("No space left") || stderr.contains("space"), "{stderr}");
@@ -132,24 +133,28 @@ fn a_full_disk_stops_an_experiment_with_exit_2_and_no_temporary_file() {
 #[test]
 fn a_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_cleans_up() {
     let out = tempfile::tempdir().unwrap();
-    let first = biocluster(&["run", "--quiet", "--seed", "1"], out.path());
+    let first = biocluster(&["run", "--quiet", "--label", "t", "--seed", "1"], out.path());
     assert!(first.status.success());
-    let folder = out.path().join("korea-default");
+    let folder = out.path().join("korea-default-t");
     let before = data_files(&folder);
     let reference = tempfile::tempdir().unwrap();
-    assert!(biocluster(&["run", "--quiet", "--seed", "2", "--scale", "2"], reference.path()).status.success());
-    let after = data_files(&reference.path().join("korea-default"));
+    assert!(
+        biocluster(&["run", "--quiet", "--label", "t", "--seed", "2", "--scale", "2"], reference.path())
+            .status
+            .success()
+    );
+    let after = data_files(&reference.path().join("korea-default-t"));
     assert!(before != after);
     let staging = |dir: &Path| {
         std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).any(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(".korea-default.") && name.ends_with(".tmp")
+            name.starts_with(".korea-default-t.") && name.ends_with(".tmp")
         })
     };
     let mut killed_while_staging = 0;
     for delay_ms in [0u64, 20, 60, 120, 250, 400] {
         let mut child = Command::new(bin())
-            .args(["run", "--quiet", "--seed", "2", "--scale", "2", "--out"])
+            .args(["run", "--quiet", "--label", "t", "--force", "--seed", "2", "--scale", "2", "--out"])
             .arg(out.path())
             .spawn()
             .unwrap();
@@ -173,12 +178,12 @@ fn a_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_cleans_up() 
         }
     }
     assert!(killed_while_staging > 0, "no run was killed while writing");
-    let last = biocluster(&["run", "--quiet", "--seed", "3"], out.path());
+    let last = biocluster(&["run", "--quiet", "--label", "t", "--force", "--seed", "3"], out.path());
     assert!(last.status.success());
     assert_eq!(temporaries(out.path()), Vec::<String>::new());
     let entries: Vec<String> =
         std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(entries, ["korea-default"]);
+    assert_eq!(entries, ["korea-default-t"]);
 }
 
 /// A killed experiment leaves temporary files where it was writing; `--resume` removes them and

@@ -159,7 +159,7 @@ pub fn manifest(exp: &Experiment) -> String {
 }
 
 /// Whether two manifests name the same experiment (the `units` list of a finished one aside).
-fn same_experiment(old: &str, new: &str) -> bool {
+pub fn same_experiment(old: &str, new: &str) -> bool {
     let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
     match (parse(old), parse(new)) {
         (Some(serde_json::Value::Object(mut old)), Some(new)) => {

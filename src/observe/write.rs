@@ -323,6 +323,27 @@ pub fn network_edges_csv(record: &RunRecord) -> String {
     out
 }
 
+/// A run's `scenario.resolved.toml`: the scenario as it ran, its replication, the program version.
+pub fn resolved_text(scenario: &Scenario, replication: u64) -> String {
+    format!(
+        "# Resolved scenario, replication {replication}, as run by biocluster {}.\n# Run it again with: biocluster run scenario.resolved.toml\n{}",
+        env!("CARGO_PKG_VERSION"),
+        scenario.resolved_toml()
+    )
+}
+
+/// Whether two `scenario.resolved.toml` texts describe the same run (same scenario and replication;
+/// the program version aside).
+pub fn same_run(old: &str, new: &str) -> bool {
+    let key = |text: &str| {
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default();
+        let first = first.split(", as run by").next().unwrap_or_default().to_string();
+        (first, lines.filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n"))
+    };
+    key(old) == key(new)
+}
+
 /// Writes one run's outputs into `dir`, with its stylized facts measured against `facts`; returns
 /// the paths written.
 pub fn write_run(
@@ -332,11 +353,7 @@ pub fn write_run(
     record: &RunRecord,
     facts: &crate::facts::Facts,
 ) -> Result<Vec<PathBuf>> {
-    let resolved = format!(
-        "# Resolved scenario as run by biocluster {} (replication {replication}).\n# Run it again with: biocluster run scenario.resolved.toml\n{}",
-        env!("CARGO_PKG_VERSION"),
-        scenario.resolved_toml()
-    );
+    let resolved = resolved_text(scenario, replication);
     let responses = crate::survey::sample(scenario, replication, &record.panel);
     let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
     let files: [(&str, String); 10] = [
