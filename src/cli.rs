@@ -54,11 +54,15 @@ pub struct ChartArgs {
     /// the last year).
     #[arg(long, value_delimiter = ',')]
     pub network_years: Vec<i32>,
+    /// Also write every chart as 16:9 single-panel pictures with large fonts, for slides
+    /// (`slides/<chart>-N.png`, 1280 x 720).
+    #[arg(long)]
+    pub slides: bool,
 }
 
 impl ChartArgs {
     fn options(&self) -> crate::report::Options {
-        crate::report::Options { network_years: self.network_years.clone() }
+        crate::report::Options { network_years: self.network_years.clone(), slides: self.slides }
     }
 }
 

@@ -61,12 +61,14 @@ fn experiment_charts_plot_the_aggregated_quantiles_and_effects() {
     }
     for &(metric, _, _) in report::data::KEY_METRICS {
         let plotted = rows(&dir.path().join(format!("charts/fan_{metric}.csv")));
-        // Five variants (baseline, rich_grants, three sweep points) are within the fan chart limit.
-        let expected = agg.keys().filter(|k| k.2 == metric).count();
-        assert_eq!(plotted.len(), expected, "fan_{metric}: one plotted point per aggregate row");
+        // Five variants (baseline, rich_grants, three sweep points): one panel per variant over the
+        // baseline, whole ecosystem: 4 panels x 2 series x the years.
+        let years = agg.keys().filter(|k| k.0 == "baseline" && k.1 == "all" && k.2 == metric).count();
+        assert_eq!(plotted.len(), 4 * 2 * years, "fan_{metric}: the variant and the baseline in each panel");
         for p in &plotted {
-            let cluster = if p["panel"] == "whole ecosystem" { "all".to_string() } else { p["panel"].clone() };
-            let a = &agg[&(p["series"].clone(), cluster, metric.to_string(), p["year"].clone())];
+            let variant = p["panel"].strip_suffix(" (whole ecosystem)").expect("a variant's panel");
+            assert!(p["series"] == "baseline" || p["series"] == variant, "{p:?}");
+            let a = &agg[&(p["series"].clone(), "all".to_string(), metric.to_string(), p["year"].clone())];
             for (plot_col, agg_col) in [("mid", "q50"), ("q25", "q25"), ("q75", "q75"), ("q05", "q05"), ("q95", "q95")]
             {
                 assert!(close(f(p, plot_col), f(a, agg_col)), "fan_{metric} {p:?}: {plot_col} vs {agg_col} {a:?}");
@@ -77,15 +79,23 @@ fn experiment_charts_plot_the_aggregated_quantiles_and_effects() {
     // Effect chart: estimates and intervals equal effects.csv (whole ecosystem).
     let effects: Vec<_> = rows(&dir.path().join("effects.csv")).into_iter().filter(|r| r["cluster"] == "all").collect();
     let plotted = rows(&dir.path().join("charts/effects.csv"));
-    assert_eq!(plotted.len(), report::data::OUTCOME_METRICS.len() * 4, "4 variants x outcome metrics");
+    let outcomes = biocluster::experiment::DEFAULT_OUTCOMES;
+    assert_eq!(plotted.len(), outcomes.len() * 4, "4 variants x outcomes");
     for p in &plotted {
         let e = effects
             .iter()
-            .find(|e| e["variant"] == p["row"] && p["panel"].starts_with(&report::data::metric_title(&e["metric"]).0))
+            .find(|e| {
+                e["variant"] == p["row"]
+                    && outcomes.contains(&e["metric"].as_str())
+                    && p["panel"].starts_with(&format!("{} (", report::data::metric_title(&e["metric"]).0))
+            })
             .unwrap_or_else(|| panic!("no effects.csv row for {p:?}"));
-        assert!(close(f(p, "estimate"), f(e, "effect")));
-        assert!(close(f(p, "low"), f(e, "ci95_low")));
-        assert!(close(f(p, "high"), f(e, "ci95_high")));
+        // Stocks at the window's end, flows summed over the window, as the answers read them.
+        let prefix = if biocluster::experiment::answers::is_stock(&e["metric"]) { "" } else { "cumulative_" };
+        let col = |c: &str| if prefix.is_empty() { c.to_string() } else { format!("{prefix}{c}") };
+        assert!(close(f(p, "estimate"), f(e, &if prefix.is_empty() { "effect".into() } else { col("effect") })));
+        assert!(close(f(p, "low"), f(e, &col("ci95_low"))));
+        assert!(close(f(p, "high"), f(e, &col("ci95_high"))));
     }
 
     // Sweep chart: x is the swept value, y the final-year quantiles of that variant.
@@ -229,7 +239,9 @@ fn single_run_charts_plot_the_run_network_and_survey() {
     let ts = rows(&dir.join("timeseries.csv"));
     let plotted = rows(&charts.join("timeseries.csv"));
     for p in plotted.iter().filter(|p| p["panel"] == "Firms alive") {
-        let t = ts.iter().find(|t| t["cluster"] == p["series"] && t["year"] == p["year"]).unwrap();
+        // Series are named "<cluster> (<type>)".
+        let cluster = p["series"].split(" (").next().unwrap();
+        let t = ts.iter().find(|t| t["cluster"] == cluster && t["year"] == p["year"]).unwrap();
         assert!(close(f(t, "firms_alive"), f(p, "mid")));
     }
 }
@@ -251,7 +263,7 @@ L2,private_led,open_innovation,oi,false,0,false,,,0.092,0.082,1.14,0.66,100
     assert!(close(f(l1, "estimate"), 0.342) && close(f(l1, "high"), 0.342 + 1.96 * 0.101));
     assert!(close(f(l1, "reference_estimate"), 0.4) && close(f(l1, "reference_low"), 0.4 - 1.96 * 0.1));
     assert_eq!(l1["note"], "match 81 %");
-    assert_eq!(plotted[1]["reference"], "target 0 n.s.");
+    assert_eq!(plotted[1]["finding"], "target 0 n.s.");
     assert_eq!(plotted[1]["reference_estimate"], "");
 }
 
@@ -272,4 +284,33 @@ fn report_on_a_folder_without_outputs_or_with_a_bad_year_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("--network-years: 1990") && msg.contains("2000 to 2029"), "{msg}");
+}
+
+/// `--slides` writes every panel of every chart as a 16:9 picture, and the survey chart marks the
+/// study's finding beside each coefficient.
+#[test]
+fn slides_are_single_panel_16_by_9_pictures() {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_biocluster"))
+        .args(["run", "--quiet", "--slides", "--out"])
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dir = out.path().join("korea-default");
+    let panels = rows(&dir.join("charts/timeseries.csv"))
+        .iter()
+        .map(|r| r["panel"].clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    for k in 1..=panels {
+        let png = std::fs::read(dir.join(format!("slides/timeseries-{k}.png"))).unwrap();
+        // PNG header: width and height, big-endian, at bytes 16..24.
+        let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        assert_eq!((size(16), size(20)), (1280, 720));
+    }
+    assert!(!dir.join(format!("slides/timeseries-{}.png", panels + 1)).exists());
+    let survey = rows(&dir.join("charts/survey.csv"));
+    let oi = survey.iter().find(|r| r["panel"] == "government-led" && r["row"] == "open innovation").unwrap();
+    assert_eq!(oi["finding"], "study: +, significant");
 }

@@ -154,6 +154,8 @@ pub fn manifest(exp: &Experiment) -> String {
         "biocluster_version": env!("CARGO_PKG_VERSION"),
         "replications": exp.replications,
         "variants": variants,
+        "outcomes": exp.outcomes,
+        "window": [exp.window.0, exp.window.1],
     });
     serde_json::to_string_pretty(&text).expect("manifest serialises") + "\n"
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// What a single run writes into its folder; a folder holding anything else is not replaced.
-pub const RUN_OUTPUTS: [&str; 13] = [
+pub const RUN_OUTPUTS: [&str; 14] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "panel.csv",
@@ -31,6 +31,7 @@ pub const RUN_OUTPUTS: [&str; 13] = [
     "causal_effects.csv",
     "report.html",
     "charts",
+    "slides",
 ];
 
 /// A run's outputs being written; `commit` puts them in place.

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::render::{Chart, DrawResult, colour, font, grid, padded, tick};
+use super::render::{Chart, DrawResult, colour, font, grid, padded, px, scale, tick};
 use crate::format::csv_field as csv;
 use crate::format::num;
 
@@ -25,6 +26,8 @@ pub struct BandPoint {
 pub struct Series {
     pub label: String,
     pub points: Vec<BandPoint>,
+    /// Palette index; `None` draws the series in grey (a baseline behind the others).
+    pub colour: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +35,76 @@ pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub series: Vec<Series>,
+    /// A count (firms, approvals): whole-number ticks only.
+    pub integer: bool,
+}
+
+/// The grey of a baseline drawn behind coloured variants.
+const BASELINE_GREY: RGBColor = RGBColor(110, 110, 110);
+
+fn series_colour(c: Option<usize>) -> RGBColor {
+    c.map_or(BASELINE_GREY, colour)
+}
+
+/// Height of the legend strip under a chart's title.
+const LEGEND_H: u32 = 26;
+
+/// The legend of a chart as one strip under its title, so it never covers data: a short line (or
+/// dot) in each series' colour and its label, wrapped into rows; returns the area left below it.
+pub fn legend_strip<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    items: &[(String, RGBColor)],
+    dots: bool,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    if items.len() < 2 {
+        return Ok(root.clone());
+    }
+    let (w, _) = root.dim_in_pixel();
+    let k = scale();
+    let widths: Vec<i32> =
+        items.iter().map(|(label, _)| ((34.0 + 7.0 * label.chars().count() as f64 + 18.0) * k) as i32).collect();
+    let row_h = px(LEGEND_H);
+    let mut rows = vec![Vec::new()];
+    let mut x = 0;
+    for (i, width) in widths.iter().enumerate() {
+        if x + width > w as i32 - 20 && !rows.last().is_some_and(Vec::is_empty) {
+            rows.push(Vec::new());
+            x = 0;
+        }
+        rows.last_mut().expect("a row").push(i);
+        x += width;
+    }
+    let height = row_h * rows.len() as u32;
+    let (strip, rest) = root.split_vertically(height);
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 = row.iter().map(|&i| widths[i]).sum();
+        let mut x = (w as i32 - total) / 2;
+        let y = r as i32 * row_h as i32 + row_h as i32 / 2;
+        for &i in row {
+            let (label, c) = &items[i];
+            let at = |v: u32| x + px(v) as i32;
+            if dots {
+                strip.draw(&Circle::new((at(14), y), px(5), c.filled()))?;
+            } else {
+                strip.draw(&PathElement::new(vec![(at(4), y), (at(26), y)], c.stroke_width(px(3))))?;
+            }
+            let style = font(13).pos(Pos::new(HPos::Left, VPos::Center));
+            strip.draw(&Text::new(label.clone(), (at(32), y), style))?;
+            x += widths[i];
+        }
+    }
+    Ok(rest)
+}
+
+/// The chart's title in a font that fits its width (22 px at most).
+pub fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = root.dim_in_pixel();
+    // DejaVu Sans averages about 0.55 em per character.
+    let fits = ((w as f64 - 24.0) / (0.55 * title.chars().count().max(1) as f64)).floor() as u32;
+    root.titled(title, font(((f64::from(fits) / scale()).floor() as u32).clamp(12, 22)))
 }
 
 /// How a [`BandChart`] shows its bands.
@@ -60,6 +133,37 @@ impl BandChart {
     fn max_cols(&self) -> usize {
         if self.panels.len() == 4 { 2 } else { 3 }
     }
+
+    /// Every series label with its colour, in order of first appearance.
+    fn legend(&self) -> Vec<(String, RGBColor)> {
+        let mut items: Vec<(String, RGBColor)> = Vec::new();
+        for s in self.panels.iter().flat_map(|p| &p.series) {
+            if !items.iter().any(|(l, _)| l == &s.label) {
+                items.push((s.label.clone(), series_colour(s.colour)));
+            }
+        }
+        items
+    }
+
+    /// Rows the legend strip takes (0 without a legend), for the chart's height.
+    fn legend_rows(&self) -> u32 {
+        let items = self.legend();
+        if items.len() < 2 {
+            return 0;
+        }
+        let (_, cols) = grid(self.panels.len(), self.max_cols());
+        let width = PANEL_W as i32 * cols as i32 - 20;
+        let (mut rows, mut x) = (1, 0);
+        for (label, _) in &items {
+            let w = 34 + 7 * label.chars().count() as i32 + 18;
+            if x + w > width && x > 0 {
+                rows += 1;
+                x = 0;
+            }
+            x += w;
+        }
+        rows
+    }
 }
 
 const PANEL_W: u32 = 430;
@@ -69,16 +173,15 @@ const TITLE_H: u32 = 40;
 impl Chart for BandChart {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = grid(self.panels.len(), self.max_cols());
-        (PANEL_W * cols as u32, PANEL_H * rows as u32 + TITLE_H)
+        (PANEL_W * cols as u32, PANEL_H * rows as u32 + TITLE_H + LEGEND_H * self.legend_rows())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
-        let root = root.titled(&self.title, font(22))?;
+        let root = titled(root, &self.title)?;
+        let root = legend_strip(&root, &self.legend(), matches!(self.style, Style::Markers { connect: false }))?;
         let (rows, cols) = grid(self.panels.len(), self.max_cols());
         let areas = root.split_evenly((rows, cols));
-        for (k, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
-            // One legend, in the first panel: every panel has the same series.
-            let first = k == 0;
+        for (panel, area) in self.panels.iter().zip(&areas) {
             let points = || panel.series.iter().flat_map(|s| &s.points);
             let (x0, x1) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.x), b.max(p.x)));
             let (y0, y1) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
@@ -87,13 +190,16 @@ impl Chart for BandChart {
                 (a.min(lo), b.max(hi))
             });
             let (x0, x1) = if x1 > x0 && self.style == Style::Bands { (x0, x1) } else { padded(x0, x1) };
-            let (y0, y1) = padded(y0.min(0.0), y1);
+            let (y0, y1) = if panel.integer { padded(y0.min(0.0), y1.max(3.0)) } else { padded(y0.min(0.0), y1) };
+            let integer = panel.integer;
+            // Whole numbers only for counts: at most six labels, never a fraction.
+            let y_labels = if integer { ((y1 - y0).floor() as usize + 1).clamp(2, 6) } else { 6 };
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, font(16))
                 .margin(8)
                 .margin_right(16)
-                .x_label_area_size(38)
-                .y_label_area_size(58)
+                .x_label_area_size(px(38))
+                .y_label_area_size(px(58))
                 .build_cartesian_2d(x0..x1, y0..y1)?;
             let x_is_year = self.x_is_year;
             chart
@@ -101,15 +207,15 @@ impl Chart for BandChart {
                 .x_desc(&self.x_label)
                 .y_desc(&panel.y_label)
                 .x_labels(6)
-                .y_labels(6)
+                .y_labels(y_labels)
                 .x_label_formatter(&|v| if x_is_year { format!("{:.0}", v) } else { tick(*v) })
-                .y_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|v| if integer && (v - v.round()).abs() > 1e-9 { String::new() } else { tick(*v) })
                 .label_style(font(13))
                 .axis_desc_style(font(14))
                 .light_line_style(WHITE.mix(0.0))
                 .draw()?;
-            for (i, series) in panel.series.iter().enumerate() {
-                let c = colour(i);
+            for series in &panel.series {
+                let c = series_colour(series.colour);
                 match self.style {
                     Style::Bands => {
                         for (wide, alpha) in [(true, 0.15), (false, 0.30)] {
@@ -139,32 +245,29 @@ impl Chart for BandChart {
                     }
                 }
             }
-            for (i, series) in panel.series.iter().enumerate() {
-                let c = colour(i);
+            for series in &panel.series {
+                let c = series_colour(series.colour);
                 let joined = !matches!(self.style, Style::Markers { connect: false });
                 let line: Vec<(f64, f64)> =
                     if joined { series.points.iter().map(|p| (p.x, p.mid)).collect() } else { Vec::new() };
                 if series.points.len() == 1 || matches!(self.style, Style::Markers { .. }) {
                     chart.draw_series(series.points.iter().map(|p| Circle::new((p.x, p.mid), 4, c.filled())))?;
                 }
-                let drawn = chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
-                if panel.series.len() > 1 && first {
-                    drawn
-                        .label(series.label.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
-                }
-            }
-            if panel.series.len() > 1 && first {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .label_font(font(12))
-                    .draw()?;
+                chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
             }
         }
         Ok(())
+    }
+
+    fn slides(&self) -> Vec<Self> {
+        self.panels
+            .iter()
+            .map(|p| BandChart {
+                title: format!("{}: {}", self.title, p.title),
+                panels: vec![p.clone()],
+                ..self.clone()
+            })
+            .collect()
     }
 
     fn data_csv(&self) -> String {
@@ -205,9 +308,11 @@ pub struct ForestRow {
     pub estimate: f64,
     pub low: f64,
     pub high: f64,
-    /// Note shown at the right end (e.g. a sign-match rate).
+    /// Note shown under the row's label (e.g. t and n, a sign-match rate).
     pub note: String,
     pub reference: Option<Reference>,
+    /// What the study found for this row (e.g. "study: +, significant"), shown above its bar.
+    pub finding: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +329,24 @@ pub struct Forest {
     pub x_label: String,
     pub panels: Vec<ForestPanel>,
     pub max_cols: usize,
+    /// One x scale for every panel (the same quantity in each), so panels compare at a glance.
+    pub shared_x: bool,
+}
+
+impl Forest {
+    /// The x range of a set of rows: estimates, intervals and reference intervals, with zero.
+    fn range<'a>(rows: impl Iterator<Item = &'a ForestRow>) -> (f64, f64) {
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for r in rows {
+            lo = lo.min(r.low).min(r.estimate);
+            hi = hi.max(r.high).max(r.estimate);
+            if let Some((_, l, h)) = r.reference.as_ref().and_then(|r| r.interval) {
+                lo = lo.min(l);
+                hi = hi.max(h);
+            }
+        }
+        padded(lo, hi)
+    }
 }
 
 impl Chart for Forest {
@@ -234,30 +357,28 @@ impl Chart for Forest {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
-        let root = root.titled(&self.title, font(22))?;
+        let root = titled(root, &self.title)?;
         let (rows, cols) = grid(self.panels.len(), self.max_cols);
         let areas = root.split_evenly((rows, cols));
-        let label_w = self.panels.iter().flat_map(|p| &p.rows).map(|r| r.label.chars().count()).max().unwrap_or(8);
+        // Labels (13 px) and the notes under them (11 px) share the label area.
+        let label_px = self
+            .panels
+            .iter()
+            .flat_map(|p| &p.rows)
+            .map(|r| (r.label.chars().count() * 7).max(r.note.chars().count() * 6))
+            .max()
+            .unwrap_or(56) as u32;
+        let shared = Self::range(self.panels.iter().flat_map(|p| &p.rows));
         for (panel, area) in self.panels.iter().zip(&areas) {
             let n = panel.rows.len() as i32;
-            let mut lo: f64 = 0.0;
-            let mut hi: f64 = 0.0;
-            for r in &panel.rows {
-                lo = lo.min(r.low).min(r.estimate);
-                hi = hi.max(r.high).max(r.estimate);
-                if let Some((_, l, h)) = r.reference.as_ref().and_then(|r| r.interval) {
-                    lo = lo.min(l);
-                    hi = hi.max(h);
-                }
-            }
-            let (lo, hi) = padded(lo, hi);
+            let (lo, hi) = if self.shared_x { shared } else { Self::range(panel.rows.iter()) };
             let labels: Vec<String> = panel.rows.iter().map(|r| r.label.clone()).collect();
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, font(16))
                 .margin(8)
                 .margin_right(20)
-                .x_label_area_size(38)
-                .y_label_area_size((label_w as u32 * 7 + 14).clamp(60, 230))
+                .x_label_area_size(px(38))
+                .y_label_area_size(px((label_px + 16).clamp(60, 260)))
                 .build_cartesian_2d(lo..hi, -1..n)?;
             chart
                 .configure_mesh()
@@ -299,25 +420,41 @@ impl Chart for Forest {
                     10,
                 )))?;
                 chart.draw_series(std::iter::once(Circle::new((r.estimate, y), 5, c.filled())))?;
-                let mut note = r.note.clone();
-                if let Some(reference) = &r.reference {
-                    note = if note.is_empty() { reference.text.clone() } else { format!("{}; {note}", reference.text) };
+                let grey = BLACK.mix(0.75);
+                // Under the label, in the label area: clear of the bars and of the zero line.
+                if !r.note.is_empty() {
+                    let (px, py) = chart.backend_coord(&(lo, y));
+                    let base = area.get_base_pixel();
+                    let style = font(11).color(&grey).pos(Pos::new(HPos::Right, VPos::Top));
+                    area.draw(&Text::new(r.note.clone(), (px - base.0 - 8, py - base.1 + 9), style))?;
                 }
-                if !note.is_empty() {
-                    // Below the bar, at the left edge: a composed element offsets in pixels.
-                    let x = lo + (hi - lo) * 0.01;
-                    let grey = BLACK.mix(0.75);
-                    let text = EmptyElement::at((x, y)) + Text::new(note, (0, 9), font(11).color(&grey));
-                    chart.draw_series(std::iter::once(text))?;
+                // Above the bar at the right: the study's finding; below it: the reference's text.
+                let right = |text: &str, up: bool| {
+                    let style =
+                        font(11).color(&grey).pos(Pos::new(HPos::Right, if up { VPos::Bottom } else { VPos::Top }));
+                    EmptyElement::at((hi, y)) + Text::new(text.to_string(), (-4, if up { -7 } else { 7 }), style)
+                };
+                if let Some(finding) = &r.finding {
+                    chart.draw_series(std::iter::once(right(finding, true)))?;
+                }
+                if let Some(reference) = r.reference.as_ref().filter(|x| !x.text.is_empty()) {
+                    chart.draw_series(std::iter::once(right(&reference.text, false)))?;
                 }
             }
         }
         Ok(())
     }
 
+    fn slides(&self) -> Vec<Self> {
+        self.panels
+            .iter()
+            .map(|p| Forest { title: self.title.clone(), panels: vec![p.clone()], max_cols: 1, ..self.clone() })
+            .collect()
+    }
+
     fn data_csv(&self) -> String {
         let mut out = String::from(
-            "panel,row,estimate,low,high,note,reference,reference_estimate,reference_low,reference_high\n",
+            "panel,row,estimate,low,high,note,finding,reference,reference_estimate,reference_low,reference_high\n",
         );
         for panel in &self.panels {
             for r in &panel.rows {
@@ -330,13 +467,14 @@ impl Chart for Forest {
                 };
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{},{},{},{e},{l},{h}",
+                    "{},{},{},{},{},{},{},{},{e},{l},{h}",
                     csv(&panel.title),
                     csv(&r.label),
                     num(r.estimate),
                     num(r.low),
                     num(r.high),
                     csv(&r.note),
+                    csv(r.finding.as_deref().unwrap_or_default()),
                     csv(&text)
                 );
             }
@@ -353,19 +491,29 @@ pub struct Degrees {
     pub series: Vec<(String, Vec<(f64, f64)>)>,
 }
 
+impl Degrees {
+    /// Kinds of actors in greys (colours mean clusters in a run's report).
+    fn shade(i: usize) -> RGBColor {
+        [RGBColor(30, 30, 30), RGBColor(150, 150, 150), RGBColor(90, 90, 90)][i % 3]
+    }
+}
+
 impl Chart for Degrees {
     fn size(&self) -> (u32, u32) {
-        (720, 520)
+        (720, 520 + LEGEND_H)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
         let kmax = self.series.iter().flat_map(|s| &s.1).map(|p| p.0).fold(1.0, f64::max);
         let pmin = self.series.iter().flat_map(|s| &s.1).map(|p| p.1).fold(1.0, f64::min);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(20))
+        let root = titled(root, &self.title)?;
+        let items: Vec<(String, RGBColor)> =
+            self.series.iter().enumerate().map(|(i, s)| (s.0.clone(), Self::shade(i))).collect();
+        let root = legend_strip(&root, &items, true)?;
+        let mut chart = ChartBuilder::on(&root)
             .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+            .x_label_area_size(px(44))
+            .y_label_area_size(px(70))
             .build_cartesian_2d((1.0..kmax * 1.3).log_scale(), (pmin * 0.7..1.05).log_scale())?;
         chart
             .configure_mesh()
@@ -376,21 +524,11 @@ impl Chart for Degrees {
             .label_style(font(13))
             .axis_desc_style(font(14))
             .draw()?;
-        for (i, (label, points)) in self.series.iter().enumerate() {
-            let c = colour(i);
+        for (i, (_, points)) in self.series.iter().enumerate() {
+            let c = Self::shade(i);
             chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?;
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?
-                .label(label.clone())
-                .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(font(13))
-            .draw()?;
         Ok(())
     }
 
@@ -418,6 +556,17 @@ pub struct BarPanel {
     pub title: String,
     pub y_label: String,
     pub bars: Vec<(String, f64)>,
+    /// How the panel's bars are coloured.
+    pub colour: BarColour,
+}
+
+/// Bars coloured by their label (a label in one colour in every panel), all in one palette colour
+/// (the panel's cluster), or grey (a total).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BarColour {
+    ByLabel,
+    Palette(usize),
+    Grey,
 }
 
 impl Bars {
@@ -430,17 +579,24 @@ impl Bars {
     fn max_cols(&self) -> usize {
         if self.panel_width() * 3 > 1800 { 2 } else { 3 }
     }
+    /// Columns that leave no empty panel where possible: the widest column count up to one more
+    /// than `max_cols` that divides the panels (8 panels: 2 x 4, 3 panels: 1 x 3).
+    fn cols(&self) -> usize {
+        let n = self.panels.len().max(1);
+        let widest = self.max_cols() + 1;
+        (2..=widest.min(n)).rev().find(|c| n % c == 0).unwrap_or(self.max_cols().min(n))
+    }
 }
 
 impl Chart for Bars {
     fn size(&self) -> (u32, u32) {
-        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        let (rows, cols) = grid(self.panels.len(), self.cols());
         (self.panel_width() * cols as u32, 360 * rows as u32 + TITLE_H)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
-        let root = root.titled(&self.title, font(22))?;
-        let (rows, cols) = grid(self.panels.len(), self.max_cols());
+        let root = titled(root, &self.title)?;
+        let (rows, cols) = grid(self.panels.len(), self.cols());
         let areas = root.split_evenly((rows, cols));
         let mut labels: Vec<&str> = Vec::new();
         for b in self.panels.iter().flat_map(|p| &p.bars) {
@@ -458,8 +614,8 @@ impl Chart for Bars {
                 .caption(&panel.title, font(16))
                 .margin(8)
                 .margin_right(16)
-                .x_label_area_size(70)
-                .y_label_area_size(58)
+                .x_label_area_size(px(70))
+                .y_label_area_size(px(58))
                 // An integer range a..b has b - a + 1 segments.
                 .build_cartesian_2d((0..n - 1).into_segmented(), lo.min(0.0)..hi)?;
             chart
@@ -477,7 +633,11 @@ impl Chart for Bars {
                 .axis_desc_style(font(14))
                 .draw()?;
             for (i, (label, value)) in panel.bars.iter().enumerate() {
-                let c = colour(labels.iter().position(|l| l == label).unwrap_or(i));
+                let c = match panel.colour {
+                    BarColour::ByLabel => colour(labels.iter().position(|l| l == label).unwrap_or(i)),
+                    BarColour::Palette(k) => colour(k),
+                    BarColour::Grey => BASELINE_GREY,
+                };
                 let i = i as i32;
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *value)],
@@ -489,6 +649,10 @@ impl Chart for Bars {
             }
         }
         Ok(())
+    }
+
+    fn slides(&self) -> Vec<Self> {
+        self.panels.iter().map(|p| Bars { title: self.title.clone(), panels: vec![p.clone()] }).collect()
     }
 
     fn data_csv(&self) -> String {

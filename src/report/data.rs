@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::charts::{
-    BandChart, BandPoint, BarPanel, Bars, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series, Style,
+    BandChart, BandPoint, BarColour, BarPanel, Bars, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series,
+    Style,
 };
 use crate::error::{Error, Result};
 
@@ -40,6 +41,8 @@ pub fn metric_title(metric: &str) -> (String, String) {
         Some(&(_, title, unit)) => (title.to_string(), unit.to_string()),
         None => match metric {
             "employment" => ("Employment in firms".into(), "staff at year end".into()),
+            "licensing_deals" => ("Licensing deals".into(), "deals per year".into()),
+            "public_spend_musd" => ("Public money spent".into(), "M$ per year".into()),
             m => (m.replace('_', " "), String::new()),
         },
     }
@@ -98,6 +101,23 @@ impl Table {
     }
 }
 
+/// Whether a time-series metric counts things (firms, approvals, alliances): whole-number ticks.
+pub fn is_count(metric: &str) -> bool {
+    !metric.ends_with("_musd") && !matches!(metric, "network_density" | "largest_component_share" | "knowledge_stock")
+}
+
+/// A cluster as legends name it: its name and its type ("osong_daegu (government-led)").
+pub fn cluster_label(ts: &Table, cluster: &str) -> String {
+    let kind = ts
+        .col("cluster_type")
+        .ok()
+        .and_then(|k| ts.rows.iter().find(|r| ts.col("cluster").is_ok_and(|c| r[c] == cluster)).map(|r| r[k].clone()));
+    match kind.as_deref() {
+        Some(k) if k != "all" && !k.is_empty() => format!("{cluster} ({})", k.replace('_', "-")),
+        _ => cluster.to_string(),
+    }
+}
+
 /// Single run: key metrics over time, one line per cluster.
 pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
     let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
@@ -110,17 +130,19 @@ pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
         let m = ts.col(metric)?;
         let series = clusters
             .iter()
-            .map(|c| Series {
-                label: c.clone(),
+            .enumerate()
+            .map(|(i, c)| Series {
+                label: cluster_label(ts, c),
                 points: ts
                     .rows
                     .iter()
                     .filter(|r| &r[cluster] == c)
                     .map(|r| BandPoint { x: Table::num(r, year), mid: Table::num(r, m), band50: None, band90: None })
                     .collect(),
+                colour: Some(i),
             })
             .collect();
-        panels.push(Panel { title: title.into(), y_label: unit.into(), series });
+        panels.push(Panel { title: title.into(), y_label: unit.into(), series, integer: is_count(metric) });
     }
     Ok(BandChart {
         title: "Key metrics by cluster (one replication)".into(),
@@ -131,41 +153,64 @@ pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
     })
 }
 
-/// Experiment: one metric over time, a panel per cluster ("all" first), a median line with 50 %
-/// and 90 % bands per variant (at most [`MAX_FAN_VARIANTS`], baseline first).
+/// Experiment: one metric over time, medians with 50 % and 90 % bands. With one variant beside the
+/// baseline: a panel per cluster ("all" first), both in each. With more: one panel per variant (at
+/// most [`MAX_FAN_VARIANTS`]) for the whole ecosystem, the variant in its colour over the baseline in
+/// grey, so bands never pile up.
 pub fn fan(agg: &Table, metric: &str) -> Result<BandChart> {
     let [v, year, cluster, m, q05, q25, q50, q75, q95] =
         agg.cols(["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"])?;
-    let variants: Vec<String> = agg.distinct(v).into_iter().take(MAX_FAN_VARIANTS).collect();
-    let mut clusters = agg.distinct(cluster);
-    clusters.sort_by_key(|c| c != "all");
+    let variants: Vec<String> = agg.distinct(v);
     let (title, unit) = metric_title(metric);
-    let panels = clusters
-        .iter()
-        .map(|c| Panel {
-            title: if c == "all" { "whole ecosystem".into() } else { c.clone() },
-            y_label: unit.clone(),
-            series: variants
-                .iter()
-                .map(|name| Series {
-                    label: name.clone(),
-                    points: agg
-                        .rows
-                        .iter()
-                        .filter(|r| &r[v] == name && &r[cluster] == c && r[m] == metric)
-                        .map(|r| BandPoint {
-                            x: Table::num(r, year),
-                            mid: Table::num(r, q50),
-                            band50: Some((Table::num(r, q25), Table::num(r, q75))),
-                            band90: Some((Table::num(r, q05), Table::num(r, q95))),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect();
+    let series = |name: &str, c: &str, colour: Option<usize>| Series {
+        label: name.to_string(),
+        points: agg
+            .rows
+            .iter()
+            .filter(|r| r[v] == name && r[cluster] == c && r[m] == metric)
+            .map(|r| BandPoint {
+                x: Table::num(r, year),
+                mid: Table::num(r, q50),
+                band50: Some((Table::num(r, q25), Table::num(r, q75))),
+                band90: Some((Table::num(r, q05), Table::num(r, q95))),
+            })
+            .collect(),
+        colour,
+    };
+    let colour_of = |k: usize| if k == 0 { None } else { Some(k - 1) };
+    let panels: Vec<Panel> = if variants.len() <= 2 {
+        let mut clusters = agg.distinct(cluster);
+        clusters.sort_by_key(|c| c != "all");
+        clusters
+            .iter()
+            .map(|c| Panel {
+                title: if c == "all" { "whole ecosystem".into() } else { c.clone() },
+                y_label: unit.clone(),
+                series: variants.iter().enumerate().map(|(k, name)| series(name, c, colour_of(k))).collect(),
+                integer: is_count(metric),
+            })
+            .collect()
+    } else {
+        variants
+            .iter()
+            .enumerate()
+            .skip(1)
+            .take(MAX_FAN_VARIANTS)
+            .map(|(k, name)| Panel {
+                title: format!("{name} (whole ecosystem)"),
+                y_label: unit.clone(),
+                series: vec![series(&variants[0], "all", None), series(name, "all", colour_of(k))],
+                integer: is_count(metric),
+            })
+            .collect()
+    };
+    let shown = if variants.len() - 1 > MAX_FAN_VARIANTS {
+        format!(" (first {MAX_FAN_VARIANTS} of {} variants)", variants.len() - 1)
+    } else {
+        String::new()
+    };
     Ok(BandChart {
-        title: format!("{title}: median, 50 % and 90 % of replications"),
+        title: format!("{title}: median, 50 % and 90 % of replications{shown}"),
         x_label: "year".into(),
         panels,
         x_is_year: true,
@@ -173,45 +218,64 @@ pub fn fan(agg: &Table, metric: &str) -> Result<BandChart> {
     })
 }
 
-/// Experiment: each variant's paired effect at the horizon (whole ecosystem) with its 95 % interval.
-pub fn effects(eff: &Table, cluster: &str) -> Result<Forest> {
-    let [v, c, m, e, lo, hi, base, year] =
-        eff.cols(["variant", "cluster", "metric", "effect", "ci95_low", "ci95_high", "baseline_mean", "year"])?;
-    let horizon = eff.rows.first().map(|r| r[year].clone()).unwrap_or_default();
-    let panels = OUTCOME_METRICS
-        .iter()
-        .map(|&metric| {
-            let rows: Vec<ForestRow> = eff
-                .rows
-                .iter()
-                .filter(|r| r[c] == cluster && r[m] == metric)
-                .map(|r| ForestRow {
-                    label: r[v].clone(),
-                    estimate: Table::num(r, e),
-                    low: Table::num(r, lo),
-                    high: Table::num(r, hi),
-                    note: String::new(),
-                    reference: None,
-                })
-                .collect();
-            let (title, unit) = metric_title(metric);
-            let baseline = eff.rows.iter().find(|r| r[c] == cluster && r[m] == metric).map(|r| Table::num(r, base));
-            ForestPanel {
-                title: match baseline {
-                    Some(b) => format!("{title} ({unit}; baseline {})", super::render::tick(b)),
-                    None => title,
-                },
-                rows,
-            }
+/// The outcomes an experiment's answers report, from its experiment.json (the default list for
+/// folders written before outcomes were recorded).
+pub fn experiment_outcomes(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("experiment.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| {
+            v.get("outcomes")?.as_array()?.iter().map(|o| o.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()
         })
-        .collect();
+        .unwrap_or_else(|| crate::experiment::DEFAULT_OUTCOMES.iter().map(|s| s.to_string()).collect())
+}
+
+/// Experiment: each variant's paired effect on each outcome (whole ecosystem) with its 95 %
+/// interval, as the answers read it: stocks at the window's last year, flows summed over the window.
+pub fn effects(eff: &Table, cluster: &str, outcomes: &[String]) -> Result<Forest> {
+    let [v, c, m, year, first] = eff.cols(["variant", "cluster", "metric", "year", "window_first"])?;
+    let horizon = eff.rows.first().map(|r| r[year].clone()).unwrap_or_default();
+    let from = eff.rows.first().map(|r| r[first].clone()).unwrap_or_default();
+    let mut panels = Vec::new();
+    for metric in outcomes {
+        let stock = crate::experiment::answers::is_stock(metric);
+        let [e, lo, hi, base] = if stock {
+            eff.cols(["effect", "ci95_low", "ci95_high", "baseline_mean"])?
+        } else {
+            eff.cols(["cumulative_effect", "cumulative_ci95_low", "cumulative_ci95_high", "baseline_cumulative"])?
+        };
+        let rows: Vec<ForestRow> = eff
+            .rows
+            .iter()
+            .filter(|r| r[c] == cluster && &r[m] == metric)
+            .map(|r| ForestRow {
+                label: r[v].clone(),
+                estimate: Table::num(r, e),
+                low: Table::num(r, lo),
+                high: Table::num(r, hi),
+                note: String::new(),
+                reference: None,
+                finding: None,
+            })
+            .collect();
+        let (title, unit) = metric_title(metric);
+        let when = if stock { format!("in {horizon}") } else { format!("summed over {from}-{horizon}") };
+        let unit = if stock { unit } else { unit.replace(" per year", "") };
+        let baseline = eff.rows.iter().find(|r| r[c] == cluster && &r[m] == metric).map(|r| Table::num(r, base));
+        panels.push(ForestPanel {
+            title: match baseline {
+                Some(b) => format!("{title} ({unit}, {when}; baseline {})", super::render::tick(b)),
+                None => format!("{title} ({when})"),
+            },
+            rows,
+        });
+    }
     Ok(Forest {
-        title: format!(
-            "Effect of each variant versus the baseline in {horizon} (mean paired difference, 95 % interval)"
-        ),
+        title: "Effect of each variant versus the baseline (mean paired difference, 95 % interval)".into(),
         x_label: "difference from baseline".into(),
         panels,
         max_cols: 2,
+        shared_x: false,
     })
 }
 
@@ -223,9 +287,13 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
     let horizon = agg.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
     let vname = variants.col("variant")?;
     let params: Vec<usize> = (0..variants.header.len()).filter(|&i| variants.header[i].starts_with("set.")).collect();
+    // Only the points of a sweep (a grid or a Latin hypercube) make a sweep chart: hand-made
+    // variants change several things at once and are compared in the effects chart.
+    let swept: Vec<&Vec<String>> =
+        variants.rows.iter().filter(|r| r[vname].starts_with("grid-") || r[vname].starts_with("lhs-")).collect();
     let mut out = Vec::new();
     for &p in &params {
-        let values: Vec<f64> = variants.rows.iter().map(|r| Table::num(r, p)).collect();
+        let values: Vec<f64> = swept.iter().map(|r| Table::num(r, p)).collect();
         let mut distinct: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
@@ -238,7 +306,7 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
             others.iter().map(|&q| format!("{}={}", &variants.header[q][4..], r[q])).collect::<Vec<_>>().join(", ")
         };
         let mut groups: Vec<String> = Vec::new();
-        for r in &variants.rows {
+        for r in &swept {
             if Table::num(r, p).is_finite() && !groups.contains(&key(r)) {
                 groups.push(key(r));
             }
@@ -269,20 +337,22 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
                         })
                         .collect();
                     points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                    Series { label, points }
+                    Series { label, points, colour: None }
                 };
                 let series = if connect {
                     groups
                         .iter()
-                        .map(|g| {
-                            let members = variants.rows.iter().filter(|r| &key(r) == g).collect();
-                            series_for(members, if g.is_empty() { "median".into() } else { g.clone() })
+                        .enumerate()
+                        .map(|(i, g)| {
+                            let members = swept.iter().copied().filter(|r| &key(r) == g).collect();
+                            let label = if g.is_empty() { "median".into() } else { g.clone() };
+                            Series { colour: Some(i), ..series_for(members, label) }
                         })
                         .collect()
                 } else {
-                    vec![series_for(variants.rows.iter().collect(), "variants".into())]
+                    vec![Series { colour: Some(0), ..series_for(swept.clone(), "variants".into()) }]
                 };
-                Panel { title, y_label: unit, series }
+                Panel { title, y_label: unit, series, integer: is_count(metric) }
             })
             .collect();
         out.push((
@@ -328,6 +398,7 @@ pub fn survey_coefficients(reg: &Table, causal: Option<&Table>) -> Result<Forest
         Some("cluster_firm") => "standard errors clustered by firm",
         _ => "HC1",
     };
+    let study = crate::targets::Targets::embedded();
     let panels =
         reg.distinct(sample)
             .into_iter()
@@ -342,6 +413,11 @@ pub fn survey_coefficients(reg: &Table, causal: Option<&Table>) -> Result<Forest
                         let reference = truth.iter().find(|x| x.0 == r[sample] && x.1 == r[regressor]).map(|x| {
                             Reference { interval: Some((x.2, x.2 - 1.96 * x.3, x.2 + 1.96 * x.3)), text: x.4.clone() }
                         });
+                        let finding = study
+                            .targets
+                            .iter()
+                            .find(|x| x.sample == r[sample] && x.regressor == r[regressor])
+                            .map(|x| finding_text(x.sign, x.significant, x.implied));
                         ForestRow {
                             label: regressor_label(&r[regressor]).to_string(),
                             estimate: c,
@@ -349,6 +425,7 @@ pub fn survey_coefficients(reg: &Table, causal: Option<&Table>) -> Result<Forest
                             high: c + 1.96 * e,
                             note: format!("t = {:.2}, n = {}", Table::num(r, t), r[n]),
                             reference,
+                            finding,
                         }
                     })
                     .collect(),
@@ -359,7 +436,19 @@ pub fn survey_coefficients(reg: &Table, causal: Option<&Table>) -> Result<Forest
         x_label: "coefficient on ln sales".into(),
         panels,
         max_cols: 2,
+        shared_x: true,
     })
+}
+
+/// What a study found for a coefficient, in a few words ("study: +, significant").
+fn finding_text(sign: i8, significant: bool, implied: bool) -> String {
+    let sign = match sign {
+        1 => "+, ",
+        -1 => "-, ",
+        _ => "",
+    };
+    let significance = if significant { "significant" } else { "not significant" };
+    format!("study: {sign}{significance}{}", if implied { " (implied)" } else { "" })
 }
 
 fn regressor_label(r: &str) -> &str {
@@ -413,8 +502,9 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
                                 est - 1.96 * est_se,
                                 est + 1.96 * est_se,
                             )),
-                            text: format!("target {} {significance}{implied}", r[sign]),
+                            text: String::new(),
                         }),
+                        finding: Some(format!("target {} {significance}{implied}", r[sign])),
                     }
                 })
                 .collect(),
@@ -425,6 +515,7 @@ pub fn calibration_fit(fit: &Table) -> Result<Forest> {
         x_label: "coefficient on ln sales".into(),
         panels,
         max_cols: 2,
+        shared_x: true,
     })
 }
 
@@ -505,9 +596,11 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
     };
     let mut clusters: Vec<String> = panel.distinct(cluster);
     clusters.push("all".into());
+    let n_clusters = clusters.len() - 1;
     let panels = clusters
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(k, c)| {
             let mut counts = [0usize; 5];
             for rows in by_firm.values().filter(|rows| c == "all" || &rows[0][cluster] == c) {
                 counts[fate(rows)] += 1;
@@ -521,6 +614,8 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
                     .zip(counts)
                     .map(|(f, k)| (f.to_string(), if n > 0 { 100.0 * k as f64 / n as f64 } else { 0.0 }))
                     .collect(),
+                // The cluster's colour, as in the other charts; the total in grey.
+                colour: if k < n_clusters { BarColour::Palette(k) } else { BarColour::Grey },
             }
         })
         .collect();
@@ -589,7 +684,7 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
     let mut panels = Vec::new();
     for (title, unit, f) in &measures {
         let bars = clusters.iter().map(|c| Ok((c.clone(), f(c)?))).collect::<Result<Vec<_>>>()?;
-        panels.push(BarPanel { title: title.to_string(), y_label: unit.to_string(), bars });
+        panels.push(BarPanel { title: title.to_string(), y_label: unit.to_string(), bars, colour: BarColour::ByLabel });
     }
     Ok(Bars { title: "Clusters compared over the whole run".into(), panels })
 }

@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 pub struct Options {
     /// Years of the network pictures (single runs); empty: a third in, two thirds in, the last year.
     pub network_years: Vec<i32>,
+    /// Also write every chart as 16:9 single-panel pictures with large fonts into `slides/`.
+    pub slides: bool,
 }
 
 /// What an output folder holds.
@@ -70,6 +72,35 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
     let started = Instant::now();
     let kind = kind_of(dir)?;
     let charts_dir = dir.join("charts");
+    let slides_dir = dir.join("slides");
+    if options.slides {
+        // A fresh set: slides of an earlier report (other panels, other years) would mislead.
+        if slides_dir.is_dir() {
+            std::fs::remove_dir_all(&slides_dir)
+                .map_err(|source| Error::WriteOutput { path: slides_dir.clone(), source })?;
+        }
+        render::set_slides(Some(slides_dir.clone()));
+    }
+    let result = build_charts(dir, kind, &charts_dir, options);
+    render::set_slides(None);
+    let (figures, tables) = result?;
+    remove_stale_charts(&charts_dir, &figures);
+    let html_path = dir.join("report.html");
+    let facts = html::facts_block(dir)?;
+    let answers = std::fs::read_to_string(dir.join("answers.txt")).ok().map(|text| html::answers_block(&text));
+    let page = html::page(dir, kind, &figures, answers.as_ref(), facts.as_ref(), &tables)?;
+    crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
+    Ok(Built { kind, html: html_path, figures, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Draws the charts of `dir` and gathers its tables.
+fn build_charts(
+    dir: &Path,
+    kind: Kind,
+    charts_dir: &Path,
+    options: &Options,
+) -> Result<(Vec<Figure>, Vec<html::Block>)> {
+    let charts_dir = charts_dir.to_path_buf();
     let mut figures = Vec::new();
     let mut tables = Vec::new();
     let mut add = |stem: String, title: &str, guide: &str, chart: &dyn Fn(&Path, &str) -> Result<PathBuf>| {
@@ -115,12 +146,19 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
                 let years = network_years(&nodes, &options.network_years)?;
                 let clusters: Vec<String> =
                     ts.distinct(ts.col("cluster")?).into_iter().filter(|c| c != "all").collect();
+                let types: Vec<String> = clusters
+                    .iter()
+                    .map(|c| {
+                        let label = data::cluster_label(&ts, c);
+                        label.strip_prefix(c.as_str()).unwrap_or_default().trim().trim_matches(['(', ')']).to_string()
+                    })
+                    .collect();
                 for year in &years {
-                    let picture = network_picture(&nodes, &edges, &clusters, *year)?;
+                    let picture = network_picture(&nodes, &edges, &clusters, &types, *year)?;
                     add(
                         format!("network_{year}"),
                         &format!("Alliance network at the end of {year}"),
-                        "Each dot is an actor (colour: kind; size: active alliances), grouped by cluster; lines are active alliances (blue: technological, orange: non-technological).",
+                        "Each marker is an actor (shape: kind; colour: its cluster, as in the other charts; size: active alliances), grouped by cluster; lines are active alliances (solid dark: technological, dashed grey: non-technological), all drawn alike.",
                         &|d, s| render::render(&picture, d, s),
                     )?;
                 }
@@ -165,11 +203,11 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             let variants = Table::read(&dir.join("variants.csv"))?;
             let n_variants = variants.rows.len();
             if n_variants > 1 {
-                let chart = data::effects(&eff, "all")?;
+                let chart = data::effects(&eff, "all", &data::experiment_outcomes(dir))?;
                 add(
                     "effects".into(),
-                    "Effects of the variants at the horizon",
-                    "Each dot is a variant's mean difference from the baseline over paired replications, with its 95 % interval; an interval that crosses the zero line is not a clear effect.",
+                    "Effects of the variants",
+                    "Each dot is a variant's mean difference from the baseline over paired replications, with its 95 % interval: stocks (firms, jobs) in the window's last year, flows (revenue, approvals, deals, public money) summed over the window, as in the answers; an interval that crosses the zero line is not a clear effect.",
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }
@@ -229,13 +267,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Built> {
             }
         }
     }
-    remove_stale_charts(&charts_dir, &figures);
-    let html_path = dir.join("report.html");
-    let facts = html::facts_block(dir)?;
-    let answers = std::fs::read_to_string(dir.join("answers.txt")).ok().map(|text| html::answers_block(&text));
-    let page = html::page(dir, kind, &figures, answers.as_ref(), facts.as_ref(), &tables)?;
-    crate::observe::write::write_atomic(&html_path, page.as_bytes())?;
-    Ok(Built { kind, html: html_path, figures, seconds: started.elapsed().as_secs_f64() })
+    Ok((figures, tables))
 }
 
 /// The years to picture: the ones asked for (each must be in the file), else three spread out.
@@ -261,7 +293,13 @@ fn network_years(nodes: &Table, asked: &[i32]) -> Result<Vec<i32>> {
     Ok(asked.to_vec())
 }
 
-fn network_picture(nodes: &Table, edges: &Table, clusters: &[String], year: i32) -> Result<network::NetworkPicture> {
+fn network_picture(
+    nodes: &Table,
+    edges: &Table,
+    clusters: &[String],
+    types: &[String],
+    year: i32,
+) -> Result<network::NetworkPicture> {
     let [y, id, kind, cluster, degree] = nodes.cols(["year", "id", "kind", "cluster", "degree"])?;
     let [ey, firm, partner, category] = edges.cols(["year", "firm", "partner", "category"])?;
     let year_s = year.to_string();
@@ -284,7 +322,7 @@ fn network_picture(nodes: &Table, edges: &Table, clusters: &[String], year: i32)
         ns.len(),
         es.len() - tech
     );
-    Ok(network::NetworkPicture::layout(title, clusters, &ns, &es))
+    Ok(network::NetworkPicture::layout(title, clusters, types, &ns, &es))
 }
 
 /// Removes charts a previous report drew that this one did not (e.g. network pictures of other

@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::render::{Chart, DrawResult, font};
+use plotters::element::DashedPathElement;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::render::{Chart, DrawResult, colour, font};
 use crate::format::csv_field as csv;
 use crate::format::num;
 
@@ -30,21 +33,75 @@ pub struct NetworkPicture {
     pub nodes: Vec<Node>,
     /// (index into nodes, index into nodes, technological?).
     pub edges: Vec<(usize, usize, bool)>,
-    /// (cluster name, label position).
+    /// (cluster name with its type, label position).
     pub clusters: Vec<(String, f64, f64)>,
 }
 
-pub const KINDS: [(&str, &str, RGBColor); 4] = [
-    ("firm", "firm", RGBColor(86, 180, 233)),
-    ("university", "university / institute", RGBColor(0, 158, 115)),
-    ("pharma", "pharma partner", RGBColor(204, 121, 167)),
-    ("investor", "investor", RGBColor(240, 228, 66)),
-];
-const TECH: RGBColor = RGBColor(0, 114, 178);
-const NONTECH: RGBColor = RGBColor(230, 159, 0);
+impl NetworkPicture {
+    /// The drawn extent (nodes and cluster labels) with a margin: the picture crops to it.
+    fn extent(&self) -> ((f64, f64), (f64, f64)) {
+        let xs = self.nodes.iter().map(|n| n.x).chain(self.clusters.iter().map(|c| c.1));
+        let ys = self.nodes.iter().map(|n| n.y).chain(self.clusters.iter().map(|c| c.2));
+        let span = |v: &mut dyn Iterator<Item = f64>| {
+            v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)))
+        };
+        let (x0, x1) = span(&mut xs.into_iter());
+        let (y0, y1) = span(&mut ys.into_iter());
+        if !(x0.is_finite() && y0.is_finite()) {
+            return ((-1.0, 1.0), (-1.0, 1.0));
+        }
+        ((x0 - 0.08, x1 + 0.08), (y0 - 0.06, y1 + 0.06))
+    }
+}
 
-fn kind_colour(kind: &str) -> RGBColor {
-    KINDS.iter().find(|k| k.0 == kind).map_or(RGBColor(0, 0, 0), |k| k.2)
+/// Each kind of actor and its shape. Colour is the actor's cluster, as in every chart of a run's
+/// report, so a colour never means two things.
+pub const KINDS: [(&str, &str, Shape); 4] = [
+    ("firm", "firm", Shape::Circle),
+    ("university", "university / institute", Shape::Square),
+    ("pharma", "pharma partner", Shape::Triangle),
+    ("investor", "investor", Shape::Diamond),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+/// Ties are drawn by one rule for both kinds (1 px, the same opacity), told apart by colour and dash.
+const TECH: RGBColor = RGBColor(40, 40, 40);
+const NONTECH: RGBColor = RGBColor(120, 120, 120);
+
+fn kind_shape(kind: &str) -> Shape {
+    KINDS.iter().find(|k| k.0 == kind).map_or(Shape::Circle, |k| k.2)
+}
+
+/// The outline of a marker of `shape` with radius `r`, in pixels around its centre.
+fn outline(shape: Shape, r: i32) -> Vec<(i32, i32)> {
+    match shape {
+        Shape::Circle => (0..16)
+            .map(|k| {
+                let a = TAU * f64::from(k) / 16.0;
+                ((f64::from(r) * a.cos()).round() as i32, (f64::from(r) * a.sin()).round() as i32)
+            })
+            .collect(),
+        Shape::Square => {
+            let s = (f64::from(r) * 0.9).round() as i32;
+            vec![(-s, -s), (s, -s), (s, s), (-s, s)]
+        }
+        Shape::Triangle => vec![(0, -r - 1), (r + 1, r), (-r - 1, r)],
+        Shape::Diamond => vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+    }
+}
+
+/// The closed border of a marker (its outline with the first point again).
+fn closed(shape: Shape, r: i32) -> Vec<(i32, i32)> {
+    let mut points = outline(shape, r);
+    points.push(points[0]);
+    points
 }
 
 impl NetworkPicture {
@@ -53,6 +110,7 @@ impl NetworkPicture {
     pub fn layout(
         title: String,
         cluster_order: &[String],
+        cluster_types: &[String],
         nodes: &[(u32, String, String, u32)],
         edges: &[(u32, u32, bool)],
     ) -> NetworkPicture {
@@ -115,7 +173,8 @@ impl NetworkPicture {
             let allied: Vec<usize> = allied.into_iter().map(|a| a.1).collect();
             ring(&allied, 0.72, &mut pos, &mut angles);
             ring(&isolated, 1.0, &mut pos, &mut angles);
-            clusters.push((name.clone(), cx, (cy + scale * 1.12).min(1.0)));
+            let label = cluster_types.get(c).map_or(name.clone(), |t| format!("{name} ({t})"));
+            clusters.push((label, cx, cy + scale * 1.12));
         }
         let nodes_out = nodes
             .iter()
@@ -129,50 +188,72 @@ impl NetworkPicture {
 
 impl Chart for NetworkPicture {
     fn size(&self) -> (u32, u32) {
-        (1000, 1000)
+        // 1,000 px wide; as tall as the clusters need, plus title and legend.
+        let ((x0, x1), (y0, y1)) = self.extent();
+        let h = (900.0 * (y1 - y0) / (x1 - x0)).clamp(300.0, 1100.0) as u32;
+        (1000, h + 40 + 2 * 26)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(22))
-            .margin(10)
-            .build_cartesian_2d(-1.05..1.05, -1.02..1.08)?;
+        let root = super::charts::titled(root, &self.title)?;
+        let kinds: Vec<(String, RGBColor)> = KINDS.iter().map(|k| (k.1.to_string(), RGBColor(90, 90, 90))).collect();
+        let strip = |root: &DrawingArea<DB, Shift>| root.split_vertically(26);
+        // Legend: the shapes, then the ties and what size means, each in a strip above the picture.
+        let (shapes, rest) = strip(&root);
+        let (ties, picture) = strip(&rest);
+        let (w, _) = shapes.dim_in_pixel();
+        let mut x = (w as i32 - kinds.iter().map(|(l, _)| 50 + 7 * l.chars().count() as i32).sum::<i32>()) / 2;
+        for (k, (label, c)) in KINDS.iter().zip(&kinds) {
+            let at = (x + 12, 13);
+            shapes.draw(&(EmptyElement::at(at) + Polygon::new(outline(k.2, 6), c.filled())))?;
+            shapes.draw(&(EmptyElement::at(at) + PathElement::new(closed(k.2, 6), BLACK.mix(0.6).stroke_width(1))))?;
+            let style = font(13).pos(Pos::new(HPos::Left, VPos::Center));
+            shapes.draw(&Text::new(label.clone(), (x + 26, 13), style))?;
+            x += 50 + 7 * label.chars().count() as i32;
+        }
+        let items = ["technological tie", "non-technological tie (dashed)", "colour: cluster; size: active alliances"];
+        let mut x = (w as i32 - items.iter().map(|l| 50 + 7 * l.chars().count() as i32).sum::<i32>()) / 2;
+        for (i, label) in items.iter().enumerate() {
+            match i {
+                0 => ties.draw(&PathElement::new(vec![(x, 13), (x + 24, 13)], TECH.mix(0.8).stroke_width(2)))?,
+                1 => ties.draw(&DashedPathElement::new(vec![(x, 13), (x + 24, 13)], 5, 3, NONTECH.stroke_width(2)))?,
+                _ => {}
+            }
+            let style = font(13).pos(Pos::new(HPos::Left, VPos::Center));
+            ties.draw(&Text::new(label.to_string(), (x + if i < 2 { 30 } else { 0 }, 13), style))?;
+            x += 50 + 7 * label.chars().count() as i32;
+        }
+        let ((x0, x1), (y0, y1)) = self.extent();
+        let mut chart = ChartBuilder::on(&picture).margin(6).build_cartesian_2d(x0..x1, y0..y1)?;
         for &(a, b, tech) in &self.edges {
             let (p, q) = (&self.nodes[a], &self.nodes[b]);
-            let style = if tech { TECH.mix(0.65).stroke_width(1) } else { NONTECH.mix(0.75).stroke_width(2) };
-            chart.draw_series(std::iter::once(PathElement::new(vec![(p.x, p.y), (q.x, q.y)], style)))?;
+            let line = vec![(p.x, p.y), (q.x, q.y)];
+            if tech {
+                chart.draw_series(std::iter::once(PathElement::new(line, TECH.mix(0.45).stroke_width(1))))?;
+            } else {
+                chart.draw_series(std::iter::once(DashedPathElement::new(
+                    line,
+                    5,
+                    3,
+                    NONTECH.mix(0.45).stroke_width(1),
+                )))?;
+            }
         }
+        let cluster_index = |name: &str| self.clusters.iter().position(|c| c.0.split(' ').next() == Some(name));
         for n in &self.nodes {
             let r = 3 + (2.2 * f64::from(n.degree).sqrt()).round() as i32;
-            chart.draw_series(std::iter::once(Circle::new((n.x, n.y), r, kind_colour(&n.kind).filled())))?;
-            chart.draw_series(std::iter::once(Circle::new((n.x, n.y), r, BLACK.mix(0.6).stroke_width(1))))?;
+            let c = cluster_index(&n.cluster).map_or(RGBColor(120, 120, 120), colour);
+            let shape = kind_shape(&n.kind);
+            let at = (n.x, n.y);
+            let fill = Polygon::new(outline(shape, r), c.mix(0.9).filled());
+            chart.draw_series(std::iter::once(EmptyElement::at(at) + fill))?;
+            let edge = PathElement::new(closed(shape, r), BLACK.mix(0.6).stroke_width(1));
+            chart.draw_series(std::iter::once(EmptyElement::at(at) + edge))?;
         }
         for (name, x, y) in &self.clusters {
-            use plotters::style::text_anchor::{HPos, Pos, VPos};
-            // Centred, but kept inside the picture: about 0.01 units per character either side.
-            let half = 0.01 * name.chars().count() as f64;
-            let x = x.clamp(-1.03 + half, 1.03 - half);
             let style = font(17).pos(Pos::new(HPos::Center, VPos::Center));
-            chart.draw_series(std::iter::once(Text::new(name.clone(), (x, *y), style)))?;
+            chart.draw_series(std::iter::once(Text::new(name.clone(), (*x, *y), style)))?;
         }
-        // Legend in the top corners (the clusters' circle leaves them free): kinds, ties, size.
-        let mut y = 1.0;
-        for (kind, label, c) in KINDS {
-            let _ = kind;
-            chart.draw_series(std::iter::once(Circle::new((-1.0, y), 6, c.filled())))?;
-            chart.draw_series(std::iter::once(Text::new(label, (-0.97, y + 0.012), font(13))))?;
-            y -= 0.045;
-        }
-        let mut y = 1.0;
-        for (label, style) in [
-            ("technological tie", TECH.mix(0.8).stroke_width(2)),
-            ("non-technological tie", NONTECH.mix(0.9).stroke_width(3)),
-        ] {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(0.55, y), (0.63, y)], style)))?;
-            chart.draw_series(std::iter::once(Text::new(label, (0.66, y + 0.012), font(13))))?;
-            y -= 0.045;
-        }
-        chart.draw_series(std::iter::once(Text::new("node size: active alliances", (0.55, y + 0.012), font(13))))?;
         Ok(())
     }
 

@@ -51,23 +51,70 @@ pub fn register_font() {
 pub type DrawResult<E> = std::result::Result<(), DrawingAreaErrorKind<E>>;
 
 /// A chart that can draw itself on any plotters backend and list the data it plots.
-pub trait Chart {
+pub trait Chart: Sized {
     /// Pixel size of the PNG (the SVG uses the same user units).
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType>;
     /// The plotted values, as CSV (header first).
     fn data_csv(&self) -> String;
+    /// The chart as single-panel pictures for slides (one per panel); by default itself.
+    fn slides(&self) -> Vec<Self>
+    where
+        Self: Clone,
+    {
+        vec![self.clone()]
+    }
 }
 
-/// Writes `<stem>.png`, `<stem>.svg` and `<stem>.csv` into `dir`; returns the PNG path.
-pub fn render(chart: &impl Chart, dir: &Path, stem: &str) -> Result<PathBuf> {
+/// Slide pictures: 16:9, fonts this many times larger than in the report's charts.
+pub const SLIDE_SIZE: (u32, u32) = (1280, 720);
+const SLIDE_FONT_SCALE: f64 = 1.6;
+
+thread_local! {
+    /// Where `render` also writes slides (`--slides`), while a report is built.
+    static SLIDES: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+    /// Font scale of the picture being drawn.
+    static FONT_SCALE: std::cell::Cell<f64> = const { std::cell::Cell::new(1.0) };
+}
+
+/// Makes `render` also write each chart's slides into `dir` (or stop, with `None`).
+pub fn set_slides(dir: Option<PathBuf>) {
+    SLIDES.with(|s| *s.borrow_mut() = dir);
+}
+
+/// Writes `<stem>-N.png` into the slides folder for each panel of `chart`, when slides are asked for.
+fn render_slides(chart: &(impl Chart + Clone), stem: &str) -> Result<()> {
+    let Some(dir) = SLIDES.with(|s| s.borrow().clone()) else { return Ok(()) };
+    std::fs::create_dir_all(&dir).map_err(|source| Error::WriteOutput { path: dir.clone(), source })?;
+    let (w, h) = SLIDE_SIZE;
+    let fail = |e: String| Error::Usage(format!("drawing slide `{stem}` failed: {e}"));
+    for (k, slide) in chart.slides().iter().enumerate() {
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        FONT_SCALE.with(|f| f.set(SLIDE_FONT_SCALE));
+        let drawn = (|| {
+            let root = Crisp(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
+            root.fill(&WHITE).map_err(|e| e.to_string())?;
+            slide.draw(&root).map_err(|e| e.to_string())?;
+            root.present().map_err(|e| e.to_string())
+        })();
+        FONT_SCALE.with(|f| f.set(1.0));
+        drawn.map_err(fail)?;
+        write_atomic(&dir.join(format!("{stem}-{}.png", k + 1)), &encode_png(&rgb, w, h).map_err(fail)?)?;
+    }
+    Ok(())
+}
+
+/// Writes `<stem>.png`, `<stem>.svg` and `<stem>.csv` into `dir` (and its slides, when asked for);
+/// returns the PNG path.
+pub fn render(chart: &(impl Chart + Clone), dir: &Path, stem: &str) -> Result<PathBuf> {
     register_font();
+    render_slides(chart, stem)?;
     let (w, h) = chart.size();
     let fail = |e: String| Error::Usage(format!("drawing chart `{stem}` failed: {e}"));
 
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        let root = Crisp(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
         chart.draw(&root).map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;
@@ -98,9 +145,20 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String
     Ok(out)
 }
 
+/// How much larger than in the report the picture being drawn sets its text (slides: 1.6).
+pub fn scale() -> f64 {
+    FONT_SCALE.with(|f| f.get())
+}
+
+/// A pixel size that holds text (a label area, a legend row), scaled with the fonts.
+pub fn px(v: u32) -> u32 {
+    (f64::from(v) * scale()).round() as u32
+}
+
 /// Font of a given pixel size in the embedded family.
 pub fn font(size: u32) -> TextStyle<'static> {
-    (FAMILY, size).into_font().color(&BLACK)
+    let scale = FONT_SCALE.with(|f| f.get());
+    (FAMILY, (f64::from(size) * scale).round()).into_font().color(&BLACK)
 }
 
 /// Range with a little headroom, never empty.
@@ -123,6 +181,9 @@ pub fn grid(n: usize, max_cols: usize) -> (usize, usize) {
 /// Short numeric tick label.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
+    if a < 1e-9 {
+        return "0".into();
+    }
     if a >= 1e6 {
         format!("{:.1}M", v / 1e6)
     } else if a >= 1e4 {
@@ -133,5 +194,148 @@ pub fn tick(v: f64) -> String {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")
+    }
+}
+
+/// The bitmap backend with its text drawing replaced. Plotters 0.3.7 (`style/font/ab_glyph.rs`) places
+/// each glyph at the pen position without the glyph's left side bearing and truncates its vertical
+/// offset toward zero, so letters drift apart ("op en innovation", "coeffi cient") and commas and
+/// periods sit a pixel off the baseline of the letters beside them. `Crisp` draws the same font with
+/// both offsets applied and rounded down; every other drawing call goes to the bitmap backend.
+struct Crisp<'a>(BitMapBackend<'a>);
+
+type BackendResult<E> = std::result::Result<(), plotters_backend::DrawingErrorKind<E>>;
+
+fn glyph_font() -> Option<&'static ab_glyph::FontRef<'static>> {
+    static PARSED: std::sync::OnceLock<Option<ab_glyph::FontRef<'static>>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| ab_glyph::FontRef::try_from_slice(FONT).ok()).as_ref()
+}
+
+impl<'a> plotters_backend::DrawingBackend for Crisp<'a> {
+    type ErrorType = <BitMapBackend<'a> as plotters_backend::DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+    fn ensure_prepared(&mut self) -> BackendResult<Self::ErrorType> {
+        self.0.ensure_prepared()
+    }
+    fn present(&mut self) -> BackendResult<Self::ErrorType> {
+        self.0.present()
+    }
+    fn draw_pixel(
+        &mut self,
+        point: plotters_backend::BackendCoord,
+        color: plotters_backend::BackendColor,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.draw_pixel(point, color)
+    }
+    fn draw_line<S: plotters_backend::BackendStyle>(
+        &mut self,
+        from: plotters_backend::BackendCoord,
+        to: plotters_backend::BackendCoord,
+        style: &S,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.draw_line(from, to, style)
+    }
+    fn draw_rect<S: plotters_backend::BackendStyle>(
+        &mut self,
+        upper_left: plotters_backend::BackendCoord,
+        bottom_right: plotters_backend::BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: plotters_backend::BackendStyle, I: IntoIterator<Item = plotters_backend::BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.draw_path(path, style)
+    }
+    fn draw_circle<S: plotters_backend::BackendStyle>(
+        &mut self,
+        center: plotters_backend::BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: plotters_backend::BackendStyle, I: IntoIterator<Item = plotters_backend::BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.fill_polygon(vert, style)
+    }
+    fn blit_bitmap(
+        &mut self,
+        pos: plotters_backend::BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> BackendResult<Self::ErrorType> {
+        self.0.blit_bitmap(pos, size, src)
+    }
+
+    /// Plotters' default text drawing (anchor, rotation, clipping), with its own glyph loop.
+    fn draw_text<T: plotters_backend::BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &T,
+        pos: plotters_backend::BackendCoord,
+    ) -> BackendResult<Self::ErrorType> {
+        use ab_glyph::{Font as _, ScaleFont as _};
+        use plotters_backend::text_anchor::{HPos, VPos};
+        let color = style.color();
+        let Some(face) = glyph_font() else { return self.0.draw_text(text, style, pos) };
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let ((min_x, min_y), (max_x, max_y)) =
+            style.layout_box(text).map_err(|e| plotters_backend::DrawingErrorKind::FontError(Box::new(e)))?;
+        let (width, height) = (max_x - min_x, max_y - min_y);
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0,
+            HPos::Right => -width,
+            HPos::Center => -width / 2,
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0,
+            VPos::Center => -height / 2,
+            VPos::Bottom => -height,
+        };
+        let trans = style.transform();
+        let (w, h) = self.get_size();
+        let size = style.size() as f32;
+        let font = face.as_scaled(size);
+        let mut pen = 0f32;
+        let mut prev = None;
+        for c in text.chars() {
+            let id = font.glyph_id(c);
+            if let Some(p) = prev {
+                pen += font.kern(p, id);
+            }
+            prev = Some(id);
+            if let Some(outline) = font.outline_glyph(font.scaled_glyph(c)) {
+                let bounds = outline.px_bounds();
+                // The baseline where plotters puts it (half the size below the top), every glyph
+                // offset by its own bounds, rounded down alike.
+                let (gx, gy) = ((pen + bounds.min.x).floor() as i32, (size / 2.0 + bounds.min.y).floor() as i32);
+                let mut pixels = Vec::new();
+                outline.draw(|x, y, coverage| pixels.push((x as i32 + gx, y as i32 + gy, coverage)));
+                for (x, y, coverage) in pixels {
+                    let (x, y) = trans.transform(x + dx - min_x, y + dy - min_y);
+                    let (x, y) = (pos.0 + x, pos.1 + y);
+                    if x >= 0 && x < w as i32 && y >= 0 && y < h as i32 {
+                        let alpha = color.alpha * f64::from(coverage.clamp(0.0, 1.0));
+                        self.0.draw_pixel((x, y), plotters_backend::BackendColor { alpha, rgb: color.rgb })?;
+                    }
+                }
+            }
+            pen += font.h_advance(id);
+        }
+        Ok(())
     }
 }
