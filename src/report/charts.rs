@@ -579,12 +579,12 @@ impl Bars {
     fn max_cols(&self) -> usize {
         if self.panel_width() * 3 > 1800 { 2 } else { 3 }
     }
-    /// Columns that leave no empty panel where possible: the widest column count up to one more
-    /// than `max_cols` that divides the panels (8 panels: 2 x 4, 3 panels: 1 x 3).
+    /// Columns that leave no empty panel: the most (up to one more than `max_cols`, and at most
+    /// 1,800 px wide) that divide the panels (8 narrow panels: 2 x 4; 3 wide ones: 3 x 1).
     fn cols(&self) -> usize {
         let n = self.panels.len().max(1);
-        let widest = self.max_cols() + 1;
-        (2..=widest.min(n)).rev().find(|c| n % c == 0).unwrap_or(self.max_cols().min(n))
+        let fits = |c: usize| c as u32 * self.panel_width() <= 1800;
+        (1..=(self.max_cols() + 1).min(n)).rev().find(|&c| n % c == 0 && fits(c)).unwrap_or(1)
     }
 }
 

@@ -358,7 +358,7 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
         out.push((
             path.clone(),
             BandChart {
-                title: format!("Outcomes in {horizon} against {path} (median, 50 % and 90 % of replications)"),
+                title: format!("Outcomes in {horizon} against {path}"),
                 x_label: path.clone(),
                 panels,
                 x_is_year: false,
