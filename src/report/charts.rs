@@ -549,6 +549,9 @@ impl Chart for Degrees {
 pub struct Bars {
     pub title: String,
     pub panels: Vec<BarPanel>,
+    /// Labels in palette order, for bars coloured by label (clusters keep their colour in every
+    /// chart of a report).
+    pub palette: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -634,7 +637,12 @@ impl Chart for Bars {
                 .draw()?;
             for (i, (label, value)) in panel.bars.iter().enumerate() {
                 let c = match panel.colour {
-                    BarColour::ByLabel => colour(labels.iter().position(|l| l == label).unwrap_or(i)),
+                    BarColour::ByLabel => colour(
+                        self.palette
+                            .iter()
+                            .position(|l| l == label)
+                            .unwrap_or_else(|| labels.iter().position(|l| l == label).unwrap_or(i)),
+                    ),
                     BarColour::Palette(k) => colour(k),
                     BarColour::Grey => BASELINE_GREY,
                 };
@@ -652,7 +660,7 @@ impl Chart for Bars {
     }
 
     fn slides(&self) -> Vec<Self> {
-        self.panels.iter().map(|p| Bars { title: self.title.clone(), panels: vec![p.clone()] }).collect()
+        self.panels.iter().map(|p| Bars { panels: vec![p.clone()], ..self.clone() }).collect()
     }
 
     fn data_csv(&self) -> String {

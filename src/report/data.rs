@@ -118,6 +118,12 @@ pub fn cluster_label(ts: &Table, cluster: &str) -> String {
     }
 }
 
+/// Every cluster of a run in palette order (its order in timeseries.csv): a cluster has the same
+/// colour in every chart of the run's report, whether or not it has firms.
+pub fn cluster_palette(ts: &Table) -> Result<Vec<String>> {
+    Ok(ts.distinct(ts.col("cluster")?).into_iter().filter(|c| c != "all").collect())
+}
+
 /// Single run: key metrics over time, one line per cluster.
 pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
     let (year, cluster) = (ts.col("year")?, ts.col("cluster")?);
@@ -125,13 +131,13 @@ pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
     if clusters.is_empty() {
         clusters.push("all".into());
     }
+    let palette = cluster_palette(ts)?;
     let mut panels = Vec::new();
     for &(metric, title, unit) in KEY_METRICS {
         let m = ts.col(metric)?;
         let series = clusters
             .iter()
-            .enumerate()
-            .map(|(i, c)| Series {
+            .map(|c| Series {
                 label: cluster_label(ts, c),
                 points: ts
                     .rows
@@ -139,7 +145,7 @@ pub fn run_timeseries(ts: &Table) -> Result<BandChart> {
                     .filter(|r| &r[cluster] == c)
                     .map(|r| BandPoint { x: Table::num(r, year), mid: Table::num(r, m), band50: None, band90: None })
                     .collect(),
-                colour: Some(i),
+                colour: palette.iter().position(|p| p == c),
             })
             .collect();
         panels.push(Panel { title: title.into(), y_label: unit.into(), series, integer: is_count(metric) });
@@ -555,7 +561,7 @@ pub const FATES: [&str; 5] = ["acquired", "failed", "self-sustaining", "pharma-d
 /// operating costs), pharma-dependent (not self-sustaining, with an alliance with a pharma partner
 /// or half its sales from licensing in its last three years) or "funded": living on investors',
 /// public or its own money.
-pub fn firm_fates(panel: &Table) -> Result<Bars> {
+pub fn firm_fates(panel: &Table, palette: &[String]) -> Result<Bars> {
     let [id, cluster, origin, status, sales, costs, pharma, licensing] = panel.cols([
         "firm_id",
         "cluster",
@@ -596,11 +602,9 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
     };
     let mut clusters: Vec<String> = panel.distinct(cluster);
     clusters.push("all".into());
-    let n_clusters = clusters.len() - 1;
     let panels = clusters
         .iter()
-        .enumerate()
-        .map(|(k, c)| {
+        .map(|c| {
             let mut counts = [0usize; 5];
             for rows in by_firm.values().filter(|rows| c == "all" || &rows[0][cluster] == c) {
                 counts[fate(rows)] += 1;
@@ -615,11 +619,15 @@ pub fn firm_fates(panel: &Table) -> Result<Bars> {
                     .map(|(f, k)| (f.to_string(), if n > 0 { 100.0 * k as f64 / n as f64 } else { 0.0 }))
                     .collect(),
                 // The cluster's colour, as in the other charts; the total in grey.
-                colour: if k < n_clusters { BarColour::Palette(k) } else { BarColour::Grey },
+                colour: palette.iter().position(|p| p == c).map_or(BarColour::Grey, BarColour::Palette),
             }
         })
         .collect();
-    Ok(Bars { title: "What became of the firms founded during the run (status at the end)".into(), panels })
+    Ok(Bars {
+        title: "What became of the firms founded during the run (status at the end)".into(),
+        panels,
+        palette: palette.to_vec(),
+    })
 }
 
 /// Single run: clusters side by side over the whole run: firms founded, knowledge, revenue by
@@ -686,7 +694,7 @@ pub fn cluster_comparison(ts: &Table) -> Result<Bars> {
         let bars = clusters.iter().map(|c| Ok((c.clone(), f(c)?))).collect::<Result<Vec<_>>>()?;
         panels.push(BarPanel { title: title.to_string(), y_label: unit.to_string(), bars, colour: BarColour::ByLabel });
     }
-    Ok(Bars { title: "Clusters compared over the whole run".into(), panels })
+    Ok(Bars { title: "Clusters compared over the whole run".into(), panels, palette: cluster_palette(ts)? })
 }
 
 /// Clusters (not "all") that ever hold a firm: a partners-only node (e.g. international pharma) has

@@ -131,7 +131,7 @@ fn build_charts(
             let panel_path = dir.join("panel.csv");
             if panel_path.is_file() {
                 let panel = Table::read(&panel_path)?;
-                let chart = data::firm_fates(&panel)?;
+                let chart = data::firm_fates(&panel, &data::cluster_palette(&ts)?)?;
                 add(
                     "fates".into(),
                     "What became of the new firms",
