@@ -18,6 +18,7 @@ pub mod observe;
 pub mod regression;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod simulation;
 pub mod survey;
 pub mod systems;
