@@ -17,7 +17,7 @@ use super::sobol::Estimate;
 
 /// The design: `trajectories` x (k + 1) rows in the unit hypercube, `levels` grid levels (even, >= 2).
 pub fn design(k: usize, trajectories: usize, levels: usize, seed: u64) -> Vec<Vec<f64>> {
-    assert!(k >= 1 && trajectories >= 1 && levels >= 2 && levels % 2 == 0, "checked by the caller");
+    assert!(k >= 1 && trajectories >= 1 && levels >= 2 && levels.is_multiple_of(2), "checked by the caller");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let top = (levels - 1) as f64;
     let half = levels / 2;
@@ -51,6 +51,7 @@ pub fn effects(x: &[Vec<f64>], y: &[f64], k: usize, resamples: usize, seed: u64)
     assert_eq!(x.len(), y.len(), "one output per design row");
     // ee[i][t]: parameter i's elementary effect in trajectory t.
     let mut ee = vec![vec![0.0; trajectories]; k];
+    #[allow(clippy::needless_range_loop)] // t indexes both the design's rows and ee's columns
     for t in 0..trajectories {
         for s in 0..k {
             let (r0, r1) = (t * (k + 1) + s, t * (k + 1) + s + 1);

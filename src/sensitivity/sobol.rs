@@ -25,7 +25,7 @@ pub const MAX_PARAMETERS: usize = 128;
 
 /// The Saltelli design in the unit hypercube: `n` base rows of `k` parameters, in SALib's row order.
 pub fn design(k: usize, n: usize, second_order: bool, seed: u32) -> Vec<Vec<f64>> {
-    assert!(k >= 1 && k <= MAX_PARAMETERS && n >= 1 && n <= MAX_BASE_SAMPLES, "checked by the caller");
+    assert!((1..=MAX_PARAMETERS).contains(&k) && (1..=MAX_BASE_SAMPLES).contains(&n), "checked by the caller");
     let point = |j: usize, d: usize| f64::from(sobol_burley::sample(j as u32, d as u32, seed));
     let mut rows = Vec::with_capacity(n * rows_per_base(k, second_order));
     for j in 0..n {
