@@ -31,6 +31,8 @@ pub struct Options {
 pub enum Kind {
     Run,
     Experiment,
+    /// An experiment with a sensitivity design (sensitivity.csv).
+    Sensitivity,
     Calibration,
 }
 
@@ -55,13 +57,15 @@ pub struct Built {
 pub fn kind_of(dir: &Path) -> Result<Kind> {
     if dir.join("aggregate.csv").is_file() {
         Ok(Kind::Experiment)
+    } else if dir.join("sensitivity.csv").is_file() {
+        Ok(Kind::Sensitivity)
     } else if dir.join("fit.csv").is_file() {
         Ok(Kind::Calibration)
     } else if dir.join("timeseries.csv").is_file() {
         Ok(Kind::Run)
     } else {
         Err(Error::Usage(format!(
-            "`{}` holds no biocluster outputs to report on (expected timeseries.csv from a run, aggregate.csv from an experiment or fit.csv from a calibration)",
+            "`{}` holds no biocluster outputs to report on (expected timeseries.csv from a run, aggregate.csv or sensitivity.csv from an experiment, or fit.csv from a calibration)",
             dir.display()
         )))
     }
@@ -221,7 +225,11 @@ fn build_charts(
                 add(
                     format!("fan_{metric}"),
                     &format!("{title} over time{shown}"),
-                    "Lines are medians across replications; the darker band holds the middle 50 % of replications, the lighter one 90 %; one colour per variant, one panel per cluster.",
+                    if n_variants > 2 {
+                        "Lines are medians across replications; the darker band holds the middle 50 % of replications, the lighter one 90 %; one panel per variant (whole ecosystem), the variant in its colour over the baseline in grey; effects.csv has each cluster."
+                    } else {
+                        "Lines are medians across replications; the darker band holds the middle 50 % of replications, the lighter one 90 %; one colour per variant (the baseline in grey), one panel per cluster."
+                    },
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }
@@ -243,6 +251,17 @@ fn build_charts(
                     &Table::read(&shares)?,
                 ));
             }
+        }
+        Kind::Sensitivity => {
+            let table = Table::read(&dir.join("sensitivity.csv"))?;
+            let chart = data::sensitivity(&table)?;
+            add(
+                "sensitivity".into(),
+                "What drives each outcome",
+                "For each outcome (a panel) and uncertain parameter (a row): the dot is the first-order Sobol index (the share of the outcome's variance the parameter explains alone) and the grey bar the total index (alone and through interactions), each with its 95 % bootstrap interval; for a Morris screen, the dot is mu* (the mean absolute elementary effect over the parameter's whole range) and the note gives sigma. A parameter whose total index is near zero can be fixed anywhere in its range.",
+                &|d, s| render::render(&chart, d, s),
+            )?;
+            tables.push(html::table_from_csv("Sensitivity indices (sensitivity.csv)", &table));
         }
         Kind::Calibration => {
             let fit = Table::read(&dir.join("fit.csv"))?;
