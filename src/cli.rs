@@ -374,7 +374,7 @@ fn run_experiment(experiment: &Experiment, dir: &std::path::Path, args: &RunArgs
             started.elapsed().as_secs_f64(),
             report.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
-        if experiment.variants.len() > 1 {
+        if experiment.variants.len() > 1 || experiment.design.is_some() {
             let path = dir.join("answers.txt");
             let answers = std::fs::read_to_string(&path)
                 .map_err(|source| crate::error::Error::WriteOutput { path: path.clone(), source })?;

@@ -52,6 +52,17 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
         baseline = "base"
         outcomes = ["firms_alive"]
         window = [2000, 2029]
+        method = "sobol"
+        samples = 16
+        second_order = false
+        levels = 4
+        design_seed = 1
+        [[uncertainties]]
+        parameter = "finance.round_median_musd"
+        min = 5.0
+        max = 15.0
+        distribution = "triangular"
+        mode = 10.0
         [[variants]]
         name = "v"
         description = "d"

@@ -8,6 +8,7 @@
 //! numbers). `run` executes the (variant, replication) work units and aggregates them.
 
 pub mod answers;
+pub mod design;
 pub mod path;
 pub mod run;
 pub mod seal;
@@ -71,6 +72,8 @@ pub struct Experiment {
     pub outcomes: Vec<String>,
     /// First and last year of the window effects are cumulated over.
     pub window: (i32, i32),
+    /// A sensitivity design (`method`, `uncertainties`): the variants are its (lever, point) pairs.
+    pub design: Option<design::Design>,
 }
 
 impl Experiment {
@@ -131,6 +134,7 @@ impl Experiment {
                 (first, last)
             }
         };
+        let mut design = design::parse(&spec, &mut problems);
         let mut variants = vec![Variant {
             name: spec.baseline.clone(),
             description: "the scenario as written".into(),
@@ -202,14 +206,25 @@ impl Experiment {
             }
         }
 
+        if let Some(d) = design.as_mut() {
+            // Levers (the scenario as written, then each variant) crossed with the design's points.
+            let mut levers = vec![(spec.baseline.clone(), String::new(), Vec::new())];
+            levers.extend(specs.drain(..).map(|(name, description, overrides, _)| (name, description, overrides)));
+            specs = design::expand(d, levers, &base_value)
+                .into_iter()
+                .map(|(name, description, overrides)| (name, description, overrides, "experiment.uncertainties".into()))
+                .collect();
+            variants.clear();
+        }
+        let max_variants = if design.is_some() { design::MAX_DESIGN_VARIANTS } else { MAX_VARIANTS };
         let runs = specs.len().saturating_mul(spec.replications as usize);
-        if specs.len() > MAX_VARIANTS || runs > MAX_RUNS {
+        if specs.len() > max_variants || runs > MAX_RUNS {
             return Err(Error::InvalidScenario {
                 file: file.to_string(),
                 problems: vec![problem(
                     "experiment",
                     format!(
-                        "{} variants x {} replications = {runs} runs; an experiment holds at most {MAX_VARIANTS} variants and {MAX_RUNS} runs",
+                        "{} variants x {} replications = {runs} runs; an experiment holds at most {max_variants} variants and {MAX_RUNS} runs",
                         specs.len(),
                         spec.replications
                     ),
@@ -268,6 +283,7 @@ impl Experiment {
             targets: crate::targets::Targets::embedded(),
             outcomes,
             window,
+            design,
         }))
     }
 

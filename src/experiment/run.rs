@@ -232,6 +232,9 @@ fn read_unit(path: &Path, bytes: &[u8]) -> Result<Vec<(i32, String, Vec<f64>)>> 
 
 /// Aggregates all unit files into the experiment's outputs; returns the files written.
 pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
+    if let Some(design) = &exp.design {
+        return super::design::aggregate(exp, design, dir);
+    }
     let base = &exp.variants[0].scenario;
     let mut clusters: Vec<String> = base.clusters.iter().map(|c| c.name.clone()).collect();
     clusters.push("all".into());

@@ -707,3 +707,80 @@ fn clusters_with_firms(ts: &Table) -> Result<Vec<String>> {
         .filter(|c| c != "all" && ts.rows.iter().any(|r| &r[cluster] == c && Table::num(r, firms) > 0.0))
         .collect())
 }
+
+/// Sensitivity: per outcome (a panel), each parameter's first-order index with the total index as a
+/// grey bar (Sobol), or mu* with sigma in the note (Morris), for the first lever.
+pub fn sensitivity(t: &Table) -> Result<Forest> {
+    let [lever, parameter, outcome, index, estimate, low, high] =
+        t.cols(["lever", "parameter", "outcome", "index", "estimate", "ci_low", "ci_high"])?;
+    let first_lever = t.rows.first().map(|r| r[lever].clone()).unwrap_or_default();
+    let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[lever] == first_lever).collect();
+    let morris = mine.iter().any(|r| r[index] == "mu_star");
+    let value = |o: &str, p: &str, i: &str| {
+        mine.iter().find(|r| r[outcome] == o && r[parameter] == p && r[index] == i).map(|r| {
+            let n = |c: usize| r[c].parse::<f64>().unwrap_or(f64::NAN);
+            (n(estimate), n(low), n(high))
+        })
+    };
+    let mut outcomes: Vec<String> = Vec::new();
+    let mut parameters: Vec<String> = Vec::new();
+    for r in &mine {
+        if !outcomes.contains(&r[outcome]) {
+            outcomes.push(r[outcome].clone());
+        }
+        if r[index] == if morris { "mu_star" } else { "S1" } && !parameters.contains(&r[parameter]) {
+            parameters.push(r[parameter].clone());
+        }
+    }
+    let panels = outcomes
+        .iter()
+        .map(|o| {
+            let noise = value(o, "(replications)", "noise_share").map(|v| v.0);
+            ForestPanel {
+                title: format!(
+                    "{}{}",
+                    metric_title(o).0,
+                    noise
+                        .filter(|n| n.is_finite())
+                        .map_or(String::new(), |n| format!(" (replication noise {:.0} %)", 100.0 * n))
+                ),
+                rows: parameters
+                    .iter()
+                    .filter_map(|p| {
+                        let (e, lo, hi) = value(o, p, if morris { "mu_star" } else { "S1" })?;
+                        let reference = (!morris).then(|| value(o, p, "ST")).flatten().map(|(t, tl, th)| Reference {
+                            interval: Some((t, tl, th)),
+                            text: format!("total {t:.2}"),
+                        });
+                        let note = if morris {
+                            value(o, p, "sigma")
+                                .map_or(String::new(), |s| format!("sigma {}", super::render::tick(s.0)))
+                        } else {
+                            String::new()
+                        };
+                        Some(ForestRow {
+                            label: p.clone(),
+                            estimate: e,
+                            low: lo,
+                            high: hi,
+                            note,
+                            reference,
+                            finding: None,
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Forest {
+        title: if morris {
+            format!("Morris screen, lever `{first_lever}`: mu* with 95 % intervals")
+        } else {
+            format!("Sobol indices, lever `{first_lever}`: first order (dot) and total (grey bar), 95 % intervals")
+        },
+        x_label: if morris { "mu* (outcome units per whole range)".into() } else { "index".into() },
+        panels,
+        max_cols: 2,
+        shared_x: !morris,
+    })
+}

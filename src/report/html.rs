@@ -435,6 +435,7 @@ pub fn page(
     let what = match kind {
         Kind::Run => "single run",
         Kind::Experiment => "experiment",
+        Kind::Sensitivity => "sensitivity analysis",
         Kind::Calibration => "calibration",
     };
     let mut out = String::new();

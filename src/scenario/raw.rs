@@ -440,6 +440,38 @@ pub struct RawExperiment {
     /// final-year effects (default: the whole run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Vec<i32>>,
+    /// Global sensitivity analysis over `uncertainties`: "sobol" or "morris" (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Sobol: base samples N; Morris: trajectories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    /// Sobol: also second-order indices (N (2k + 2) runs instead of N (k + 2)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_order: Option<bool>,
+    /// Morris: grid levels (even).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<u32>,
+    /// Seed of the design (scrambling, trajectories, bootstrap), apart from the simulation seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design_seed: Option<u64>,
+    /// What nobody knows: parameters sampled by the design, each with a range and a distribution.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncertainties: Vec<RawUncertainty>,
+}
+
+/// One uncertain parameter of a sensitivity design.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUncertainty {
+    pub parameter: String,
+    pub min: f64,
+    pub max: f64,
+    /// "uniform" (default), "triangular" (with `mode`) or "log_uniform".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<f64>,
 }
 
 fn default_baseline() -> String {
