@@ -38,6 +38,33 @@ pub enum Command {
     /// Draw the charts of an output folder (a run, an experiment or a calibration) and write its
     /// self-contained report.html.
     Report(ReportArgs),
+    /// Scenario discovery: the box of uncertain inputs (PRIM) in which an outcome of a sensitivity
+    /// experiment falls below or above a value (writes discovery.csv and charts into the folder).
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiscoverArgs {
+    /// Output folder of an experiment with a sensitivity design (holding samples.csv).
+    pub dir: PathBuf,
+    /// The outcome (one of the experiment's outcomes, e.g. firms_alive).
+    #[arg(long)]
+    pub outcome: String,
+    /// Cases of interest: the outcome below this value.
+    #[arg(long, conflicts_with = "above", required_unless_present = "above")]
+    pub below: Option<f64>,
+    /// Cases of interest: the outcome above this value.
+    #[arg(long)]
+    pub above: Option<f64>,
+    /// The lever whose sampled worlds are searched (default: the scenario as written).
+    #[arg(long)]
+    pub lever: Option<String>,
+    /// Share of the points inside peeled off at each step.
+    #[arg(long, default_value_t = 0.05)]
+    pub peel: f64,
+    /// Smallest share of all points a box may keep.
+    #[arg(long, default_value_t = 0.05)]
+    pub min_mass: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -183,6 +210,24 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Slurm(args) => write_slurm(args),
         Command::Report(args) => report(&args.dir, &args.charts.options(), false),
+        Command::Discover(args) => {
+            let threshold = match (args.below, args.above) {
+                (Some(v), _) => crate::report::discover::Threshold::Below(v),
+                (None, Some(v)) => crate::report::discover::Threshold::Above(v),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let options = crate::report::discover::Options {
+                outcome: args.outcome,
+                threshold,
+                lever: args.lever,
+                peel: args.peel,
+                min_mass: args.min_mass,
+            };
+            let found = crate::report::discover::run(&args.dir, &options)?;
+            eprintln!("{}", found.summary);
+            eprintln!("wrote {}", found.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+            Ok(())
+        }
     }
 }
 

@@ -129,3 +129,51 @@ fn bad_designs_are_refused_naming_the_key() {
         assert!(stderr.contains(expect) && stderr.contains("bad.toml"), "{expect}: {stderr}");
     }
 }
+
+fn discover(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_biocluster")).arg("discover").arg(dir).args(args).output().unwrap()
+}
+
+/// `discover` finds a known box in a samples.csv of sampled worlds (the outcome is low exactly where
+/// a < 0.3 and b > 0.6), writes its files, and refuses a folder without sampled worlds.
+#[test]
+fn discover_finds_a_known_box_and_refuses_folders_without_sampled_worlds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("lever,point,x.a,x.b,x.c,y.firms_alive\n");
+    let mut state = 12345u64;
+    let mut uniform = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for p in 0..2000 {
+        let (a, b, c) = (uniform(), uniform(), uniform());
+        let y = if a < 0.3 && b > 0.6 { 100.0 } else { 300.0 };
+        csv.push_str(&format!("baseline,{p},{a},{b},{c},{y}\n"));
+    }
+    std::fs::write(dir.path().join("samples.csv"), csv).unwrap();
+    let out = discover(dir.path(), &["--outcome", "firms_alive", "--below", "200"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let boxes = std::fs::read_to_string(dir.path().join("discovery_box.csv")).unwrap();
+    let row =
+        |p: &str| boxes.lines().find(|l| l.starts_with(p)).unwrap().split(',').map(str::to_string).collect::<Vec<_>>();
+    let (a, b, c) = (row("a,"), row("b,"), row("c,"));
+    assert_eq!((a[5].as_str(), b[5].as_str(), c[5].as_str()), ("true", "true", "false"), "{boxes}");
+    assert!(
+        (a[2].parse::<f64>().unwrap() - 0.3).abs() < 0.05 && (b[1].parse::<f64>().unwrap() - 0.6).abs() < 0.05,
+        "{boxes}"
+    );
+    for f in ["discovery.csv", "discovery.txt", "charts/discovery_tradeoff.png", "charts/discovery_box.png"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("discovery.txt")).unwrap();
+    assert!(summary.contains("`a` <= 0.3") || summary.contains("`a` <= 0.29"), "{summary}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = discover(empty.path(), &["--outcome", "firms_alive", "--below", "200"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no samples.csv"));
+    let out = discover(dir.path(), &["--outcome", "nope", "--below", "200"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--outcome"));
+}

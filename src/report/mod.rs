@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod discover;
 pub mod html;
 pub mod network;
 pub mod render;

@@ -103,7 +103,7 @@ pub fn discover(x: &[Vec<f64>], y: &[bool], alpha: f64, min_mass: f64) -> Discov
     };
     let peeled =
         (0..trajectory.len()).fold(0, |best, i| if f1(&trajectory[i]) > f1(&trajectory[best]) { i } else { best });
-    let chosen = paste(x, y, trajectory[peeled].clone(), &full, alpha);
+    let chosen = snap(x, y, paste(x, y, trajectory[peeled].clone(), &full, alpha), &full);
     let restricted = (0..k)
         .filter(|&d| chosen.limits[d].0 > full[d].0 || chosen.limits[d].1 < full[d].1)
         .map(|d| (d, quasi_p(x, y, &chosen, &full, d)))
@@ -152,6 +152,27 @@ fn paste(x: &[Vec<f64>], y: &[bool], mut b: PrimBox, full: &[(f64, f64)], alpha:
             _ => return b,
         }
     }
+}
+
+/// The box with each restricted limit moved onto the most extreme value inside it (the same points),
+/// so it reads in the data's own values (`candidates >= 3`, not `>= 2.0000001`); unrestricted inputs
+/// keep their full range.
+fn snap(x: &[Vec<f64>], y: &[bool], b: PrimBox, full: &[(f64, f64)]) -> PrimBox {
+    let members: Vec<&Vec<f64>> = x.iter().filter(|p| inside(p, &b.limits)).collect();
+    if members.is_empty() {
+        return b;
+    }
+    let limits = (0..b.limits.len())
+        .map(|d| {
+            let (lo, hi) =
+                members.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p[d]), hi.max(p[d])));
+            (
+                if b.limits[d].0 > full[d].0 { lo } else { full[d].0 },
+                if b.limits[d].1 < full[d].1 { hi } else { full[d].1 },
+            )
+        })
+        .collect();
+    measure(x, y, limits)
 }
 
 /// One-sided binomial probability of at least the box's cases among its points, at the density of the
