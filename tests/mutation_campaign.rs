@@ -141,7 +141,8 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> Option<&'a T> {
     if items.is_empty() { None } else { Some(&items[rng.random_range(0..items.len())]) }
 }
 
-/// Shortens a shipped scenario (to `years`, two replications, at most three named variants) so that a
+/// Shortens a shipped scenario (to `years`, two replications, at most three named variants, the
+/// smallest sensitivity design) so that a
 /// campaign of thousands of runs takes minutes.
 fn shortened(mut doc: Table, years: i64) -> Table {
     let scenario = doc.entry("scenario").or_insert_with(|| Value::Table(Table::new()));
@@ -155,6 +156,18 @@ fn shortened(mut doc: Table, years: i64) -> Table {
         }
         if let Some(Value::Array(variants)) = exp.get_mut("variants") {
             variants.truncate(3);
+        }
+        // A sensitivity design at its smallest: three uncertainties, the fewest samples allowed.
+        let smallest = match exp.get("method").and_then(Value::as_str) {
+            Some("sobol") => Some(16),
+            Some("morris") => Some(2),
+            _ => None,
+        };
+        if let Some(n) = smallest {
+            exp.insert("samples".into(), Value::Integer(n));
+        }
+        if let Some(Value::Array(uncertainties)) = exp.get_mut("uncertainties") {
+            uncertainties.truncate(3);
         }
     }
     doc

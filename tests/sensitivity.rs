@@ -72,7 +72,9 @@ fn sobol_and_morris_designs_give_the_same_bytes_sharded_resumed_or_not() {
         assert_eq!(samples.lines().count(), 1 + 2 * points, "one row per (lever, point)");
         let sens = std::fs::read_to_string(single.path().join("sensitivity.csv")).unwrap();
         let index = if method == "sobol" { ",ST," } else { ",mu_star," };
-        assert_eq!(sens.lines().filter(|l| l.contains(index)).count(), 2 * 2 * 3, "levers x outcomes x parameters");
+        // Two levers and the second one's effect, x outcomes x parameters.
+        assert_eq!(sens.lines().filter(|l| l.contains(index)).count(), 3 * 2 * 3, "analyses x outcomes x parameters");
+        assert!(sens.contains("more_searches-minus-baseline,"));
 
         for n in [2, 3] {
             let dir = tempfile::tempdir().unwrap();

@@ -307,9 +307,19 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
 
     let mut sens = String::from("lever,parameter,outcome,index,estimate,ci_low,ci_high\n");
     let k = design.uncertainties.len();
-    for (l, lever) in design.levers.iter().enumerate() {
+    // Each lever's outcomes, then each other lever's effect (its paired difference from the scenario
+    // as written, point by point and replication by replication): what drives the policy's answer.
+    let mut analysed: Vec<(String, Vec<Vec<Vec<f64>>>)> =
+        design.levers.iter().cloned().zip(by_run.iter().cloned()).collect();
+    for (l, lever) in design.levers.iter().enumerate().skip(1) {
+        let diff = (0..n_points)
+            .map(|p| (0..reps).map(|r| (0..n_out).map(|o| by_run[l][p][r][o] - by_run[0][p][r][o]).collect()).collect())
+            .collect();
+        analysed.push((format!("{lever}-minus-{}", design.levers[0]), diff));
+    }
+    for (lever, runs) in &analysed {
         for (o, outcome) in exp.outcomes.iter().enumerate() {
-            let y: Vec<f64> = (0..n_points).map(|p| means[l][p][o]).collect();
+            let y: Vec<f64> = (0..n_points).map(|p| runs[p].iter().map(|r| r[o]).sum::<f64>() / reps as f64).collect();
             let mut row = |parameter: &str, index: &str, e: sobol::Estimate| {
                 sens.push_str(&format!(
                     "{lever},{},{outcome},{index},{},{},{}\n",
@@ -343,7 +353,7 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
                     }
                 }
             }
-            let share = noise_share(&by_run[l], o);
+            let share = noise_share(runs, o);
             row("(replications)", "noise_share", sobol::Estimate { value: share, low: f64::NAN, high: f64::NAN });
         }
     }

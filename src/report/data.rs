@@ -713,7 +713,14 @@ fn clusters_with_firms(ts: &Table) -> Result<Vec<String>> {
 pub fn sensitivity(t: &Table) -> Result<Forest> {
     let [lever, parameter, outcome, index, estimate, low, high] =
         t.cols(["lever", "parameter", "outcome", "index", "estimate", "ci_low", "ci_high"])?;
-    let first_lever = t.rows.first().map(|r| r[lever].clone()).unwrap_or_default();
+    // A policy's effect (`<lever>-minus-<baseline>`) is the answer's question; else the first lever.
+    let first_lever = t
+        .rows
+        .iter()
+        .find(|r| r[lever].contains("-minus-"))
+        .or(t.rows.first())
+        .map(|r| r[lever].clone())
+        .unwrap_or_default();
     let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[lever] == first_lever).collect();
     let morris = mine.iter().any(|r| r[index] == "mu_star");
     let value = |o: &str, p: &str, i: &str| {
