@@ -360,7 +360,7 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
     let sens = sens.replace("NaN", "");
     let answers = summary(&sens, &design.method, &exp.outcomes, exp.window);
 
-    let identity = super::run::manifest(exp);
+    let identity = super::seal::manifest(exp);
     let open = identity.trim_end().strip_suffix('}').expect("the manifest is a JSON object").trim_end();
     let mut sealed = format!("{open},\n  \"units\": [");
     for (i, seal) in seals.iter().enumerate() {

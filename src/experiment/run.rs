@@ -13,11 +13,10 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde_json::json;
 
 use super::Experiment;
 use super::seal::{Seal, UnitBytes, read_unit as read_sealed, write_unit};
-pub use super::seal::{unit_facts_path, unit_path, unit_survey_path};
+pub use super::seal::{manifest, same_experiment, unit_facts_path, unit_path, unit_survey_path};
 use super::stats::{Cell, Moments, Paired};
 use crate::error::{Error, Result};
 use crate::format::csv_field;
@@ -140,36 +139,6 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))
-}
-
-/// The manifest identifying an experiment's results (fingerprint, variants, replications). Written
-/// first; once aggregated, the same text plus the seal of every unit (`units`, each with the sha256
-/// of its files).
-pub fn manifest(exp: &Experiment) -> String {
-    let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
-    let text = json!({
-        "experiment": exp.name,
-        "fingerprint": format!("{:016x}", exp.fingerprint),
-        "facts": format!("{:016x}", exp.facts.fingerprint()),
-        "biocluster_version": env!("CARGO_PKG_VERSION"),
-        "replications": exp.replications,
-        "variants": variants,
-        "outcomes": exp.outcomes,
-        "window": [exp.window.0, exp.window.1],
-    });
-    serde_json::to_string_pretty(&text).expect("manifest serialises") + "\n"
-}
-
-/// Whether two manifests name the same experiment (the `units` list of a finished one aside).
-pub fn same_experiment(old: &str, new: &str) -> bool {
-    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
-    match (parse(old), parse(new)) {
-        (Some(serde_json::Value::Object(mut old)), Some(new)) => {
-            old.remove("units");
-            serde_json::Value::Object(old) == new
-        }
-        _ => false,
-    }
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10 % otherwise.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Experiment;
@@ -166,4 +167,34 @@ pub fn write_unit(dir: &Path, exp: &Experiment, variant: usize, replication: u32
     let seal = Seal::new(exp, variant, replication, unit);
     write_seal(dir, exp, variant, replication, &seal)?;
     Ok(seal)
+}
+
+/// The manifest identifying an experiment's results (fingerprint, variants, replications). Written
+/// first; once aggregated, the same text plus the seal of every unit (`units`, each with the sha256
+/// of its files).
+pub fn manifest(exp: &Experiment) -> String {
+    let variants: Vec<_> = exp.variants.iter().map(|v| json!({"name": v.name, "description": v.description})).collect();
+    let text = json!({
+        "experiment": exp.name,
+        "fingerprint": format!("{:016x}", exp.fingerprint),
+        "facts": format!("{:016x}", exp.facts.fingerprint()),
+        "biocluster_version": env!("CARGO_PKG_VERSION"),
+        "replications": exp.replications,
+        "variants": variants,
+        "outcomes": exp.outcomes,
+        "window": [exp.window.0, exp.window.1],
+    });
+    serde_json::to_string_pretty(&text).expect("manifest serialises") + "\n"
+}
+
+/// Whether two manifests name the same experiment (the `units` list of a finished one aside).
+pub fn same_experiment(old: &str, new: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    match (parse(old), parse(new)) {
+        (Some(serde_json::Value::Object(mut old)), Some(new)) => {
+            old.remove("units");
+            serde_json::Value::Object(old) == new
+        }
+        _ => false,
+    }
 }
