@@ -46,7 +46,8 @@ mode = 6
     )
 }
 
-const FILES: [&str; 5] = ["samples.csv", "sensitivity.csv", "answers.txt", "experiment.json", "scenario.resolved.toml"];
+const FILES: [&str; 6] =
+    ["samples.csv", "sensitivity.csv", "robustness.csv", "answers.txt", "experiment.json", "scenario.resolved.toml"];
 
 fn options() -> Options {
     Options { threads: Some(2), resume: false, quiet: true }

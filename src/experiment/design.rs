@@ -358,7 +358,11 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
         }
     }
     let sens = sens.replace("NaN", "");
-    let answers = summary(&sens, &design.method, &exp.outcomes, exp.window);
+    let mut answers = summary(&sens, &design.method, &exp.outcomes, exp.window);
+    let robustness = robustness_csv(&design.levers, &exp.outcomes, &means);
+    if design.levers.len() > 1 {
+        answers.push_str(&robustness_summary(&robustness));
+    }
 
     let identity = super::seal::manifest(exp);
     let open = identity.trim_end().strip_suffix('}').expect("the manifest is a JSON object").trim_end();
@@ -370,6 +374,7 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
     sealed.push_str("\n  ]\n}\n");
     let files = [
         ("answers.txt", answers),
+        ("robustness.csv", robustness),
         ("samples.csv", samples),
         ("sensitivity.csv", sens),
         ("experiment.json", sealed),
@@ -429,6 +434,79 @@ pub fn summary(sensitivity_csv: &str, method: &Method, outcomes: &[String], wind
     out
 }
 
+/// Whether more of an outcome is better (public money spent and failures are costs).
+pub fn more_is_better(outcome: &str) -> bool {
+    !(outcome.starts_with("public_") || outcome == "failures" || outcome == "delistings")
+}
+
+/// Each lever across the sampled worlds (point means): the outcome's mean, 5th and 95th percentiles,
+/// its regret (in each world, the best lever's outcome minus this lever's: how much one loses by having
+/// chosen it in that world) as mean and maximum, and the share of worlds in which it is the best.
+pub fn robustness_csv(levers: &[String], outcomes: &[String], means: &[Vec<Vec<f64>>]) -> String {
+    let mut out = String::from("lever,outcome,better,mean,q05,q95,mean_regret,max_regret,share_best\n");
+    let n_points = means.first().map_or(0, Vec::len);
+    for (o, outcome) in outcomes.iter().enumerate() {
+        let up = more_is_better(outcome);
+        let best = |p: usize| {
+            let values = means.iter().map(|m| m[p][o]);
+            if up { values.fold(f64::NEG_INFINITY, f64::max) } else { values.fold(f64::INFINITY, f64::min) }
+        };
+        for (l, lever) in levers.iter().enumerate() {
+            let mut values: Vec<f64> = (0..n_points).map(|p| means[l][p][o]).collect();
+            let regrets: Vec<f64> = (0..n_points).map(|p| (best(p) - means[l][p][o]).abs()).collect();
+            let wins = (0..n_points).filter(|&p| means[l][p][o] == best(p)).count();
+            let n = n_points.max(1) as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let q05 = sensitivity::percentile(&mut values, 0.05);
+            let q95 = sensitivity::percentile(&mut values, 0.95);
+            out.push_str(&format!(
+                "{lever},{outcome},{},{},{},{},{},{},{}\n",
+                if up { "more" } else { "less" },
+                num(mean),
+                num(q05),
+                num(q95),
+                num(regrets.iter().sum::<f64>() / n),
+                num(regrets.iter().fold(0.0, |a: f64, b| a.max(*b))),
+                num(wins as f64 / n)
+            ));
+        }
+    }
+    out
+}
+
+/// The robustness table in words: per outcome, the lever with the least mean regret.
+fn robustness_summary(csv: &str) -> String {
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let mut outcomes: Vec<&str> = Vec::new();
+    for r in &rows {
+        if !outcomes.contains(&r[1]) {
+            outcomes.push(r[1]);
+        }
+    }
+    let mut out = String::from(
+        "\nRobustness across the sampled worlds (robustness.csv; regret: how much worse than the best lever in the same world):\n",
+    );
+    for outcome in outcomes {
+        let mut mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[1] == outcome).collect();
+        mine.sort_by(|a, b| {
+            a[6].parse::<f64>().unwrap_or(f64::MAX).total_cmp(&b[6].parse::<f64>().unwrap_or(f64::MAX))
+        });
+        if let Some(best) = mine.first() {
+            let share = best[8].parse::<f64>().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "  - {}: `{}` has the least mean regret ({}; worst {}) and is the best lever in {:.0} % of the worlds.",
+                outcome.replace('_', " "),
+                best[0],
+                super::answers::readable(best[6].parse().unwrap_or(f64::NAN)),
+                super::answers::readable(best[7].parse().unwrap_or(f64::NAN)),
+                100.0 * share
+            );
+        }
+    }
+    out
+}
+
 /// The share of the variance of the point means that replication noise gives. Replications use
 /// common random numbers, so a replication's luck shifts every point alike and cancels between points;
 /// the noise is the point x replication interaction: the residual of a two-way layout,
@@ -456,6 +534,27 @@ fn noise_share(runs: &[Vec<Vec<f64>>], outcome: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two levers in three worlds: A = 10, 5, 7 and B = 8, 9, 7 (more is better): regrets A 0, 4, 0
+    /// and B 2, 0, 0; each is best in two worlds (the third is a tie); public money counts the other way.
+    #[test]
+    fn regret_is_the_distance_to_the_best_lever_in_each_world() {
+        let levers = vec!["a".to_string(), "b".to_string()];
+        let outcomes = vec!["firms_alive".to_string(), "public_spend_musd".to_string()];
+        let world = |x: f64, spend: f64| vec![x, spend];
+        let means = vec![
+            vec![world(10.0, 1.0), world(5.0, 1.0), world(7.0, 1.0)],
+            vec![world(8.0, 3.0), world(9.0, 3.0), world(7.0, 3.0)],
+        ];
+        let csv = robustness_csv(&levers, &outcomes, &means);
+        let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows[0][..3], ["a", "firms_alive", "more"]);
+        assert_eq!((rows[0][6], rows[0][7], rows[0][8]), ("1.333333", "4", "0.666667"));
+        assert_eq!((rows[1][6], rows[1][7], rows[1][8]), ("0.666667", "2", "0.666667"));
+        assert_eq!((rows[2][2], rows[2][6], rows[2][8]), ("less", "0", "1"), "a spends less in every world");
+        assert_eq!((rows[3][6], rows[3][8]), ("2", "0"));
+        assert!(robustness_summary(&csv).contains("firms alive: `b` has the least mean regret"));
+    }
 
     /// A point effect plus a replication shift common to every point (common random numbers) has no
     /// noise; independent noise of variance 1 over R = 4 gives 0.25 of a unit variance of the points.

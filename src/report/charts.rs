@@ -637,12 +637,8 @@ impl Chart for Bars {
                 .draw()?;
             for (i, (label, value)) in panel.bars.iter().enumerate() {
                 let c = match panel.colour {
-                    BarColour::ByLabel => colour(
-                        self.palette
-                            .iter()
-                            .position(|l| l == label)
-                            .unwrap_or_else(|| labels.iter().position(|l| l == label).unwrap_or(i)),
-                    ),
+                    // A label outside the palette (a baseline) is grey.
+                    BarColour::ByLabel => self.palette.iter().position(|l| l == label).map_or(BASELINE_GREY, colour),
                     BarColour::Palette(k) => colour(k),
                     BarColour::Grey => BASELINE_GREY,
                 };

@@ -791,3 +791,35 @@ pub fn sensitivity(t: &Table) -> Result<Forest> {
         shared_x: !morris,
     })
 }
+
+/// Sensitivity with several levers: each lever's mean regret across the sampled worlds, a panel per
+/// outcome (robustness.csv).
+pub fn regret(t: &Table) -> Result<Bars> {
+    let [lever, outcome, better, mean_regret] = t.cols(["lever", "outcome", "better", "mean_regret"])?;
+    let mut outcomes: Vec<String> = Vec::new();
+    for r in &t.rows {
+        if !outcomes.contains(&r[outcome]) {
+            outcomes.push(r[outcome].clone());
+        }
+    }
+    let panels = outcomes
+        .iter()
+        .map(|o| {
+            let rows: Vec<&Vec<String>> = t.rows.iter().filter(|r| &r[outcome] == o).collect();
+            let unit = metric_title(o).1.replace(" per year", "");
+            BarPanel {
+                title: format!(
+                    "{} ({} is better)",
+                    metric_title(o).0,
+                    rows.first().map_or("more", |r| r[better].as_str())
+                ),
+                y_label: format!("mean regret, {unit}"),
+                bars: rows.iter().map(|r| (r[lever].clone(), Table::num(r, mean_regret))).collect(),
+                colour: BarColour::ByLabel,
+            }
+        })
+        .collect();
+    // The scenario as written in grey, the other levers in their colours, as in the fan charts.
+    let palette: Vec<String> = t.distinct(lever).into_iter().skip(1).collect();
+    Ok(Bars { title: "Regret of each lever across the sampled worlds (lower is more robust)".into(), panels, palette })
+}

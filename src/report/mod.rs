@@ -263,6 +263,20 @@ fn build_charts(
                 &|d, s| render::render(&chart, d, s),
             )?;
             tables.push(html::table_from_csv("Sensitivity indices (sensitivity.csv)", &table));
+            let robustness = dir.join("robustness.csv");
+            if robustness.is_file() {
+                let table = Table::read(&robustness)?;
+                if table.distinct(table.col("lever")?).len() > 1 {
+                    let chart = data::regret(&table)?;
+                    add(
+                        "regret".into(),
+                        "Regret of each lever",
+                        "For each outcome, each lever's mean regret over the sampled worlds: in each world, how much worse it does than the best lever in that world (for public money: how much more it spends). The most robust lever has the lowest bar; robustness.csv also gives the worst regret and the share of worlds in which each lever is best.",
+                        &|d, s| render::render(&chart, d, s),
+                    )?;
+                }
+                tables.push(html::table_from_csv("Robustness across the sampled worlds (robustness.csv)", &table));
+            }
         }
         Kind::Calibration => {
             let fit = Table::read(&dir.join("fit.csv"))?;

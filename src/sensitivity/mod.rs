@@ -37,7 +37,7 @@ pub fn scale(u: f64, min: f64, max: f64, distribution: Distribution) -> f64 {
 }
 
 /// A percentile of `values` (sorted in place), linear between order statistics.
-pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
+pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => f64::NAN,
