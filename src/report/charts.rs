@@ -669,3 +669,83 @@ impl Chart for Bars {
         out
     }
 }
+
+/// Labelled points in panels: a Morris screen's mu* against sigma, one point per parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scatter {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// (panel title, [(label, x, y)]).
+    pub panels: Vec<(String, Vec<(String, f64, f64)>)>,
+}
+
+impl Scatter {
+    /// Two panels a row, three when there are three (no empty panel).
+    fn cols(&self) -> usize {
+        if self.panels.len() == 3 { 3 } else { 2 }
+    }
+}
+
+impl Chart for Scatter {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.panels.len(), self.cols());
+        (620 * cols as u32, 460 * rows as u32 + TITLE_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB::ErrorType> {
+        let root = titled(root, &self.title)?;
+        let (rows, cols) = grid(self.panels.len(), self.cols());
+        let areas = root.split_evenly((rows, cols));
+        for ((title, points), area) in self.panels.iter().zip(&areas) {
+            let (x1, y1) = points.iter().fold((0.0f64, 0.0f64), |(a, b), p| (a.max(p.1), b.max(p.2)));
+            // Room on the right for the labels of the rightmost points.
+            let (_, x1) = padded(0.0, x1 * 1.6);
+            let (_, y1) = padded(0.0, y1);
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, font(16))
+                .margin(8)
+                .margin_right(16)
+                .x_label_area_size(px(38))
+                .y_label_area_size(px(58))
+                .build_cartesian_2d(0.0..x1, 0.0..y1)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|v| tick(*v))
+                .label_style(font(13))
+                .axis_desc_style(font(14))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()?;
+            // The diagonal sigma = mu*: above it, effects depend strongly on the other parameters.
+            let d = x1.min(y1);
+            chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (d, d)], BLACK.mix(0.3))))?;
+            let ink = BLACK.mix(0.8);
+            for (label, x, y) in points {
+                chart.draw_series(std::iter::once(Circle::new((*x, *y), 5, colour(0).filled())))?;
+                let style = font(11).color(&ink).pos(Pos::new(HPos::Left, VPos::Center));
+                let text = EmptyElement::at((*x, *y)) + Text::new(label.clone(), (8, 0), style);
+                chart.draw_series(std::iter::once(text))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn data_csv(&self) -> String {
+        let mut out = String::from("panel,label,x,y\n");
+        for (title, points) in &self.panels {
+            for (label, x, y) in points {
+                let _ = writeln!(out, "{},{},{},{}", csv(title), csv(label), num(*x), num(*y));
+            }
+        }
+        out
+    }
+
+    fn slides(&self) -> Vec<Self> {
+        self.panels.iter().map(|p| Scatter { panels: vec![p.clone()], ..self.clone() }).collect()
+    }
+}

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::charts::{
-    BandChart, BandPoint, BarColour, BarPanel, Bars, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference, Series,
-    Style,
+    BandChart, BandPoint, BarColour, BarPanel, Bars, Degrees, Forest, ForestPanel, ForestRow, Panel, Reference,
+    Scatter, Series, Style,
 };
 use crate::error::{Error, Result};
 
@@ -822,4 +822,51 @@ pub fn regret(t: &Table) -> Result<Bars> {
     // The scenario as written in grey, the other levers in their colours, as in the fan charts.
     let palette: Vec<String> = t.distinct(lever).into_iter().skip(1).collect();
     Ok(Bars { title: "Regret of each lever across the sampled worlds (lower is more robust)".into(), panels, palette })
+}
+
+/// Morris: mu* against sigma per parameter, a panel per outcome, for the same lever as [`sensitivity`].
+pub fn morris_scatter(t: &Table) -> Result<Option<Scatter>> {
+    let [lever, parameter, outcome, index, estimate] =
+        t.cols(["lever", "parameter", "outcome", "index", "estimate"])?;
+    if !t.rows.iter().any(|r| r[index] == "mu_star") {
+        return Ok(None);
+    }
+    let chosen = t
+        .rows
+        .iter()
+        .find(|r| r[lever].contains("-minus-"))
+        .or(t.rows.first())
+        .map(|r| r[lever].clone())
+        .unwrap_or_default();
+    let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[lever] == chosen).collect();
+    let mut outcomes: Vec<String> = Vec::new();
+    for r in &mine {
+        if !outcomes.contains(&r[outcome]) {
+            outcomes.push(r[outcome].clone());
+        }
+    }
+    let panels = outcomes
+        .iter()
+        .map(|o| {
+            let get = |p: &str, i: &str| {
+                mine.iter()
+                    .find(|r| &r[outcome] == o && r[parameter] == p && r[index] == i)
+                    .map(|r| Table::num(r, estimate))
+            };
+            let points = mine
+                .iter()
+                .filter(|r| &r[outcome] == o && r[index] == "mu_star")
+                .filter_map(|r| {
+                    Some((r[parameter].clone(), get(&r[parameter], "mu_star")?, get(&r[parameter], "sigma")?))
+                })
+                .collect();
+            (metric_title(o).0, points)
+        })
+        .collect();
+    Ok(Some(Scatter {
+        title: format!("Morris screen, lever `{chosen}`: mu* (importance) against sigma (interactions, non-linearity)"),
+        x_label: "mu*".into(),
+        y_label: "sigma".into(),
+        panels,
+    }))
 }

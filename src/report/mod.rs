@@ -262,6 +262,14 @@ fn build_charts(
                 "For each outcome (a panel) and uncertain parameter (a row), for the first policy's effect (its paired difference from the scenario as written) when there is a policy lever: the dot is the first-order Sobol index (the share of the outcome's variance the parameter explains alone) and the grey bar the total index (alone and through interactions), each with its 95 % bootstrap interval; for a Morris screen, the dot is mu* (the mean absolute elementary effect over the parameter's whole range) and the note gives sigma. A parameter whose total index is near zero can be fixed anywhere in its range.",
                 &|d, s| render::render(&chart, d, s),
             )?;
+            if let Some(chart) = data::morris_scatter(&table)? {
+                add(
+                    "morris".into(),
+                    "Morris screen: importance against interactions",
+                    "Each dot is a parameter: mu* (right: the outcome moves a lot over the parameter's range) against sigma (up: its effect changes with the other parameters or is not linear); the grey diagonal is sigma = mu*. Parameters near the origin can be fixed anywhere in their range.",
+                    &|d, s| render::render(&chart, d, s),
+                )?;
+            }
             tables.push(html::table_from_csv("Sensitivity indices (sensitivity.csv)", &table));
             let robustness = dir.join("robustness.csv");
             if robustness.is_file() {
