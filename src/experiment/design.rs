@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::seal::{Seal, read_unit as read_sealed};
+use super::seal::{Seal, parse_series, read_unit as read_sealed};
 use super::{Experiment, Overrides, problem};
 use crate::error::{Error, Problem, Result};
 use crate::format::csv_field;
@@ -99,7 +99,7 @@ pub fn parse(spec: &RawExperiment, problems: &mut Vec<Problem>) -> Option<Design
         }
         "morris" => {
             let levels = spec.levels.unwrap_or(4) as usize;
-            if levels < 2 || levels % 2 != 0 || levels > 100 {
+            if levels < 2 || !levels.is_multiple_of(2) || levels > 100 {
                 problems.push(problem("experiment.levels", format!("must be even, 2 to 100 (got {levels})")));
             }
             if !(2..=10_000).contains(&samples) {
@@ -222,30 +222,21 @@ pub fn expand(
 
 /// One unit's outcomes: stocks at the window's last year, flows summed over the window (ecosystem).
 fn unit_outcomes(exp: &Experiment, path: &Path, series: &[u8]) -> Result<Vec<f64>> {
-    let damaged = || Error::Usage(format!("`{}` is damaged; rerun without --resume", path.display()));
-    let text = std::str::from_utf8(series).map_err(|_| damaged())?;
-    let cols: Vec<usize> = exp
-        .outcomes
-        .iter()
-        .map(|o| TS_COLUMNS.iter().position(|c| c == o).map(|c| c + 3))
-        .collect::<Option<_>>()
-        .ok_or_else(damaged)?;
+    let cols: Vec<usize> =
+        exp.outcomes.iter().map(|o| TS_COLUMNS.iter().position(|c| c == o).expect("validated outcome")).collect();
     let (first, last) = exp.window;
     let mut values = vec![0.0; exp.outcomes.len()];
-    for line in text.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != TS_COLUMNS.len() + 3 || cells[1] != "all" {
+    for (year, cluster, row) in parse_series(path, series)? {
+        if cluster != "all" {
             continue;
         }
-        let year: i32 = cells[0].parse().map_err(|_| damaged())?;
         for (k, (&c, outcome)) in cols.iter().zip(&exp.outcomes).enumerate() {
-            let x: f64 = cells[c].parse().map_err(|_| damaged())?;
             if super::answers::is_stock(outcome) {
                 if year == last {
-                    values[k] = x;
+                    values[k] = row[c];
                 }
             } else if (first..=last).contains(&year) {
-                values[k] += x;
+                values[k] += row[c];
             }
         }
     }
@@ -292,15 +283,14 @@ pub fn aggregate(exp: &Experiment, design: &Design, dir: &Path) -> Result<Vec<Pa
         .iter()
         .map(|u| exp.parameters.iter().position(|p| p == &u.parameter).expect("every uncertainty is set"))
         .collect();
-    for (v, variant) in exp.variants.iter().enumerate() {
+    for v in 0..exp.variants.len() {
         let (lever, point) = (v / n_points, v % n_points);
-        let _ = variant;
         samples.push_str(&format!("{},{point}", design.levers[lever]));
         for &p in &params {
             samples.push_str(&format!(",{}", csv_field(&exp.parameter_values[v][p])));
         }
-        for k in 0..n_out {
-            samples.push_str(&format!(",{}", num(means[lever][point][k])));
+        for mean in &means[lever][point] {
+            samples.push_str(&format!(",{}", num(*mean)));
         }
         samples.push('\n');
     }

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::Experiment;
-use super::seal::{Seal, UnitBytes, read_unit as read_sealed, write_unit};
+use super::seal::{Seal, UnitBytes, parse_series, read_unit as read_sealed, write_unit};
 pub use super::seal::{manifest, same_experiment, unit_facts_path, unit_path, unit_survey_path};
 use super::stats::{Cell, Moments, Paired};
 use crate::error::{Error, Result};
@@ -180,25 +180,6 @@ impl Progress {
     }
 }
 
-/// One unit file, parsed: (year, cluster, values) rows.
-fn read_unit(path: &Path, bytes: &[u8]) -> Result<Vec<(i32, String, Vec<f64>)>> {
-    let bad = |what: &str| Error::Usage(format!("`{}` is damaged ({what}); rerun without --resume", path.display()));
-    let text = std::str::from_utf8(bytes).map_err(|_| bad("not text"))?;
-    let mut rows = Vec::new();
-    for line in text.lines().skip(1) {
-        let mut cells = line.split(',');
-        let year = cells.next().and_then(|y| y.parse().ok()).ok_or_else(|| bad("year"))?;
-        let cluster = cells.next().ok_or_else(|| bad("cluster"))?.to_string();
-        let _type = cells.next();
-        let values: Vec<f64> = cells.map(|c| c.parse().map_err(|_| bad("value"))).collect::<Result<_>>()?;
-        if values.len() != TS_COLUMNS.len() {
-            return Err(bad("columns"));
-        }
-        rows.push((year, cluster, values));
-    }
-    Ok(rows)
-}
-
 /// Aggregates all unit files into the experiment's outputs; returns the files written.
 pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
     if let Some(design) = &exp.design {
@@ -310,7 +291,7 @@ pub fn aggregate(exp: &Experiment, dir: &Path) -> Result<Vec<PathBuf>> {
             holds[v * (n_t + 1) + n_t] += u64::from(joint);
             writeln!(findings, "{},{r},all_stated,false,,,,,,,,,,{joint}", exp.variants[v].name)
                 .map_err(io_err(&findings_tmp))?;
-            let rows = read_unit(&path, series_bytes)?;
+            let rows = parse_series(&path, series_bytes)?;
             if rows.len() != n_y * n_c {
                 return Err(Error::Usage(format!("`{}` is incomplete; rerun without --resume", path.display())));
             }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::Experiment;
 use crate::error::{Error, Result};
+use crate::observe::TS_COLUMNS;
 use crate::observe::write::write_atomic;
 
 /// The seal of one unit, as written beside its files (`rep-NNNNNN.sha256.json`).
@@ -197,4 +198,23 @@ pub fn same_experiment(old: &str, new: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// One unit file, parsed: (year, cluster, values) rows.
+pub fn parse_series(path: &Path, bytes: &[u8]) -> Result<Vec<(i32, String, Vec<f64>)>> {
+    let bad = |what: &str| Error::Usage(format!("`{}` is damaged ({what}); rerun without --resume", path.display()));
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not text"))?;
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1) {
+        let mut cells = line.split(',');
+        let year = cells.next().and_then(|y| y.parse().ok()).ok_or_else(|| bad("year"))?;
+        let cluster = cells.next().ok_or_else(|| bad("cluster"))?.to_string();
+        let _type = cells.next();
+        let values: Vec<f64> = cells.map(|c| c.parse().map_err(|_| bad("value"))).collect::<Result<_>>()?;
+        if values.len() != TS_COLUMNS.len() {
+            return Err(bad("columns"));
+        }
+        rows.push((year, cluster, values));
+    }
+    Ok(rows)
 }

@@ -195,13 +195,7 @@ impl P2 {
 
 /// Quantile of sorted data with linear interpolation (R's type 7).
 pub fn exact_quantile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    crate::sensitivity::quantile_sorted(sorted, p)
 }
 
 /// Everything kept for one aggregated cell.

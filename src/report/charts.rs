@@ -587,7 +587,7 @@ impl Bars {
     fn cols(&self) -> usize {
         let n = self.panels.len().max(1);
         let fits = |c: usize| c as u32 * self.panel_width() <= 1800;
-        (1..=(self.max_cols() + 1).min(n)).rev().find(|&c| n % c == 0 && fits(c)).unwrap_or(1)
+        (1..=(self.max_cols() + 1).min(n)).rev().find(|&c| n.is_multiple_of(c) && fits(c)).unwrap_or(1)
     }
 }
 
@@ -601,12 +601,6 @@ impl Chart for Bars {
         let root = titled(root, &self.title)?;
         let (rows, cols) = grid(self.panels.len(), self.cols());
         let areas = root.split_evenly((rows, cols));
-        let mut labels: Vec<&str> = Vec::new();
-        for b in self.panels.iter().flat_map(|p| &p.bars) {
-            if !labels.contains(&b.0.as_str()) {
-                labels.push(&b.0);
-            }
-        }
         for (panel, area) in self.panels.iter().zip(&areas) {
             let n = panel.bars.len() as i32;
             let hi = panel.bars.iter().map(|b| b.1).fold(0.0, f64::max);
@@ -670,14 +664,16 @@ impl Chart for Bars {
     }
 }
 
+/// A scatter panel: its title and its (label, x, y) points.
+pub type ScatterPanel = (String, Vec<(String, f64, f64)>);
+
 /// Labelled points in panels: a Morris screen's mu* against sigma, one point per parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scatter {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
-    /// (panel title, [(label, x, y)]).
-    pub panels: Vec<(String, Vec<(String, f64, f64)>)>,
+    pub panels: Vec<ScatterPanel>,
 }
 
 impl Scatter {

@@ -106,16 +106,16 @@ pub fn is_count(metric: &str) -> bool {
     !metric.ends_with("_musd") && !matches!(metric, "network_density" | "largest_component_share" | "knowledge_stock")
 }
 
+/// A cluster's type as charts write it ("government-led"), from timeseries.csv.
+pub fn cluster_type(ts: &Table, cluster: &str) -> Option<String> {
+    let (c, k) = (ts.col("cluster").ok()?, ts.col("cluster_type").ok()?);
+    let kind = &ts.rows.iter().find(|r| r[c] == cluster)?[k];
+    (kind != "all" && !kind.is_empty()).then(|| kind.replace('_', "-"))
+}
+
 /// A cluster as legends name it: its name and its type ("osong_daegu (government-led)").
 pub fn cluster_label(ts: &Table, cluster: &str) -> String {
-    let kind = ts
-        .col("cluster_type")
-        .ok()
-        .and_then(|k| ts.rows.iter().find(|r| ts.col("cluster").is_ok_and(|c| r[c] == cluster)).map(|r| r[k].clone()));
-    match kind.as_deref() {
-        Some(k) if k != "all" && !k.is_empty() => format!("{cluster} ({})", k.replace('_', "-")),
-        _ => cluster.to_string(),
-    }
+    cluster_type(ts, cluster).map_or(cluster.to_string(), |k| format!("{cluster} ({k})"))
 }
 
 /// Every cluster of a run in palette order (its order in timeseries.csv): a cluster has the same
@@ -708,19 +708,23 @@ fn clusters_with_firms(ts: &Table) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The lever a sensitivity chart shows: a policy's effect (`<lever>-minus-<baseline>`) when there is
+/// one (it is the answer's question), else the first lever.
+fn analysed_lever(t: &Table, lever: usize) -> String {
+    t.rows
+        .iter()
+        .find(|r| r[lever].contains("-minus-"))
+        .or(t.rows.first())
+        .map(|r| r[lever].clone())
+        .unwrap_or_default()
+}
+
 /// Sensitivity: per outcome (a panel), each parameter's first-order index with the total index as a
 /// grey bar (Sobol), or mu* with sigma in the note (Morris), for the first lever.
 pub fn sensitivity(t: &Table) -> Result<Forest> {
     let [lever, parameter, outcome, index, estimate, low, high] =
         t.cols(["lever", "parameter", "outcome", "index", "estimate", "ci_low", "ci_high"])?;
-    // A policy's effect (`<lever>-minus-<baseline>`) is the answer's question; else the first lever.
-    let first_lever = t
-        .rows
-        .iter()
-        .find(|r| r[lever].contains("-minus-"))
-        .or(t.rows.first())
-        .map(|r| r[lever].clone())
-        .unwrap_or_default();
+    let first_lever = analysed_lever(t, lever);
     let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[lever] == first_lever).collect();
     let morris = mine.iter().any(|r| r[index] == "mu_star");
     let value = |o: &str, p: &str, i: &str| {
@@ -796,13 +800,8 @@ pub fn sensitivity(t: &Table) -> Result<Forest> {
 /// outcome (robustness.csv).
 pub fn regret(t: &Table) -> Result<Bars> {
     let [lever, outcome, better, mean_regret] = t.cols(["lever", "outcome", "better", "mean_regret"])?;
-    let mut outcomes: Vec<String> = Vec::new();
-    for r in &t.rows {
-        if !outcomes.contains(&r[outcome]) {
-            outcomes.push(r[outcome].clone());
-        }
-    }
-    let panels = outcomes
+    let panels = t
+        .distinct(outcome)
         .iter()
         .map(|o| {
             let rows: Vec<&Vec<String>> = t.rows.iter().filter(|r| &r[outcome] == o).collect();
@@ -831,20 +830,9 @@ pub fn morris_scatter(t: &Table) -> Result<Option<Scatter>> {
     if !t.rows.iter().any(|r| r[index] == "mu_star") {
         return Ok(None);
     }
-    let chosen = t
-        .rows
-        .iter()
-        .find(|r| r[lever].contains("-minus-"))
-        .or(t.rows.first())
-        .map(|r| r[lever].clone())
-        .unwrap_or_default();
+    let chosen = analysed_lever(t, lever);
     let mine: Vec<&Vec<String>> = t.rows.iter().filter(|r| r[lever] == chosen).collect();
-    let mut outcomes: Vec<String> = Vec::new();
-    for r in &mine {
-        if !outcomes.contains(&r[outcome]) {
-            outcomes.push(r[outcome].clone());
-        }
-    }
+    let outcomes = t.distinct(outcome);
     let panels = outcomes
         .iter()
         .map(|o| {

@@ -82,12 +82,7 @@ pub fn final_year_table(ts: &Table) -> Result<Block> {
 pub fn instruments_table(t: &Table) -> Result<Block> {
     let [year, name, kind, budget, demand, paid, bound] =
         t.cols(["year", "instrument", "kind", "budget_musd", "demand_musd", "paid_musd", "budget_bound"])?;
-    let mut names: Vec<&str> = Vec::new();
-    for r in &t.rows {
-        if !names.contains(&r[name].as_str()) {
-            names.push(&r[name]);
-        }
-    }
+    let names = t.distinct(name);
     let header: Vec<String> = [
         "instrument",
         "kind",

@@ -151,13 +151,8 @@ fn build_charts(
                 let years = network_years(&nodes, &options.network_years)?;
                 let clusters: Vec<String> =
                     ts.distinct(ts.col("cluster")?).into_iter().filter(|c| c != "all").collect();
-                let types: Vec<String> = clusters
-                    .iter()
-                    .map(|c| {
-                        let label = data::cluster_label(&ts, c);
-                        label.strip_prefix(c.as_str()).unwrap_or_default().trim().trim_matches(['(', ')']).to_string()
-                    })
-                    .collect();
+                let types: Vec<String> =
+                    clusters.iter().map(|c| data::cluster_type(&ts, c).unwrap_or_default()).collect();
                 for year in &years {
                     let picture = network_picture(&nodes, &edges, &clusters, &types, *year)?;
                     add(

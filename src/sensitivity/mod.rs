@@ -39,14 +39,18 @@ pub fn scale(u: f64, min: f64, max: f64, distribution: Distribution) -> f64 {
 /// A percentile of `values` (sorted in place), linear between order statistics.
 pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n => {
-            let h = p.clamp(0.0, 1.0) * (n - 1) as f64;
-            let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-            values[lo] + (h - lo as f64) * (values[hi] - values[lo])
-        }
+    quantile_sorted(values, p)
+}
+
+/// The `p` quantile of sorted values, linear between order statistics (R's type 7); NaN when empty.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
     }
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 #[cfg(test)]
