@@ -41,6 +41,40 @@ pub enum Command {
     /// Scenario discovery: the box of uncertain inputs (PRIM) in which an outcome of a sensitivity
     /// experiment falls below or above a value (writes discovery.csv and charts into the folder).
     Discover(DiscoverArgs),
+    /// The classroom: a local web page with sliders for the policy levers and each cluster's
+    /// environment and population, live charts, run comparison and replication fans; with
+    /// --classroom, students join with a code and the teacher sees every run.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Scenario the page opens with: a shipped id (korea-default, korea-policy-levers, korea-four-clusters,
+    /// korea-calibrated, belgium, beijing) or a TOML file.
+    pub scenario: Option<PathBuf>,
+    /// Address to listen on (127.0.0.1: this machine only; 0.0.0.0 for a class network).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0: any free port, printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Class mode: students join with the class code; the teacher's page (/teacher, teacher code)
+    /// shows every student's runs. Results go to <out>/classroom/ as they arrive.
+    #[arg(long)]
+    pub classroom: bool,
+    /// The class code students enter (default: a random one, or the one of the lesson in
+    /// <out>/classroom/).
+    #[arg(long, requires = "classroom")]
+    pub code: Option<String>,
+    /// The teacher's code (default: random, or the lesson's).
+    #[arg(long, requires = "classroom")]
+    pub teacher_code: Option<String>,
+    /// Folder under which classroom/ is written.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Simulation worker threads (default: all cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -210,6 +244,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Slurm(args) => write_slurm(args),
         Command::Report(args) => report(&args.dir, &args.charts.options(), false),
+        Command::Serve(args) => serve(args),
         Command::Discover(args) => {
             let threshold = match (args.below, args.above) {
                 (Some(v), _) => crate::report::discover::Threshold::Below(v),
@@ -229,6 +264,28 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let server = crate::serve::start(crate::serve::Options {
+        scenario: args.scenario,
+        host: args.host,
+        port: args.port,
+        classroom: args.classroom,
+        join_code: args.code,
+        teacher_code: args.teacher_code,
+        out: args.out,
+        workers: args.workers,
+    })?;
+    println!("biocluster serve: open http://{} in a browser (Ctrl-C stops)", server.addr);
+    if let (Some(join), Some(teacher)) = (&server.join_code, &server.teacher_code) {
+        println!("class code for students: {join}");
+        println!("teacher page: http://{}/teacher, teacher code: {teacher}", server.addr);
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    server.wait();
+    Ok(())
 }
 
 /// A run's output folder: `<out>/<scenario name>`, with `-LABEL` when labelled, else with what the

@@ -19,6 +19,7 @@ pub mod regression;
 pub mod report;
 pub mod scenario;
 pub mod sensitivity;
+pub mod serve;
 pub mod simulation;
 pub mod survey;
 pub mod systems;

@@ -92,21 +92,44 @@ pub fn run_counterfactual(
     counterfactual: Counterfactual,
     mut on_year: impl FnMut(u32),
 ) -> RunRecord {
-    let months = scenario.months();
     let mut world = build_world(scenario, replication);
     world.insert_resource(counterfactual);
+    run_world(&mut world, |year, _| {
+        on_year(year);
+        true
+    });
+    observe::finish(&mut world)
+}
+
+/// One replication watched year by year: `on_year` sees the record so far after each simulated
+/// year and returns whether to go on. `None` if it stopped the run. The interactive page streams
+/// with it; the run is the same as `run_replication`'s.
+pub fn run_watched(
+    scenario: Arc<Scenario>,
+    replication: u64,
+    on_year: impl FnMut(u32, &RunRecord) -> bool,
+) -> Option<RunRecord> {
+    let mut world = build_world(scenario, replication);
+    run_world(&mut world, on_year).then(|| observe::finish(&mut world))
+}
+
+/// Runs the tick schedule to the horizon (or a population overflow); false if `on_year` stopped it.
+fn run_world(world: &mut World, mut on_year: impl FnMut(u32, &RunRecord) -> bool) -> bool {
+    let months = world.resource::<Params>().0.months();
     let mut schedule = build_schedule();
     for month in 0..months {
-        schedule.run(&mut world);
+        schedule.run(world);
         if world.resource::<Registry>().overflow_month.is_some() {
             break;
         }
         if month % 12 == 11 {
-            compact::compact_firms(&mut world);
-            on_year(month / 12 + 1);
+            compact::compact_firms(world);
+            if !on_year(month / 12 + 1, world.resource::<RunRecord>()) {
+                return false;
+            }
         }
     }
-    observe::finish(&mut world)
+    true
 }
 
 #[cfg(test)]

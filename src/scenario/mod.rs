@@ -296,6 +296,11 @@ impl Scenario {
         validate::validate(raw).map_err(|problems| Error::InvalidScenario { file: file.to_string(), problems })
     }
 
+    /// The range validation allows for each numeric parameter, keyed as validation errors key them.
+    pub fn ranges(&self) -> Vec<(String, f64, f64)> {
+        validate::ranges(self.raw.clone())
+    }
+
     /// The scenario exactly as it ran, as TOML (defaults filled in).
     pub fn resolved_toml(&self) -> String {
         toml::to_string(&self.raw).expect("a raw scenario always serialises")

@@ -8,6 +8,9 @@ use crate::error::Problem;
 #[derive(Default)]
 struct Check {
     problems: Vec<Problem>,
+    /// Every numeric range checked, as (key, lowest, highest): what a form offering the parameter
+    /// may allow (`ranges`).
+    ranges: Vec<(String, f64, f64)>,
 }
 
 /// Most agents a run may hold, every one it ever had (alive or not): a 100x run peaked at 528 MB with
@@ -30,6 +33,7 @@ impl Check {
     }
     /// `lo <= v <= hi`, finite.
     fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+        self.ranges.push((key.to_string(), lo, hi));
         if !v.is_finite() || v < lo || v > hi {
             let allowed = if hi == f64::INFINITY {
                 format!("a finite number >= {lo}")
@@ -66,8 +70,18 @@ macro_rules! check_fields {
 }
 
 pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
-    let mut c = Check::default();
+    check(raw, &mut Check::default())
+}
 
+/// The range validation allows for each numeric parameter of `raw`, keyed as in its error messages
+/// (`clusters[0].environment.vc_presence`, `policies[2].rate`): the bounds an interactive form offers.
+pub(super) fn ranges(raw: RawScenario) -> Vec<(String, f64, f64)> {
+    let mut c = Check::default();
+    let _ = check(raw, &mut c);
+    c.ranges
+}
+
+fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
     // [scenario]
     if let Some(problem) = name_problem(&raw.scenario.name) {
         c.fail("scenario.name", format!("{problem} (it names the output folder)"));
@@ -320,7 +334,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     }
     let mut policies = Vec::new();
     for (i, rp) in raw.policies.iter().enumerate() {
-        if let Some(policy) = validate_policy(&mut c, i, rp, &raw, &agencies, &cluster_names) {
+        if let Some(policy) = validate_policy(c, i, rp, &raw, &agencies, &cluster_names) {
             policies.push(policy);
         }
     }
@@ -393,7 +407,7 @@ pub(super) fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     }
 
     if !c.problems.is_empty() {
-        return Err(c.problems);
+        return Err(std::mem::take(&mut c.problems));
     }
     Ok(Scenario {
         name: raw.scenario.name.clone(),
