@@ -213,7 +213,8 @@ fn levers(scenario: &Scenario, value: &toml::Value) -> Vec<Lever> {
         add(format!("policies[{i}].enabled"), group.clone(), "switched on".into(), "bool");
         for field in POLICY_FIELDS {
             let kind = if field == "end_year" { "integer" } else { "number" };
-            add(format!("policies[{i}].{field}"), group.clone(), field.replace('_', " "), kind);
+            let label = field.replace("_musd_per_year", " (M$ a year)").replace("_musd", " (M$)").replace('_', " ");
+            add(format!("policies[{i}].{field}"), group.clone(), label, kind);
         }
     }
     for (i, cluster) in scenario.raw.clusters.iter().enumerate() {
@@ -361,12 +362,14 @@ mod tests {
         settings.insert("nonsense".to_string(), serde_json::json!(1));
         let problems = base.with(&settings).unwrap_err();
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["clusters[1].population.firms", "nonsense"]);
-        settings.remove("clusters[1].population.firms");
-        settings.remove("nonsense");
-        let problems = base.with(&settings).unwrap_err();
-        assert_eq!(problems[0].key, "clusters[1].environment.labour_pool");
+        assert_eq!(keys, ["clusters[1].environment.labour_pool", "clusters[1].population.firms", "nonsense"]);
         assert!(problems[0].message.contains("[0, 1]"), "{}", problems[0].message);
+        // A rate inside its range passes; a count beyond the bound validation sets is named.
+        let mut settings = BTreeMap::new();
+        settings.insert("policies[1].rate".to_string(), serde_json::json!(0.5));
+        assert!(base.with(&settings).is_ok());
+        settings.insert("clusters[0].population.universities".to_string(), serde_json::json!(2_000_000));
+        assert_eq!(base.with(&settings).unwrap_err()[0].key, "clusters[0].population.universities");
     }
 
     #[test]

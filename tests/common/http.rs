@@ -37,9 +37,31 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     stream.write_all(head.as_bytes()).unwrap();
     // A server may answer (413) before reading a large body and close: a failed write is fine then.
     let _ = stream.write_all(body);
+    parse(&read_reply(&mut stream))
+}
+
+/// Reads one reply: the head, then Content-Length bytes, or chunks to the last, or to the end
+/// (some servers keep the connection open after answering, whatever the request asked).
+fn read_reply(stream: &mut TcpStream) -> Vec<u8> {
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse(&raw)
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return raw;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let body = raw.len() - split - 4;
+        if let Some(length) = head.lines().find_map(|l| l.strip_prefix("content-length:")) {
+            if body >= length.trim().parse::<usize>().unwrap_or(0) {
+                return raw;
+            }
+        } else if head.contains("transfer-encoding: chunked") && raw.ends_with(b"0\r\n\r\n") {
+            return raw;
+        }
+    }
 }
 
 fn parse(raw: &[u8]) -> Reply {

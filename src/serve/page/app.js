@@ -131,7 +131,7 @@ function niceTicks(lo, hi, n) {
 
 // series: [{points: [[x, y]], color, dash, width, opacity}], bands: [{points: [[x, lo, hi]], color, opacity}]
 function lineChart(spec) {
-  const W = 440, H = 250, L = 56, R = 12, T = 34, B = 46;
+  const W = 400, H = 260, L = 50, R = 10, T = 38, B = 48;
   const xs = [], ys = [0];
   for (const s of spec.series) for (const p of s.points) { xs.push(p[0]); ys.push(p[1]); }
   for (const b of spec.bands || []) for (const p of b.points) { xs.push(p[0]); ys.push(p[1], p[2]); }
@@ -141,14 +141,14 @@ function lineChart(spec) {
   const X = (x) => L + (W - L - R) * (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5);
   const Y = (y) => T + (H - T - B) * (1 - y / yMax);
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" data-series="${spec.series.length}">`;
-  svg += `<text x="${L}" y="14" font-size="13" font-weight="bold">${esc(spec.title)}</text>`;
-  svg += `<text x="${L}" y="28" font-size="10.5" fill="#666">${esc(spec.unit || '')}</text>`;
+  svg += `<text x="8" y="16" font-size="15" font-weight="bold">${esc(spec.title)}</text>`;
+  svg += `<text x="8" y="31" font-size="11.5" fill="#666">${esc(spec.unit || '')}</text>`;
   for (const t of yTicks) {
     svg += `<line x1="${L}" x2="${W - R}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/>`;
-    svg += `<text x="${L - 5}" y="${Y(t) + 4}" font-size="10" text-anchor="end">${fmt(t)}</text>`;
+    svg += `<text x="${L - 5}" y="${Y(t) + 4}" font-size="11" text-anchor="end">${fmt(t)}</text>`;
   }
   const xTicks = niceTicks(x0, x1, 6).filter((t) => Number.isInteger(t) && t >= x0 && t <= x1);
-  for (const t of xTicks) svg += `<text x="${X(t)}" y="${H - B + 15}" font-size="10" text-anchor="middle">${t}</text>`;
+  for (const t of xTicks) svg += `<text x="${X(t)}" y="${H - B + 16}" font-size="11" text-anchor="middle">${t}</text>`;
   svg += `<line x1="${L}" x2="${W - R}" y1="${Y(0)}" y2="${Y(0)}" stroke="#999"/>`;
   for (const b of spec.bands || []) {
     if (!b.points.length) continue;
@@ -162,15 +162,17 @@ function lineChart(spec) {
       (s.dash ? ` stroke-dasharray="${s.dash}"` : '') + '/>';
     if (s.points.length === 1) svg += `<circle cx="${X(s.points[0][0])}" cy="${Y(s.points[0][1])}" r="2.5" fill="${s.color}"/>`;
   }
-  // Legend strip under the axis.
-  let lx = L;
+  // Legend strip under the axis, wrapped onto as many rows as it needs (the picture grows).
+  let lx = 8, ly = H - 12;
   for (const item of spec.legend || []) {
-    svg += `<line x1="${lx}" x2="${lx + 18}" y1="${H - 12}" y2="${H - 12}" stroke="${item.color}" stroke-width="2"` +
+    const width = 30 + 6.3 * item.label.length;
+    if (lx + width > W && lx > 8) { lx = 8; ly += 15; }
+    svg += `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${item.color}" stroke-width="2"` +
       (item.dash ? ` stroke-dasharray="${item.dash}"` : '') + '/>';
-    svg += `<text x="${lx + 22}" y="${H - 8}" font-size="10">${esc(item.label)}</text>`;
-    lx += 30 + 6.2 * item.label.length;
+    svg += `<text x="${lx + 22}" y="${ly}" font-size="11">${esc(item.label)}</text>`;
+    lx += width;
   }
-  return svg + '</svg>';
+  return svg.replace(`viewBox="0 0 ${W} ${H}"`, `viewBox="0 0 ${W} ${ly + 6}"`) + '</svg>';
 }
 
 function clusterColor(i) { return PALETTE[i % PALETTE.length]; }
@@ -218,17 +220,18 @@ function drawNetwork() {
   const year = S.run && S.shown > 0 ? S.run.years[S.shown - 1] : null;
   if (!year || !year.network) { box.innerHTML = '<p class="hint">The alliance network of the year shown appears here.</p>'; return; }
   const { nodes, edges } = year.network;
-  const W = 560, H = 420, pad = 16;
+  const W = 560, pad = 16;
   let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
   for (const n of nodes) { xmin = Math.min(xmin, n[0]); xmax = Math.max(xmax, n[0]); ymin = Math.min(ymin, n[1]); ymax = Math.max(ymax, n[1]); }
   if (!Number.isFinite(xmin)) { xmin = -1; xmax = 1; ymin = -1; ymax = 1; }
-  const scale = Math.min((W - 2 * pad) / Math.max(xmax - xmin, 1e-6), (H - 60 - 2 * pad) / Math.max(ymax - ymin, 1e-6));
+  const scale = Math.min((W - 2 * pad) / Math.max(xmax - xmin, 1e-6), 380 / Math.max(ymax - ymin, 1e-6));
+  const H = 44 + 2 * pad + (ymax - ymin) * scale + 26;
   const X = (x) => pad + (x - xmin) * scale + (W - 2 * pad - (xmax - xmin) * scale) / 2;
-  const Y = (y) => 40 + pad + (ymax - y) * scale;
+  const Y = (y) => 44 + pad + (ymax - y) * scale;
   const tech = edges.filter((e) => e[2]).length;
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Alliance network" data-nodes="${nodes.length}" data-edges="${edges.length}">`;
-  svg += `<text x="8" y="16" font-size="13" font-weight="bold">Alliance network, end of ${year.year}</text>`;
-  svg += `<text x="8" y="31" font-size="10.5" fill="#666">${nodes.length} actors, ${tech} technological (solid) and ${edges.length - tech} non-technological (dashed) alliances; colour: cluster</text>`;
+  svg += `<text x="8" y="17" font-size="15" font-weight="bold">Alliance network, end of ${year.year}</text>`;
+  svg += `<text x="8" y="34" font-size="11.5" fill="#666">${nodes.length} actors; alliances: ${tech} technological (solid), ${edges.length - tech} other (dashed); colour: cluster</text>`;
   for (const e of edges) {
     const a = nodes[e[0]], b = nodes[e[1]];
     if (!a || !b) continue;
@@ -243,8 +246,8 @@ function drawNetwork() {
     else svg += `<polygon points="${cx},${cy - r * 1.2} ${cx + r * 1.2},${cy} ${cx},${cy + r * 1.2} ${cx - r * 1.2},${cy}" fill="${fill}" stroke="#222">${title}</polygon>`;
   }
   let lx = 8;
-  const shapes = ['circle: firm', 'square: university / institute', 'triangle: pharma partner', 'diamond: investor'];
-  for (const s of shapes) { svg += `<text x="${lx}" y="${H - 6}" font-size="10" fill="#444">${s}</text>`; lx += 6 * s.length + 14; }
+  const shapes = ['circle: firm', 'square: university', 'triangle: pharma', 'diamond: investor'];
+  for (const s of shapes) { svg += `<text x="${lx}" y="${H - 8}" font-size="11.5" fill="#444">${s}</text>`; lx += 6.6 * s.length + 16; }
   box.innerHTML = svg + '</svg>';
 }
 
@@ -253,21 +256,21 @@ function drawSurvey() {
   const survey = S.run && S.run.status === 'done' && S.shown >= S.run.years.length ? S.run.survey : null;
   if (!survey) { box.innerHTML = '<p class="hint">The survey of this run (ln sales on cooperation, by cluster type, as the Korean Bio-industry Status Survey study) appears when the run has been played to its end.</p>'; return; }
   const rows = survey.rows;
-  const W = 560, rowH = 26, T = 44, L = 220, R = 20, H = T + rowH * rows.length + 40;
+  const W = 560, rowH = 28, T = 48, L = 270, R = 20, H = T + rowH * rows.length + 40;
   const lo = Math.min(0, ...rows.map((r) => r.coef - 1.96 * r.se)), hi = Math.max(0, ...rows.map((r) => r.coef + 1.96 * r.se));
   const X = (x) => L + (W - L - R) * (x - lo) / Math.max(hi - lo, 1e-9);
   const names = { oi: 'open innovation', tech: 'technological cooperation', nontech: 'non-technological cooperation' };
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Survey regressions" data-rows="${rows.length}">`;
-  svg += `<text x="8" y="16" font-size="13" font-weight="bold">The survey of this run: effect on ln sales, with 95 % intervals</text>`;
-  svg += `<text x="8" y="31" font-size="10.5" fill="#666">${survey.responses} responses, ${esc(survey.standard_errors)} standard errors; filled dot: significant at 5 %</text>`;
+  svg += `<text x="8" y="17" font-size="15" font-weight="bold">The survey of this run: effect on ln sales, 95 % intervals</text>`;
+  svg += `<text x="8" y="34" font-size="12" fill="#666">${survey.responses} responses, ${esc(survey.standard_errors)} standard errors; filled dot: significant at 5 %</text>`;
   svg += `<line x1="${X(0)}" x2="${X(0)}" y1="${T - 4}" y2="${H - 34}" stroke="#999"/>`;
   rows.forEach((r, i) => {
     const y = T + rowH * i + rowH / 2, color = r.sample === 'government_led' ? PALETTE[0] : PALETTE[1];
-    svg += `<text x="${L - 8}" y="${y + 4}" font-size="10.5" text-anchor="end">${esc(r.sample.replace('_', '-'))}: ${names[r.term] || r.term}</text>`;
+    svg += `<text x="${L - 10}" y="${y + 4}" font-size="12" text-anchor="end">${r.sample === 'government_led' ? 'gov.-led' : 'private-led'}: ${names[r.term] || r.term}</text>`;
     svg += `<line x1="${X(r.coef - 1.96 * r.se)}" x2="${X(r.coef + 1.96 * r.se)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`;
     svg += `<circle cx="${X(r.coef)}" cy="${y}" r="4.5" fill="${r.p < 0.05 ? color : '#fff'}" stroke="${color}" stroke-width="2"><title>coefficient ${fmt(r.coef, 3)}, t = ${fmt(r.t, 2)}, p = ${fmt(r.p, 3)}, n = ${r.n}</title></circle>`;
   });
-  for (const t of niceTicks(lo, hi, 5)) svg += `<text x="${X(t)}" y="${H - 18}" font-size="10" text-anchor="middle">${fmt(t, 2)}</text>`;
+  for (const t of niceTicks(lo, hi, 5)) svg += `<text x="${X(t)}" y="${H - 18}" font-size="11" text-anchor="middle">${fmt(t, 2)}</text>`;
   box.innerHTML = svg + '</svg>';
 }
 
@@ -422,14 +425,23 @@ function describe() {
 // One tick of playback: reveal the next year if it has been simulated.
 function tick() {
   const run = S.run;
-  if (!run) return;
-  const speed = Number($('speed').value);
-  if (S.playing && S.shown < run.years.length) {
-    S.shown = speed === 0 ? run.years.length : S.shown + 1;
-    drawAll(); describe();
-    if (S.shown === run.years.length && run.status === 'done') finishExercise();
+  if (run) {
+    const speed = Number($('speed').value);
+    if (S.playing && S.shown < run.years.length) {
+      S.shown = speed === 0 ? run.years.length : S.shown + 1;
+      drawAll(); describe();
+    }
+    maybeFinish();
   }
   schedule();
+}
+
+// Once the last year of a finished run is on screen: the survey and the exercise's answer.
+function maybeFinish() {
+  const run = S.run;
+  if (!run || run.status !== 'done' || S.shown !== run.years.length || run.finishShown) return;
+  run.finishShown = true;
+  drawSurvey(); finishExercise(); describe();
 }
 function schedule() {
   clearTimeout(S.timer);
@@ -724,7 +736,7 @@ function wire() {
   $('pause-button').addEventListener('click', () => { S.playing = !S.playing; $('pause-button').textContent = S.playing ? 'Pause' : 'Play'; describe(); });
   $('step-button').addEventListener('click', () => {
     S.playing = false; $('pause-button').textContent = 'Play';
-    if (S.run && S.shown < S.run.years.length) { S.shown += 1; drawAll(); if (S.shown === S.run.years.length && S.run.status === 'done') finishExercise(); }
+    if (S.run && S.shown < S.run.years.length) { S.shown += 1; drawAll(); maybeFinish(); }
     describe();
   });
   $('reset-button').addEventListener('click', () => { reset(); $('pause-button').textContent = 'Pause'; });

@@ -1,0 +1,275 @@
+//! `biocluster serve` in a real browser: headless Chromium driven through ChromeDriver (the W3C
+//! WebDriver protocol, spoken with the tests' small HTTP client). A user opens the page, moves a
+//! slider with the keyboard, runs, sees the charts fill and the network drawn, pins two runs and
+//! compares them, replicates against the pinned baseline, downloads the scenario file and reruns
+//! it with the CLI to the same bytes; the browser logs no error. Screenshots are written to
+//! `target/serve-screenshots/` for a person to look at.
+//!
+//! Needs Chromium and ChromeDriver (Debian: chromium, chromium-driver; or BIOCLUSTER_CHROMIUM and
+//! BIOCLUSTER_CHROMEDRIVER). Without them the test says so and passes, unless
+//! BIOCLUSTER_REQUIRE_BROWSER=1 (set by .ci/run, which installs both), where it fails.
+
+#[path = "common/http.rs"]
+mod http;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn find(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(variable) {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
+}
+
+struct Driver {
+    addr: SocketAddr,
+    session: String,
+    child: Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = http::request(self.addr, "DELETE", &format!("/session/{}", self.session), &[], None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    fn start(chromedriver: &Path, chromium: &Path, downloads: &Path) -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1800"],
+                "prefs": { "download.default_directory": downloads, "download.prompt_for_download": false },
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        }}});
+        let r = http::post(addr, "/session", None, &capabilities);
+        assert_eq!(r.status, 200, "no WebDriver session: {}", r.body);
+        let session = r.json()["value"]["sessionId"].as_str().unwrap().to_string();
+        let driver = Driver { addr, session, child };
+        // Headless Chromium saves downloads only where it is told to.
+        driver.call("POST", "/goog/cdp/execute", json!({ "cmd": "Browser.setDownloadBehavior", "params": { "behavior": "allow", "downloadPath": downloads } }));
+        driver
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let r =
+            if method == "GET" { http::get(self.addr, &path, None) } else { http::post(self.addr, &path, None, &body) };
+        let v = r.json();
+        assert!(r.status == 200, "WebDriver {method} {path}: {}", r.body);
+        v["value"].clone()
+    }
+
+    fn go(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url }));
+    }
+
+    fn script(&self, source: &str, args: Value) -> Value {
+        self.call("POST", "/execute/sync", json!({ "script": source, "args": args }))
+    }
+
+    /// Waits until `condition` (a script returning a truthy value) holds; returns its value.
+    fn wait(&self, what: &str, condition: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let v = self.script(condition, json!([]));
+            if !(v.is_null() || v == json!(false) || v == json!(0) || v == json!("")) {
+                return v;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn element(&self, css: &str) -> String {
+        let v = self.call("POST", "/element", json!({ "using": "css selector", "value": css }));
+        v.as_object().unwrap().values().next().unwrap().as_str().unwrap().to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    fn keys(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call("POST", &format!("/element/{id}/value"), json!({ "text": text }));
+    }
+
+    fn clear(&self, css: &str) {
+        let id = self.element(css);
+        self.call("POST", &format!("/element/{id}/clear"), json!({}));
+    }
+
+    fn screenshot(&self, path: &Path) {
+        use base64::Engine as _;
+        let data = self.call("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
+    fn browser_log(&self) -> Vec<Value> {
+        self.call("POST", "/se/log", json!({ "type": "browser" })).as_array().cloned().unwrap_or_default()
+    }
+}
+
+#[test]
+fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browser() {
+    let (Some(chromium), Some(chromedriver)) = (
+        find("BIOCLUSTER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]),
+        find("BIOCLUSTER_CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        assert!(
+            std::env::var("BIOCLUSTER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "BIOCLUSTER_REQUIRE_BROWSER=1 but Chromium or ChromeDriver is missing"
+        );
+        eprintln!("skipped: Chromium and ChromeDriver are needed (Debian packages chromium, chromium-driver)");
+        return;
+    };
+    let server =
+        biocluster::serve::start(biocluster::serve::Options { port: 0, workers: Some(2), ..Default::default() })
+            .expect("the server starts");
+    let url = format!("http://{}/", server.addr);
+    let downloads = tempfile::tempdir().unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../serve-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, downloads.path());
+    driver.go(&url);
+    driver.wait("the levers", "return document.querySelectorAll('#levers details').length");
+
+    // Move a slider with the keyboard: the government-led complex's VC presence, three steps up.
+    driver.script("document.querySelectorAll('#levers details').forEach(d => d.open = true)", json!([]));
+    let slider = "input[data-slider='clusters[0].environment.vc_presence']";
+    let before: f64 = driver
+        .script(&format!("return Number(document.querySelector(\"{slider}\").value)"), json!([]))
+        .as_f64()
+        .unwrap();
+    driver.keys(slider, "\u{E014}\u{E014}\u{E014}");
+    let after = driver.script("return S.settings['clusters[0].environment.vc_presence']", json!([]));
+    assert!(
+        (after.as_f64().expect("the slider changed the setting") - (before + 0.03)).abs() < 1e-9,
+        "{before} -> {after}"
+    );
+    let number = driver.script(
+        "return Number(document.querySelector(\"input[data-key='clusters[0].environment.vc_presence']\").value)",
+        json!([]),
+    );
+    assert_eq!(number, after, "the number box follows the slider");
+
+    // Run at full speed; the charts fill and the network is drawn.
+    driver.script(
+        "const s = document.getElementById('speed'); s.value = '0'; s.dispatchEvent(new Event('change'))",
+        json!([]),
+    );
+    driver.click("#run-button");
+    driver.wait("the first run", "return S.run && S.run.status === 'done' && S.shown === S.run.years.length");
+    let paths = driver.script("return document.querySelectorAll('#chart-firms path').length", json!([]));
+    assert_eq!(paths, 2, "one line per cluster");
+    let nodes = driver.script("return Number(document.querySelector('#network svg').dataset.nodes)", json!([]));
+    assert!(nodes.as_f64().unwrap() > 100.0, "{nodes}");
+    driver.wait("the survey chart", "return document.querySelector('#survey svg')");
+    driver.screenshot(&shots.join("1-run.png"));
+    driver.click("#pin-button");
+
+    // A second run with doubled national grants, typed into the number box.
+    let budget = "input[data-key='policies[0].budget_musd_per_year']";
+    driver.clear(budget);
+    driver.keys(budget, "40\u{E004}");
+    assert_eq!(driver.script("return S.settings['policies[0].budget_musd_per_year']", json!([])).as_f64(), Some(40.0));
+    driver.click("#run-button");
+    driver.wait(
+        "the second run",
+        "return S.run && S.run.status === 'done' && S.shown === S.run.years.length && S.run.id !== S.pins[0].id",
+    );
+    driver.click("#pin-button");
+    assert_eq!(driver.script("return S.pins.length", json!([])), json!(2));
+    // Compare: the current run and both pins are drawn, the pins dashed.
+    let dashed =
+        driver.script("return document.querySelectorAll('#chart-firms path[stroke-dasharray]').length", json!([]));
+    assert_eq!(dashed, json!(4), "two pins x two clusters, dashed");
+    driver.screenshot(&shots.join("2-compare.png"));
+
+    // Replicate against the first pin (the baseline): a fan and a paired effect table.
+    driver.clear("#replicate-n");
+    driver.keys("#replicate-n", "4");
+    driver.click("#replicate-button");
+    driver.wait("the replications", "return S.batch && S.batch.finished");
+    assert!(
+        driver.script("return document.querySelectorAll('#fan svg polygon').length", json!([])).as_u64().unwrap() >= 2
+    );
+    let effects = driver.script("return document.querySelector('#effects').textContent", json!([]));
+    assert!(effects.as_str().unwrap().contains("Firms alive at the end"), "{effects}");
+    driver.screenshot(&shots.join("3-replicate.png"));
+
+    // Download the run's scenario file; the CLI reruns it to the bytes the page offers.
+    driver.click("#download-run-toml");
+    let toml_path = downloads.path().join("korea-default.toml");
+    let started = Instant::now();
+    while !toml_path.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the scenario file was not downloaded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let token = driver.script("return S.token", json!([]));
+    let run_id = driver.script("return S.run.id", json!([])).as_u64().unwrap();
+    let served = http::get(server.addr, &format!("/api/runs/{run_id}/files/timeseries.csv"), token.as_str());
+    assert_eq!(served.status, 200);
+    let out = downloads.path().join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_biocluster"))
+        .args(["run", toml_path.to_str().unwrap(), "--no-report", "--quiet", "--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(out.join("korea-default/timeseries.csv")).unwrap();
+    assert!(written == served.body, "the CLI's rerun of the downloaded file differs from the page's run");
+
+    // A guided exercise: Run waits for a prediction, then shows it beside the result.
+    driver.script(
+        "const s = document.getElementById('exercise-select'); s.value = 'grow'; s.dispatchEvent(new Event('change'))",
+        json!([]),
+    );
+    driver.wait(
+        "the exercise",
+        "return !document.getElementById('exercise-box').hidden && S.exercise && S.scenario.id === 'korea-default'",
+    );
+    driver.click("#run-button");
+    assert!(
+        driver
+            .script("return document.getElementById('err-prediction').textContent", json!([]))
+            .as_str()
+            .unwrap()
+            .contains("prediction")
+    );
+    driver.keys("#prediction", "300");
+    driver.click("#run-button");
+    driver.wait("the exercise's result", "return !document.getElementById('exercise-explain').hidden");
+    driver.screenshot(&shots.join("4-exercise.png"));
+
+    let errors: Vec<Value> =
+        driver.browser_log().into_iter().filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING").collect();
+    assert!(errors.is_empty(), "the browser logged: {errors:?}");
+    drop(driver);
+    server.stop();
+}
