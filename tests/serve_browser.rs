@@ -273,3 +273,99 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     drop(driver);
     server.stop();
 }
+
+#[test]
+fn a_class_joins_the_teacher_pushes_an_exercise_and_sees_every_run() {
+    let (Some(chromium), Some(chromedriver)) = (
+        find("BIOCLUSTER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]),
+        find("BIOCLUSTER_CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        assert!(
+            std::env::var("BIOCLUSTER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "BIOCLUSTER_REQUIRE_BROWSER=1 but Chromium or ChromeDriver is missing"
+        );
+        eprintln!("skipped: Chromium and ChromeDriver are needed (Debian packages chromium, chromium-driver)");
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let server = biocluster::serve::start(biocluster::serve::Options {
+        port: 0,
+        workers: Some(2),
+        classroom: true,
+        join_code: Some("CLASS7".into()),
+        teacher_code: Some("TEACH7".into()),
+        out: out.path().to_path_buf(),
+        ..Default::default()
+    })
+    .expect("the server starts");
+    let addr = server.addr;
+    // Three students have already run the grants exercise with their own budgets.
+    for (name, budget) in [("Ada", 0.0), ("Bo", 40.0), ("Cy", 120.0)] {
+        let token = http::post(addr, "/api/join", None, &json!({ "name": name, "code": "CLASS7" })).json()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let run = http::post(
+            addr,
+            "/api/runs",
+            Some(&token),
+            &json!({ "scenario": "korea-policy-levers", "settings": { "policies[0].budget_musd_per_year": budget }, "exercise": "grants-budget", "prediction": 300 }),
+        );
+        assert_eq!(run.status, 200, "{}", run.body);
+    }
+    let downloads = tempfile::tempdir().unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../serve-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, downloads.path());
+
+    // The teacher opens the class and pushes an exercise.
+    driver.go(&format!("http://{addr}/teacher"));
+    driver.wait("the teacher's sign-in", "return !document.getElementById('teacher-login').hidden");
+    driver.keys("#teacher-code", "TEACH7\u{E007}");
+    driver.wait("three students' runs", "return S.classView && S.classView.results.length === 3");
+    driver.script("document.getElementById('push-select').value = 'grants-budget'", json!([]));
+    driver.click("#push-button");
+    driver.wait("the pushed exercise", "return S.classView && S.classView.exercise === 'grants-budget'");
+
+    // A student joins with the form and finds the exercise set.
+    driver.go(&format!("http://{addr}/"));
+    driver.wait("the join form", "return !document.getElementById('join-view').hidden");
+    driver.keys("#join-name", "Eve");
+    driver.keys("#join-code", "class7\u{E007}");
+    driver.wait("the pushed exercise", "return S.exercise && S.exercise.id === 'grants-budget' && S.scenario.id === 'korea-policy-levers'");
+    let budget = "input[data-key='policies[0].budget_musd_per_year']";
+    driver.script("document.querySelectorAll('#levers details').forEach(d => d.open = true)", json!([]));
+    driver.clear(budget);
+    driver.keys(budget, "80\u{E004}");
+    driver.keys("#prediction", "330");
+    driver.script("const s = document.getElementById('speed'); s.value = '0'; s.dispatchEvent(new Event('change'))", json!([]));
+    driver.click("#run-button");
+    driver.wait("the student's result", "return !document.getElementById('exercise-explain').hidden");
+    driver.screenshot(&shots.join("5-student.png"));
+
+    // Back to the teacher: four runs in the chart and the table; the class exported as CSV.
+    driver.go(&format!("http://{addr}/teacher"));
+    driver.wait("four runs", "return S.classView && S.classView.results.length === 4 && document.querySelector('#class-chart svg')");
+    let points = driver.script("return Number(document.querySelector('#class-chart svg').dataset.points)", json!([]));
+    assert_eq!(points.as_u64(), Some(4));
+    let table = driver.script("return document.getElementById('class-runs').textContent", json!([]));
+    assert!(table.as_str().unwrap().contains("Eve"), "{table}");
+    driver.screenshot(&shots.join("6-teacher.png"));
+    driver.click("#export-button");
+    let csv = downloads.path().join("class-results.csv");
+    let started = Instant::now();
+    while !csv.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the class CSV was not downloaded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(text.contains("Eve,") && text.contains("policies[0].budget_musd_per_year=80"), "{text}");
+    assert_eq!(text, std::fs::read_to_string(out.path().join("classroom/results.csv")).unwrap());
+
+    let errors: Vec<Value> = driver.browser_log().into_iter().filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING").collect();
+    assert!(errors.is_empty(), "the browser logged: {errors:?}");
+    drop(driver);
+    server.stop();
+}

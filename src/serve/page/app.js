@@ -129,6 +129,14 @@ function niceTicks(lo, hi, n) {
   return ticks;
 }
 
+// Ticks of an axis that covers [lo, hi]: its first tick at or below lo, its last at or above hi.
+function axisTicks(lo, hi) {
+  const inner = niceTicks(lo, hi, 5), step = inner.length > 1 ? inner[1] - inner[0] : 1;
+  const ticks = [];
+  for (let t = Math.floor(lo / step) * step; t < hi + step - step * 1e-9; t += step) ticks.push(Math.round(t / step) * step);
+  return ticks.length > 1 ? ticks : [lo, lo + step];
+}
+
 // series: [{points: [[x, y]], color, dash, width, opacity}], bands: [{points: [[x, lo, hi]], color, opacity}]
 function lineChart(spec) {
   const W = 400, H = 260, L = 50, R = 10, T = 38, B = 48;
@@ -658,7 +666,7 @@ function drawClass() {
   const students = [...new Set(results.map((r) => r.student))];
   const W = 520, H = 340, L = 64, R = 16, T = 34, B = 44;
   const xs = results.map((r) => r.outcomes[xk]), ys = results.map((r) => r.outcomes[yk]);
-  const xt = niceTicks(Math.min(0, ...xs), Math.max(1, ...xs), 5), yt = niceTicks(Math.min(0, ...ys), Math.max(1, ...ys), 5);
+  const xt = axisTicks(Math.min(0, ...xs), Math.max(1, ...xs)), yt = axisTicks(Math.min(0, ...ys), Math.max(1, ...ys));
   const X = (x) => L + (W - L - R) * (x - xt[0]) / (xt[xt.length - 1] - xt[0]);
   const Y = (y) => T + (H - T - B) * (1 - (y - yt[0]) / (yt[yt.length - 1] - yt[0]));
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Class results" data-points="${results.length}">`;
