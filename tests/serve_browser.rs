@@ -332,20 +332,29 @@ fn a_class_joins_the_teacher_pushes_an_exercise_and_sees_every_run() {
     driver.wait("the join form", "return !document.getElementById('join-view').hidden");
     driver.keys("#join-name", "Eve");
     driver.keys("#join-code", "class7\u{E007}");
-    driver.wait("the pushed exercise", "return S.exercise && S.exercise.id === 'grants-budget' && S.scenario.id === 'korea-policy-levers'");
+    driver.wait(
+        "the pushed exercise",
+        "return S.exercise && S.exercise.id === 'grants-budget' && S.scenario.id === 'korea-policy-levers'",
+    );
     let budget = "input[data-key='policies[0].budget_musd_per_year']";
     driver.script("document.querySelectorAll('#levers details').forEach(d => d.open = true)", json!([]));
     driver.clear(budget);
     driver.keys(budget, "80\u{E004}");
     driver.keys("#prediction", "330");
-    driver.script("const s = document.getElementById('speed'); s.value = '0'; s.dispatchEvent(new Event('change'))", json!([]));
+    driver.script(
+        "const s = document.getElementById('speed'); s.value = '0'; s.dispatchEvent(new Event('change'))",
+        json!([]),
+    );
     driver.click("#run-button");
     driver.wait("the student's result", "return !document.getElementById('exercise-explain').hidden");
     driver.screenshot(&shots.join("5-student.png"));
 
     // Back to the teacher: four runs in the chart and the table; the class exported as CSV.
     driver.go(&format!("http://{addr}/teacher"));
-    driver.wait("four runs", "return S.classView && S.classView.results.length === 4 && document.querySelector('#class-chart svg')");
+    driver.wait(
+        "four runs",
+        "return S.classView && S.classView.results.length === 4 && document.querySelector('#class-chart svg')",
+    );
     let points = driver.script("return Number(document.querySelector('#class-chart svg').dataset.points)", json!([]));
     assert_eq!(points.as_u64(), Some(4));
     let table = driver.script("return document.getElementById('class-runs').textContent", json!([]));
@@ -364,7 +373,8 @@ fn a_class_joins_the_teacher_pushes_an_exercise_and_sees_every_run() {
     assert!(text.contains("Eve,") && text.contains("policies[0].budget_musd_per_year=80"), "{text}");
     assert_eq!(text, std::fs::read_to_string(out.path().join("classroom/results.csv")).unwrap());
 
-    let errors: Vec<Value> = driver.browser_log().into_iter().filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING").collect();
+    let errors: Vec<Value> =
+        driver.browser_log().into_iter().filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING").collect();
     assert!(errors.is_empty(), "the browser logged: {errors:?}");
     drop(driver);
     server.stop();
