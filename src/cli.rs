@@ -277,13 +277,15 @@ fn serve(args: ServeArgs) -> Result<()> {
         out: args.out,
         workers: args.workers,
     })?;
-    println!("biocluster serve: open http://{} in a browser (Ctrl-C stops)", server.addr);
-    if let (Some(join), Some(teacher)) = (&server.join_code, &server.teacher_code) {
-        println!("class code for students: {join}");
-        println!("teacher page: http://{}/teacher, teacher code: {teacher}", server.addr);
-    }
+    // Written, not println!: a closed stdout (piped into `head`) must not stop the server.
     use std::io::Write as _;
-    let _ = std::io::stdout().flush();
+    let mut text = format!("biocluster serve: open http://{} in a browser (Ctrl-C stops)\n", server.addr);
+    if let (Some(join), Some(teacher)) = (&server.join_code, &server.teacher_code) {
+        text.push_str(&format!("class code for students: {join}\n"));
+        text.push_str(&format!("teacher page: http://{}/teacher, teacher code: {teacher}\n", server.addr));
+    }
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
     server.wait();
     Ok(())
 }

@@ -417,3 +417,26 @@ fn replications_give_a_fan_and_a_paired_effect_against_the_baseline() {
     assert!(effect["lo"].as_f64().unwrap() < expected && expected < effect["hi"].as_f64().unwrap());
     server.stop();
 }
+
+/// The binary prints its address and codes; a closed stdout (piped into `head`) does not stop it.
+#[test]
+fn the_server_outlives_a_closed_stdout() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_biocluster"))
+        .args(["serve", "--classroom", "--port", "0", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr: SocketAddr = first.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let page = http::get(addr, "/", None);
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "the server stopped when its stdout closed");
+    assert_eq!(page.status, 200);
+}

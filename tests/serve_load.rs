@@ -60,7 +60,10 @@ fn forty_students_run_at_once_and_the_page_stays_responsive() {
     let server = Server(child);
     let pid = server.0.id();
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let mut lines = BufReader::new(stdout);
+    lines.read_line(&mut first).unwrap();
+    // Keep reading what the server prints (its codes), so its stdout never blocks or breaks.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
     let address =
         first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect("the server prints its address");
     let addr: SocketAddr = address.parse().unwrap();

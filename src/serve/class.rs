@@ -261,7 +261,7 @@ mod tests {
             run,
             scenario: "korea-default".into(),
             exercise: "grants".into(),
-            prediction: if run % 2 == 0 { Some(250.5) } else { None },
+            prediction: if run.is_multiple_of(2) { Some(250.5) } else { None },
             settings: "policies[0].budget_musd_per_year=40".into(),
             seed: 20240601,
             replication: run,

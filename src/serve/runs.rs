@@ -87,6 +87,9 @@ impl Run {
     }
 }
 
+/// One finished replication of a batch: the ecosystem's FAN_METRICS per year, and its outcomes.
+pub type Replicated = (Vec<[f64; 6]>, Outcomes);
+
 /// N replications of the current settings and, optionally, of a baseline's, on the same
 /// replication numbers (common random numbers): a fan and a paired effect.
 pub struct Batch {
@@ -96,8 +99,8 @@ pub struct Batch {
     pub variants: Vec<(String, Arc<Scenario>)>,
     pub replications: Vec<u64>,
     pub cancelled: AtomicBool,
-    /// [variant][replication]: the ecosystem's FAN_METRICS per year, and the outcomes.
-    pub results: Mutex<Vec<Vec<Option<(Vec<[f64; 6]>, Outcomes)>>>>,
+    /// [variant][replication], once finished.
+    pub results: Mutex<Vec<Vec<Option<Replicated>>>>,
 }
 
 impl Batch {
@@ -143,10 +146,7 @@ impl Batch {
 
 /// Mean paired differences (current - baseline) of each outcome over the replications both finished,
 /// with 95 % intervals (Student t).
-fn paired_effects(
-    current: &[Option<(Vec<[f64; 6]>, Outcomes)>],
-    baseline: &[Option<(Vec<[f64; 6]>, Outcomes)>],
-) -> Value {
+fn paired_effects(current: &[Option<Replicated>], baseline: &[Option<Replicated>]) -> Value {
     let pairs: Vec<(Outcomes, Outcomes)> =
         current.iter().zip(baseline).filter_map(|(a, b)| Some((a.as_ref()?.1, b.as_ref()?.1))).collect();
     let field = |o: &Outcomes, k: usize| match k {
