@@ -11,9 +11,11 @@
 //! and nothing below imports it.
 
 pub mod api;
+pub mod app;
 pub mod class;
 pub mod levers;
 pub mod pool;
+pub mod reply;
 pub mod runs;
 
 use std::net::SocketAddr;
@@ -101,7 +103,7 @@ impl Server {
 
 /// Starts the server on its own threads and returns once it listens.
 pub fn start(options: Options) -> Result<Server> {
-    let app = Arc::new(api::App::new(&options)?);
+    let app = Arc::new(app::App::new(&options)?);
     let (join_code, teacher_code) = match &app.class {
         Some(c) => (Some(c.join_code.clone()), Some(c.teacher_code.clone())),
         None => (None, None),
