@@ -1,6 +1,6 @@
 //! Class-mode load: 40 simulated students (HTTP clients on 127.0.0.1) join a class served by the
-//! `biocluster` binary and each run the default scenario at once, polling as the page does, while a
-//! teacher watches the class. Every run must complete and every request succeed; the latency of page
+//! `biocluster` binary and each run the default scenario at once, polling as the page does, then each
+//! ask for 10 replications against a baseline (800 simulations queued), while a teacher watches. Every run must complete and every request succeed; the latency of page
 //! requests (page, run polls, state, class view) while runs queue and the server's peak memory are
 //! reported (stderr and `target/serve-load.txt`), the memory bounded. Each client stops by itself
 //! when its run is done (or after a bound on its polls).
@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 const STUDENTS: usize = 40;
+/// Replications each student then asks for (twice: with and without their change).
+const REPLICATIONS: u64 = 10;
 /// Polls a student makes at most (5 a second for 10 minutes): the loop ends by itself.
 const MAX_POLLS: usize = 3_000;
 
@@ -123,16 +125,51 @@ fn forty_students_run_at_once_and_the_page_stays_responsive() {
                 match view["status"].as_str() {
                     Some("done") => {
                         if years != 30 {
-                            fail(format!("student {i}: {years} years"));
+                            return fail(format!("student {i}: {years} years"));
                         }
-                        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        return;
+                        break;
                     }
                     Some("queued" | "running") => std::thread::sleep(Duration::from_millis(200)),
                     other => return fail(format!("student {i}: run ended as {other:?}")),
                 }
             }
-            fail(format!("student {i}: not done after {MAX_POLLS} polls"));
+            if years != 30 {
+                return fail(format!("student {i}: not done after {MAX_POLLS} polls"));
+            }
+            // Then everyone presses Replicate (10 replications against the scenario as written):
+            // 800 simulations queue, and the page must stay responsive while they run.
+            let batch = http::post(
+                addr,
+                "/api/batches",
+                t,
+                &json!({ "scenario": "korea-default", "settings": { "policies[0].budget_musd_per_year": 40.0 }, "baseline": {}, "replications": REPLICATIONS }),
+            );
+            if batch.status != 200 {
+                return fail(format!("student {i}: batch {} {}", batch.status, batch.body));
+            }
+            let id = batch.json()["id"].as_u64().unwrap();
+            for poll in 0..MAX_POLLS {
+                let reply = timed("batch poll", &latencies, &|| http::get(addr, &format!("/api/batches/{id}"), t));
+                if reply.status != 200 {
+                    return fail(format!("student {i}: batch poll {} {}", reply.status, reply.body));
+                }
+                let view = reply.json();
+                if view["done"] == view["total"] {
+                    if view["effects"]["firms_alive"]["n"] != REPLICATIONS {
+                        return fail(format!("student {i}: effect over {} replications", view["effects"]["firms_alive"]["n"]));
+                    }
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+                if poll % 4 == 0 {
+                    let page = timed("page", &latencies, &|| http::get(addr, "/", None));
+                    if page.status != 200 {
+                        return fail(format!("student {i}: page {}", page.status));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            fail(format!("student {i}: replications not done after {MAX_POLLS} polls"));
         }));
     }
     // The teacher watches the class while it runs.
@@ -164,13 +201,14 @@ fn forty_students_run_at_once_and_the_page_stays_responsive() {
     let hwm = status_kb(pid, "VmHWM:");
     let latencies = latencies.lock().unwrap().clone();
     let mut report = format!(
-        "biocluster serve --classroom, {STUDENTS} students each running the default scenario at once \
-         ({} workers), all done in {wall:.1} s\n",
+        "biocluster serve --classroom, {STUDENTS} students each running the default scenario at once, then \
+         {REPLICATIONS} replications against a baseline ({} simulations in all, {} workers), all done in {wall:.1} s\n",
+        STUDENTS * (1 + 2 * REPLICATIONS as usize),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let mut all: Vec<f64> = latencies.iter().map(|l| l.1).collect();
     all.sort_by(f64::total_cmp);
-    for kind in ["page", "run poll", "state", "class view"] {
+    for kind in ["page", "run poll", "state", "batch poll", "class view"] {
         let mut v: Vec<f64> = latencies.iter().filter(|l| l.0 == kind).map(|l| l.1).collect();
         v.sort_by(f64::total_cmp);
         report.push_str(&format!(
