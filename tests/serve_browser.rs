@@ -191,6 +191,17 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     assert!(nodes.as_f64().unwrap() > 100.0, "{nodes}");
     driver.wait("the survey chart", "return document.querySelector('#survey svg')");
     driver.screenshot(&shots.join("1-run.png"));
+    // Every chart saves as an SVG file, for slides.
+    driver.click("#chart-firms .save-svg");
+    let svg = downloads.path().join("firms-alive.svg");
+    let started = Instant::now();
+    while !svg.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the chart was not saved");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("Firms alive") && text.contains("<path"), "{}", &text[..200.min(text.len())]);
     driver.click("#pin-button");
 
     // A second run with doubled national grants, typed into the number box.

@@ -39,6 +39,8 @@ const S = {
 // Small helpers
 
 const $ = (id) => document.getElementById(id);
+// A button on every chart: the picture as an SVG file, for slides.
+const SAVE = '<button class="save-svg link" title="save this chart as an SVG file, for slides">save SVG</button>';
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -148,7 +150,7 @@ function lineChart(spec) {
   const yTicks = niceTicks(0, y1, 5); const yMax = Math.max(y1, yTicks[yTicks.length - 1]);
   const X = (x) => L + (W - L - R) * (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5);
   const Y = (y) => T + (H - T - B) * (1 - y / yMax);
-  let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" data-series="${spec.series.length}">`;
+  let svg = `<svg font-family="DejaVu Sans, sans-serif" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" data-series="${spec.series.length}">`;
   svg += `<text x="8" y="16" font-size="15" font-weight="bold">${esc(spec.title)}</text>`;
   svg += `<text x="8" y="31" font-size="11.5" fill="#666">${esc(spec.unit || '')}</text>`;
   for (const t of yTicks) {
@@ -218,7 +220,7 @@ function drawCharts() {
       clusters.forEach((c, i) => legend.push({ label: c, color: clusterColor(i) }));
     }
     S.pins.forEach((p, i) => { if (p.scenarioId === S.scenario.id) legend.push({ label: 'pin ' + p.letter, color: '#555', dash: PIN_DASH[i] }); });
-    html += `<div class="card chart" id="chart-${chart.id}">` + lineChart({ title: chart.title, unit: chart.unit, series, legend, xRange: [first, last] }) + '</div>';
+    html += `<div class="card chart" id="chart-${chart.id}">${SAVE}` + lineChart({ title: chart.title, unit: chart.unit, series, legend, xRange: [first, last] }) + '</div>';
   }
   box.innerHTML = html;
 }
@@ -237,7 +239,7 @@ function drawNetwork() {
   const X = (x) => pad + (x - xmin) * scale + (W - 2 * pad - (xmax - xmin) * scale) / 2;
   const Y = (y) => 44 + pad + (ymax - y) * scale;
   const tech = edges.filter((e) => e[2]).length;
-  let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Alliance network" data-nodes="${nodes.length}" data-edges="${edges.length}">`;
+  let svg = `<svg font-family="DejaVu Sans, sans-serif" viewBox="0 0 ${W} ${H}" role="img" aria-label="Alliance network" data-nodes="${nodes.length}" data-edges="${edges.length}">`;
   svg += `<text x="8" y="17" font-size="15" font-weight="bold">Alliance network, end of ${year.year}</text>`;
   svg += `<text x="8" y="34" font-size="11.5" fill="#666">${nodes.length} actors; alliances: ${tech} technological (solid), ${edges.length - tech} other (dashed); colour: cluster</text>`;
   for (const e of edges) {
@@ -256,7 +258,7 @@ function drawNetwork() {
   let lx = 8;
   const shapes = ['circle: firm', 'square: university', 'triangle: pharma', 'diamond: investor'];
   for (const s of shapes) { svg += `<text x="${lx}" y="${H - 8}" font-size="11.5" fill="#444">${s}</text>`; lx += 6.6 * s.length + 16; }
-  box.innerHTML = svg + '</svg>';
+  box.innerHTML = SAVE + svg + '</svg>';
 }
 
 function drawSurvey() {
@@ -268,7 +270,7 @@ function drawSurvey() {
   const lo = Math.min(0, ...rows.map((r) => r.coef - 1.96 * r.se)), hi = Math.max(0, ...rows.map((r) => r.coef + 1.96 * r.se));
   const X = (x) => L + (W - L - R) * (x - lo) / Math.max(hi - lo, 1e-9);
   const names = { oi: 'open innovation', tech: 'technological cooperation', nontech: 'non-technological cooperation' };
-  let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Survey regressions" data-rows="${rows.length}">`;
+  let svg = `<svg font-family="DejaVu Sans, sans-serif" viewBox="0 0 ${W} ${H}" role="img" aria-label="Survey regressions" data-rows="${rows.length}">`;
   svg += `<text x="8" y="17" font-size="15" font-weight="bold">The survey of this run: effect on ln sales, 95 % intervals</text>`;
   svg += `<text x="8" y="34" font-size="12" fill="#666">${survey.responses} responses, ${esc(survey.standard_errors)} standard errors; filled dot: significant at 5 %</text>`;
   svg += `<line x1="${X(0)}" x2="${X(0)}" y1="${T - 4}" y2="${H - 34}" stroke="#999"/>`;
@@ -279,7 +281,7 @@ function drawSurvey() {
     svg += `<circle cx="${X(r.coef)}" cy="${y}" r="4.5" fill="${r.p < 0.05 ? color : '#fff'}" stroke="${color}" stroke-width="2"><title>coefficient ${fmt(r.coef, 3)}, t = ${fmt(r.t, 2)}, p = ${fmt(r.p, 3)}, n = ${r.n}</title></circle>`;
   });
   for (const t of niceTicks(lo, hi, 5)) svg += `<text x="${X(t)}" y="${H - 18}" font-size="11" text-anchor="middle">${fmt(t, 2)}</text>`;
-  box.innerHTML = svg + '</svg>';
+  box.innerHTML = SAVE + svg + '</svg>';
 }
 
 function drawAll() { drawCharts(); drawNetwork(); drawSurvey(); }
@@ -559,7 +561,7 @@ function drawBatch() {
     series.push({ color, points: bandsOf.map((b, y) => [fan.first_year + y, b[1]]) });
     legend.push({ label: (i === 0 ? 'these settings' : 'baseline (pin ' + batch.baselineLetter + ')') + `: median of ${fan.runs}, band 10-90 %`, color });
   });
-  $('fan').innerHTML = lineChart({ title: FAN_METRICS[metric], unit: 'per year, over the replications', series, bands, legend });
+  $('fan').innerHTML = SAVE + lineChart({ title: FAN_METRICS[metric], unit: 'per year, over the replications', series, bands, legend });
   const e = v.effects;
   if (!e) { $('effects').innerHTML = '<p class="hint">Pin a run and mark it as the baseline (the round button on its pin) to measure the effect of your settings against it, replication by replication.</p>'; return; }
   let html = `<table><caption>Effect of these settings against pin ${esc(batch.baselineLetter)}, paired by replication (mean difference, 95 % interval)</caption><tr><th>outcome</th><th>difference</th><th>95 % interval</th><th>clear?</th></tr>`;
@@ -655,6 +657,7 @@ async function refreshClass() {
   $('class-code').textContent = view.join_code;
   $('class-folder').textContent = view.folder;
   $('pushed').textContent = view.exercise ? 'pushed: ' + view.exercise : 'no exercise pushed';
+  if (!S.classSeen) { S.classSeen = true; $('push-select').value = view.exercise || ''; }
   $('server-state').textContent = `${view.students.length} students, ${view.results.length} runs, ${view.queued} simulations waiting`;
   drawClass();
 }
@@ -669,7 +672,7 @@ function drawClass() {
   const xt = axisTicks(Math.min(0, ...xs), Math.max(1, ...xs)), yt = axisTicks(Math.min(0, ...ys), Math.max(1, ...ys));
   const X = (x) => L + (W - L - R) * (x - xt[0]) / (xt[xt.length - 1] - xt[0]);
   const Y = (y) => T + (H - T - B) * (1 - (y - yt[0]) / (yt[yt.length - 1] - yt[0]));
-  let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Class results" data-points="${results.length}">`;
+  let svg = `<svg font-family="DejaVu Sans, sans-serif" viewBox="0 0 ${W} ${H}" role="img" aria-label="Class results" data-points="${results.length}">`;
   svg += `<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(OUTCOMES[yk][0])} against ${esc(OUTCOMES[xk][0].toLowerCase())}</text>`;
   svg += `<text x="${L}" y="29" font-size="10.5" fill="#666">one dot per run, colour per student (${students.length} students, ${results.length} runs)</text>`;
   for (const t of yt) svg += `<line x1="${L}" x2="${W - R}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/><text x="${L - 5}" y="${Y(t) + 4}" font-size="10" text-anchor="end">${fmt(t)}</text>`;
@@ -679,7 +682,7 @@ function drawClass() {
     const i = students.indexOf(r.student);
     svg += `<circle cx="${X(r.outcomes[xk])}" cy="${Y(r.outcomes[yk])}" r="5" fill="${clusterColor(i)}" fill-opacity="0.8"><title>${esc(r.student)}: ${esc(r.settings || 'scenario as written')}, replication ${r.replication}</title></circle>`;
   });
-  $('class-chart').innerHTML = svg + '</svg>';
+  $('class-chart').innerHTML = SAVE + svg + '</svg>';
   let table = '<table><tr><th>student</th><th>runs</th>' + Object.values(OUTCOMES).map(([l]) => `<th>${esc(l)}</th>`).join('') + '</tr>';
   for (const s of view.students) table += `<tr><td>${esc(s.name)}</td><td>${s.runs}</td>` + Object.keys(OUTCOMES).map((k) => `<td>${s.last ? fmt(s.last[k]) : '-'}</td>`).join('') + '</tr>';
   $('class-table').innerHTML = table + '</table>';
@@ -719,7 +722,19 @@ async function openApp(name) {
   if (S.role === 'student') watchPushed();
 }
 
+function saveSvg(button) {
+  const svg = button.parentElement.querySelector('svg');
+  if (!svg) return;
+  const text = new XMLSerializer().serializeToString(svg);
+  const name = (svg.getAttribute('aria-label') || 'chart').toLowerCase().replace(/[^a-z0-9]+/g, '-') + '.svg';
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
+  const a = el('a', { href: url, download: name });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 function wire() {
+  document.addEventListener('click', (e) => { if (e.target.classList && e.target.classList.contains('save-svg')) saveSvg(e.target); });
   $('join-form').addEventListener('submit', join);
   $('teacher-form').addEventListener('submit', teacherLogin);
   $('scenario-select').addEventListener('change', async (e) => { try { await reset(); await loadScenario(e.target.value, false); } catch (err) { showError(err); } });
