@@ -493,6 +493,7 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     let targets = crate::calibration::Targets::load(&args.targets)?;
     let facts = Facts::load_or_default(args.facts.as_deref())?;
     crate::calibration::parameters(&scenario)?;
+    crate::calibration::fitted_facts(&scenario, &facts)?;
     let dir = args.out.join(format!("{}-calibration", scenario.name));
     check_writable(&dir)?;
     let pool = crate::experiment::run::thread_pool(args.threads)?;
@@ -508,7 +509,7 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
         );
     }
     let (calibration, validation) = pool.install(|| -> Result<_> {
-        let calibration = crate::calibration::calibrate(&scenario, &targets)?;
+        let calibration = crate::calibration::calibrate(&scenario, &targets, &facts)?;
         let mut validation = crate::calibration::report::validate(
             &calibration,
             &targets,

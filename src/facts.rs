@@ -144,9 +144,17 @@ impl Fact {
         self.band.0 <= value && value <= self.band.1
     }
 
+    /// How far `value` lies outside the band, in band widths (0 inside); a band open on one side
+    /// is measured in units of the data value.
+    pub fn distance_outside(&self, value: f64) -> f64 {
+        let (lo, hi) = self.band;
+        let scale = if (hi - lo).is_finite() && hi > lo { hi - lo } else { self.data_value.abs().max(1e-6) };
+        (lo - value).max(value - hi).max(0.0) / scale
+    }
+
     /// The simulated years the value needs: the window, and for survival the years its cohorts
     /// are followed into.
-    fn needed_years(&self) -> (i32, i32) {
+    pub fn needed_years(&self) -> (i32, i32) {
         match self.statistic {
             Statistic::SurvivalShare => (self.years.0, self.years.1 + self.threshold.unwrap_or(0.0) as i32),
             _ => self.years,

@@ -68,6 +68,16 @@ fn the_sign_loss_rewards_the_right_sign_and_significance() {
 /// depending on unrelated model changes. That flat region is the knife-edge issue 16 removes.
 #[test]
 fn calibration_recovers_a_known_parameter() {
+    recover("nelder_mead");
+}
+
+/// The same recovery with CMA-ES (`optimiser = "cmaes"`), from the same perturbed start.
+#[test]
+fn cmaes_recovers_the_known_parameter_too() {
+    recover("cmaes");
+}
+
+fn recover(optimiser: &str) {
     const TRUTH: f64 = 0.2;
     const REPLICATIONS: u64 = 24;
     let scenario_text = |start: f64| {
@@ -88,6 +98,7 @@ service_demand_per_alliance = {start}
 replications = {REPLICATIONS}
 budget = {budget}
 validation_replications = 1
+optimiser = "{optimiser}"
 [[calibration.parameters]]
 path = "revenue.service_demand_per_alliance"
 min = 0.0
@@ -125,12 +136,114 @@ max = 0.4
         t.estimate = Some((mean, se));
     }
     let start = Scenario::from_toml_str(&scenario_text(0.35), "perturbed").unwrap();
-    let result = calibrate(&start, &targets).unwrap();
+    let result = calibrate(&start, &targets, &biocluster::facts::Facts::embedded()).unwrap();
     let found = result.best.values[0];
-    eprintln!("recovered {found:.4} for a true {TRUTH} in {} evaluations", result.history.len());
+    eprintln!("{optimiser}: recovered {found:.4} for a true {TRUTH} in {} evaluations", result.history.len());
     assert!(
         (found - TRUTH).abs() <= 0.04,
-        "recovered {found:.3} for a true {TRUTH} (start 0.35, bounds 0..0.4; tolerance 0.04 = 10 % of the range)"
+        "{optimiser} recovered {found:.3} for a true {TRUTH} (start 0.35, bounds 0..0.4; tolerance 0.04 = 10 % of the range)"
+    );
+}
+
+/// A facts file with one fact: the share of alive firms without sales in 2001-2002.
+fn pre_revenue_facts(band: (f64, f64)) -> biocluster::facts::Facts {
+    let text = format!(
+        r#"
+description = "one fact for a test"
+[[facts]]
+name = "pre_revenue_early"
+statistic = "pre_revenue_share"
+description = "share of alive firm-years without sales"
+source = "a test"
+data_year = 2002
+data_value = {}
+band = [{}, {}]
+years = [2001, 2002]
+"#,
+        (band.0 + band.1) / 2.0,
+        band.0,
+        band.1
+    );
+    biocluster::facts::Facts::parse(&text, "test facts").unwrap()
+}
+
+/// The joint fit: with the findings' weight at 0 and one fact fitted, CMA-ES moves the share of
+/// initial firms with a product on the market until the share of firms without sales lies in the band
+/// measured at a known truth (it falls as more firms start with products), on the same replications.
+#[test]
+fn a_fitted_fact_pulls_the_parameter_into_its_band() {
+    const TRUTH: f64 = 0.3;
+    let text = |marketed: f64| {
+        format!(
+            r#"
+[scenario]
+name = "facts-fit"
+[firms]
+initial_marketed_probability = {marketed}
+[calibration]
+replications = 6
+budget = 240
+validation_replications = 1
+optimiser = "cmaes"
+findings_weight = 0.0
+facts_weight = 1.0
+facts = ["pre_revenue_early"]
+[[calibration.parameters]]
+path = "firms.initial_marketed_probability"
+min = 0.0
+max = 1.0
+"#
+        )
+    };
+    let targets = Targets::embedded();
+    let probe = pre_revenue_facts((0.0, 1.0));
+    let share_at = |marketed: f64| {
+        let scenario = Scenario::from_toml_str(&text(marketed), "probe").unwrap();
+        let values = biocluster::calibration::simulate_until(&scenario, &targets, 0..6, 2002, |r| probe.evaluate(r));
+        values.iter().filter_map(|(_, v)| v[0]).sum::<f64>() / values.len() as f64
+    };
+    let truth = share_at(TRUTH);
+    let (high, low) = (share_at(0.0), share_at(0.9));
+    eprintln!("share without sales: {high:.3} at 0, {truth:.3} at {TRUTH}, {low:.3} at 0.9");
+    assert!(low + 0.03 < truth && truth + 0.015 < high, "the share should fall with products: {high} {truth} {low}");
+    let facts = pre_revenue_facts((truth - 0.005, truth + 0.005));
+    let start = Scenario::from_toml_str(&text(0.9), "start").unwrap();
+    let result = calibrate(&start, &targets, &facts).unwrap();
+    let found = result.best.values[0];
+    eprintln!("fitted {found:.3} (truth {TRUTH}), facts loss {}", result.best.facts);
+    assert_eq!(result.best.facts, 0.0, "the fitted fact should end inside its band");
+    // The share moves by about 0.09 over the whole range, so the band (+-0.005) allows roughly
+    // +-0.05 around the truth, plus the jaggedness of six replications.
+    assert!((found - TRUTH).abs() < 0.2, "found {found} for a truth of {TRUTH}");
+    assert!(result.history[0].facts > 0.0, "the start (0.9) lies outside the band");
+}
+
+/// A fact the calibration names but the facts file lacks is refused before any simulation, naming
+/// the key and listing the facts there are.
+#[test]
+fn an_unknown_fitted_fact_is_named() {
+    let scenario = Scenario::from_toml_str(
+        r#"
+[calibration]
+replications = 2
+budget = 10
+validation_replications = 0
+facts_weight = 1.0
+facts = ["pre_revenue_share", "unicorns"]
+[[calibration.parameters]]
+path = "firms.initial_employees_median"
+min = 4.0
+max = 60.0
+"#,
+        "unknown fact",
+    )
+    .unwrap();
+    let err = biocluster::calibration::fitted_facts(&scenario, &biocluster::facts::Facts::embedded())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("calibration.facts[1]") && err.contains("unicorns") && err.contains("small_firm_share"),
+        "{err}"
     );
 }
 
@@ -170,7 +283,7 @@ max = 0.5
     let scenario = Scenario::from_toml_str(text, "robust.toml").unwrap();
     let params = parameters(&scenario).unwrap();
     let values: Vec<f64> = params.iter().map(|p| p.start).collect();
-    let best = Evaluation { values, loss: 0.0 };
+    let best = Evaluation { values, loss: 0.0, findings: 0.0, facts: 0.0 };
     let cal = Calibration {
         params,
         history: vec![best.clone()],

@@ -83,6 +83,10 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
         replications = 2
         budget = 10
         validation_replications = 2
+        optimiser = "cmaes"
+        findings_weight = 0.5
+        facts_weight = 1.0
+        facts = ["pre_revenue_share"]
         [[parameters]]
         path = "alliances.searches_per_year"
         min = 0.1

@@ -201,7 +201,11 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     }
     std::thread::sleep(Duration::from_millis(200));
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.starts_with("<svg") && text.contains("Firms alive") && text.contains("<path"), "{}", &text[..200.min(text.len())]);
+    assert!(
+        text.starts_with("<svg") && text.contains("Firms alive") && text.contains("<path"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
     driver.click("#pin-button");
 
     // A second run with doubled national grants, typed into the number box.

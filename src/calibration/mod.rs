@@ -18,6 +18,7 @@
 //!
 //! The model never sees the targets: only this module reads them, to score simulated output.
 
+pub mod cmaes;
 pub mod report;
 
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::experiment::path;
 use crate::observe::RunRecord;
 use crate::scenario::Scenario;
+use crate::scenario::raw::RawOptimiser;
 use crate::simulation::run_replication;
 use crate::survey;
 pub use crate::targets::{Target, Targets, matches};
@@ -82,8 +84,20 @@ pub fn simulate<T: Send>(
     reps: std::ops::Range<u64>,
     reduce: impl Fn(&RunRecord) -> T + Sync,
 ) -> Vec<(TargetStats, T)> {
+    simulate_until(scenario, targets, reps, scenario.survey.last_year, reduce)
+}
+
+/// As [`simulate`], with the horizon cut at `last_year` (at least the survey's last year).
+pub fn simulate_until<T: Send>(
+    scenario: &Scenario,
+    targets: &Targets,
+    reps: std::ops::Range<u64>,
+    last_year: i32,
+    reduce: impl Fn(&RunRecord) -> T + Sync,
+) -> Vec<(TargetStats, T)> {
     let mut short = scenario.clone();
-    short.years = short.years.min((scenario.survey.last_year - scenario.start_year + 1).max(1) as u32);
+    let last_year = last_year.max(scenario.survey.last_year);
+    short.years = short.years.min((last_year - scenario.start_year + 1).max(1) as u32);
     let short = Arc::new(short);
     let reps: Vec<u64> = reps.collect();
     reps.par_iter()
@@ -148,17 +162,71 @@ pub fn loss(targets: &Targets, stats: &[TargetStats], critical: f64) -> f64 {
     }
 }
 
+/// The facts' part of the objective: the mean over fitted facts of the squared distance of their
+/// mean simulated value from the band, in band widths (0 inside the band).
+pub fn facts_loss(fitted: &[crate::facts::Fact], values: &[Vec<Option<f64>>]) -> f64 {
+    if fitted.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = fitted
+        .iter()
+        .enumerate()
+        .map(|(k, fact)| {
+            let v: Vec<f64> = values.iter().filter_map(|row| row[k]).collect();
+            if v.is_empty() {
+                return NOT_ESTIMABLE * NOT_ESTIMABLE;
+            }
+            fact.distance_outside(v.iter().sum::<f64>() / v.len() as f64).powi(2)
+        })
+        .sum();
+    total / fitted.len() as f64
+}
+
 /// One evaluation of the objective.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     pub values: Vec<f64>,
+    /// The weighted total: findings_weight x findings + facts_weight x facts.
     pub loss: f64,
+    /// The findings' loss and the facts' loss, unweighted.
+    pub findings: f64,
+    pub facts: f64,
+}
+
+/// The facts a calibration fits jointly with the findings (`calibration.facts`), from the facts
+/// file; an unknown name is an error naming its key and the facts there are.
+pub fn fitted_facts(scenario: &Scenario, facts: &crate::facts::Facts) -> Result<crate::facts::Facts> {
+    let names = scenario.raw.calibration.as_ref().map(|c| c.facts.clone()).unwrap_or_default();
+    let mut fitted = facts.clone();
+    fitted.facts = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            facts.facts.iter().find(|f| &f.name == name).cloned().ok_or_else(|| Error::InvalidScenario {
+                file: scenario.name.clone(),
+                problems: vec![crate::error::Problem {
+                    key: format!("calibration.facts[{i}]"),
+                    message: format!(
+                        "\"{name}\" is not a fact of {}; its facts are {}",
+                        facts.file,
+                        facts.facts.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                }],
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(fitted)
 }
 
 struct Objective<'a> {
     base: &'a Scenario,
     params: &'a [Parameter],
     targets: &'a Targets,
+    /// The facts fitted (a facts file holding only them) and the horizon they need.
+    facts: &'a crate::facts::Facts,
+    last_year: i32,
+    findings_weight: f64,
+    facts_weight: f64,
     replications: u64,
     critical: f64,
     history: Arc<Mutex<Vec<Evaluation>>>,
@@ -185,10 +253,17 @@ impl CostFunction for Objective<'_> {
         }
         let scenario =
             scenario_with(self.base, self.params, &values).map_err(|e| argmin::core::Error::msg(e.to_string()))?;
-        let stats: Vec<TargetStats> =
-            simulate(&scenario, self.targets, 0..self.replications, |_| ()).into_iter().map(|(s, _)| s).collect();
-        let value = loss(self.targets, &stats, self.critical) + 100.0 * outside;
-        self.history.lock().expect("history lock").push(Evaluation { values, loss: value });
+        let facts = self.facts;
+        let (stats, fact_values): (Vec<TargetStats>, Vec<Vec<Option<f64>>>) =
+            simulate_until(&scenario, self.targets, 0..self.replications, self.last_year, |record| {
+                if facts.facts.is_empty() { Vec::new() } else { facts.evaluate(record) }
+            })
+            .into_iter()
+            .unzip();
+        let findings = loss(self.targets, &stats, self.critical);
+        let facts = facts_loss(&self.facts.facts, &fact_values);
+        let value = self.findings_weight * findings + self.facts_weight * facts + 100.0 * outside;
+        self.history.lock().expect("history lock").push(Evaluation { values, loss: value, findings, facts });
         Ok(value)
     }
 }
@@ -246,10 +321,13 @@ pub fn parameters(scenario: &Scenario) -> Result<Vec<Parameter>> {
         })
 }
 
-/// Runs the optimiser within the scenario's budget.
-pub fn calibrate(scenario: &Scenario, targets: &Targets) -> Result<Calibration> {
+/// Runs the optimiser within the scenario's budget: the findings of `targets` and the facts the
+/// calibration names (from `facts`), weighted as it says.
+pub fn calibrate(scenario: &Scenario, targets: &Targets, facts: &crate::facts::Facts) -> Result<Calibration> {
     let cal = scenario.raw.calibration.clone().expect("checked by parameters()");
     let params = parameters(scenario)?;
+    let fitted = fitted_facts(scenario, facts)?;
+    let last_year = fitted.facts.iter().map(|f| f.needed_years().1).max().unwrap_or(scenario.survey.last_year);
     let horizon_end = scenario.start_year + scenario.years as i32 - 1;
     if scenario.survey.last_year > horizon_end {
         return Err(Error::Usage(format!(
@@ -263,49 +341,40 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets) -> Result<Calibration> 
         base: scenario,
         params: &params,
         targets,
+        facts: &fitted,
+        last_year,
+        findings_weight: cal.findings_weight,
+        facts_weight: cal.facts_weight,
         replications,
         critical: critical_value(scenario.survey.significance),
         history: Arc::new(Mutex::new(Vec::new())),
         max_evaluations,
     };
     let history = Arc::clone(&objective.history);
-    // Global phase: the scenario's own values plus a Latin hypercube over the bounds (half the
-    // budget at most, 8 points per parameter and at least 16); then Nelder-Mead from the best point.
     let mut start: Vec<f64> = params.iter().map(|p| (p.start - p.min) / (p.max - p.min)).collect();
-    let n_design = (8 * params.len()).max(16).min(max_evaluations / 2);
-    let mut rng = ChaCha8Rng::seed_from_u64(crate::model::rng::stream_seed(scenario.seed, 0, "calibration"));
-    let columns: Vec<Vec<f64>> = params
-        .iter()
-        .map(|_| {
-            let mut strata: Vec<usize> = (0..n_design).collect();
-            for i in (1..n_design).rev() {
-                strata.swap(i, rng.random_range(0..=i));
-            }
-            strata.into_iter().map(|s| (s as f64 + rng.random::<f64>()) / n_design as f64).collect()
-        })
-        .collect();
-    let mut best_unit = start.clone();
-    let mut best_loss = objective.cost(&start).unwrap_or(f64::INFINITY);
-    for k in 0..n_design {
-        let point: Vec<f64> = columns.iter().map(|c| c[k]).collect();
-        if let Ok(l) = objective.cost(&point)
-            && l < best_loss
-        {
-            best_loss = l;
-            best_unit = point;
+    match cal.optimiser {
+        RawOptimiser::Cmaes => {
+            // From the scenario's values, a quarter of each range as the first step; CMA-ES ranks
+            // candidates, so the loss's jaggedness moves it less than a simplex.
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(crate::model::rng::stream_seed(scenario.seed, 0, "calibration-cmaes"));
+            // The scenario's own values first: the report's starting loss.
+            let _ = objective.cost(&start);
+            cmaes::minimise(
+                |unit| {
+                    // The count is read and its lock released before the objective locks the history.
+                    let evaluated = history.lock().expect("history lock").len();
+                    (evaluated < max_evaluations).then(|| objective.cost(&unit.to_vec()).unwrap_or(f64::INFINITY))
+                },
+                &start,
+                0.25,
+                max_evaluations,
+                1e-4,
+                &mut rng,
+            );
         }
+        RawOptimiser::NelderMead => nelder_mead(objective, &mut start, max_evaluations, scenario.seed)?,
     }
-    start = best_unit;
-    let mut simplex = vec![start.clone()];
-    for i in 0..start.len() {
-        let mut vertex = start.clone();
-        vertex[i] = if vertex[i] <= 0.5 { vertex[i] + 0.15 } else { vertex[i] - 0.15 };
-        simplex.push(vertex);
-    }
-    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-4).map_err(|e| Error::Usage(e.to_string()))?;
-    // The run ends when the budget is spent (the objective refuses further evaluations) or the
-    // simplex converges; both are normal ends, the best evaluation is in the history either way.
-    let _ = Executor::new(objective, solver).configure(|state| state.max_iters(max_evaluations as u64)).run();
     let history = history.lock().expect("history lock").clone();
     let best = history
         .iter()
@@ -317,4 +386,46 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets) -> Result<Calibration> 
     full.calibration = scenario.raw.calibration.clone();
     let scenario_out = Scenario::from_raw(full, "calibrated")?;
     Ok(Calibration { start_loss: history[0].loss, params, history, best, scenario: scenario_out, replications })
+}
+
+/// A Latin hypercube over the bounds, then Nelder-Mead from its best point.
+fn nelder_mead(objective: Objective, start: &mut Vec<f64>, max_evaluations: usize, seed: u64) -> Result<()> {
+    let params = objective.params;
+    // Global phase: the scenario's own values plus a Latin hypercube over the bounds (half the
+    // budget at most, 8 points per parameter and at least 16); then Nelder-Mead from the best point.
+    let n_design = (8 * params.len()).max(16).min(max_evaluations / 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(crate::model::rng::stream_seed(seed, 0, "calibration"));
+    let columns: Vec<Vec<f64>> = params
+        .iter()
+        .map(|_| {
+            let mut strata: Vec<usize> = (0..n_design).collect();
+            for i in (1..n_design).rev() {
+                strata.swap(i, rng.random_range(0..=i));
+            }
+            strata.into_iter().map(|s| (s as f64 + rng.random::<f64>()) / n_design as f64).collect()
+        })
+        .collect();
+    let mut best_unit = start.clone();
+    let mut best_loss = objective.cost(start).unwrap_or(f64::INFINITY);
+    for k in 0..n_design {
+        let point: Vec<f64> = columns.iter().map(|c| c[k]).collect();
+        if let Ok(l) = objective.cost(&point)
+            && l < best_loss
+        {
+            best_loss = l;
+            best_unit = point;
+        }
+    }
+    *start = best_unit;
+    let mut simplex = vec![start.clone()];
+    for i in 0..start.len() {
+        let mut vertex = start.clone();
+        vertex[i] = if vertex[i] <= 0.5 { vertex[i] + 0.15 } else { vertex[i] - 0.15 };
+        simplex.push(vertex);
+    }
+    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-4).map_err(|e| Error::Usage(e.to_string()))?;
+    // The run ends when the budget is spent (the objective refuses further evaluations) or the
+    // simplex converges; both are normal ends, the best evaluation is in the history either way.
+    let _ = Executor::new(objective, solver).configure(|state| state.max_iters(max_evaluations as u64)).run();
+    Ok(())
 }

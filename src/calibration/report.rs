@@ -1,5 +1,6 @@
-//! The calibration report: fit table over fresh replications, the untargeted stylized facts of a
-//! facts file (shown, never scored), pipeline checks, and the files `biocluster calibrate` writes.
+//! The calibration report: fit table over fresh replications, the stylized facts of a facts file
+//! (those the calibration names fitted, the others shown and never scored), pipeline checks, and the
+//! files `biocluster calibrate` writes.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -209,13 +210,13 @@ pub fn write(
             r.estimable
         );
     }
-    let mut history = String::from("evaluation,loss");
+    let mut history = String::from("evaluation,loss,findings_loss,facts_loss");
     for p in &cal.params {
         let _ = write!(history, ",{}", p.path);
     }
     history.push('\n');
     for (i, e) in cal.history.iter().enumerate() {
-        let _ = write!(history, "{},{}", i + 1, num(e.loss));
+        let _ = write!(history, "{},{},{},{}", i + 1, num(e.loss), num(e.findings), num(e.facts));
         for v in &e.values {
             let _ = write!(history, ",{}", num(*v));
         }
@@ -230,14 +231,35 @@ pub fn write(
     } else {
         "smooth sign-and-significance loss on simulated t-values"
     };
+    let settings =
+        cal.scenario.raw.calibration.clone().unwrap_or_else(|| unreachable!("a calibrated scenario keeps its section"));
+    let fitted = &settings.facts;
+    let objective = if fitted.is_empty() {
+        format!("the findings' {loss_kind}")
+    } else {
+        format!(
+            "{} x the findings' {loss_kind} + {} x the facts' loss (mean squared distance of each fitted fact's mean from its band, in band widths; 0 inside) for {} facts: {}",
+            settings.findings_weight,
+            settings.facts_weight,
+            fitted.len(),
+            fitted.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let optimiser = match settings.optimiser {
+        crate::scenario::raw::RawOptimiser::Cmaes => "CMA-ES from the scenario's values",
+        crate::scenario::raw::RawOptimiser::NelderMead => "a Latin hypercube, then Nelder-Mead",
+    };
     let _ = writeln!(
         md,
-        "Loss: {loss_kind}, over replications 0 to {} (common random numbers). {} evaluations ({} simulations) in {seconds:.0} s. Loss at the start {:.4}, best {:.4}.\n",
+        "Loss: {objective}, over replications 0 to {} (common random numbers). Optimiser: {optimiser}; {} free parameters. {} evaluations ({} simulations) in {seconds:.0} s. Loss at the start {:.4}, best {:.4} (findings {:.4}, facts {:.4}).\n",
         cal.replications - 1,
+        cal.params.len(),
         cal.history.len(),
         cal.history.len() as u64 * cal.replications,
         cal.start_loss,
-        cal.best.loss
+        cal.best.loss,
+        cal.best.findings,
+        cal.best.facts
     );
     let _ = writeln!(md, "## Parameters\n\n| parameter | bounds | start | calibrated |\n|---|---|---|---|");
     for (p, v) in cal.params.iter().zip(&cal.best.values) {
@@ -279,8 +301,13 @@ pub fn write(
     );
     let _ = writeln!(
         md,
-        "## Untargeted stylized facts (validation replications)\n\nFrom {}; not part of the loss. Mean, 5-95 % range and share of replications within the band, over the replications where the fact is computable (facts.csv).\n\n| fact | data (year) | band | simulated mean | 5-95 % | in band |\n|---|---|---|---|---|---|",
-        facts.file
+        "## Stylized facts (validation replications)\n\nFrom {}; {}. Mean, 5-95 % range and share of replications within the band, over the replications where the fact is computable (facts.csv).\n\n| fact | data (year) | band | simulated mean | 5-95 % | in band |\n|---|---|---|---|---|---|",
+        facts.file,
+        if fitted.is_empty() {
+            "none is part of the loss".to_string()
+        } else {
+            "those marked *fitted* are part of the loss, the others are untargeted".to_string()
+        }
     );
     for (fact, s) in facts.facts.iter().zip(&validation.facts) {
         let simulated = if s.moments.n == 0 {
@@ -294,8 +321,9 @@ pub fn write(
         };
         let _ = writeln!(
             md,
-            "| {} | {} ({}) | {} | {} | {} | {} |",
+            "| {}{} | {} ({}) | {} | {} | {} | {} |",
             fact.name,
+            if fitted.contains(&fact.name) { " (*fitted*)" } else { "" },
             fact.data_value,
             fact.data_year,
             band_text(fact.band),

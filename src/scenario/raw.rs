@@ -543,7 +543,48 @@ pub struct RawCalibration {
     /// Fresh replications for each +-10 % robustness check of the fit (0: no checks).
     #[serde(default)]
     pub robustness_replications: u32,
+    /// The search: a Latin hypercube then Nelder-Mead (the default), or CMA-ES.
+    #[serde(default, skip_serializing_if = "RawOptimiser::is_default")]
+    pub optimiser: RawOptimiser,
+    /// Weight of the stated findings' loss in the objective.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub findings_weight: f64,
+    /// Weight of the fitted facts' loss (0: the facts are only reported).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub facts_weight: f64,
+    /// Facts of the facts file fitted jointly with the findings, by name; the others stay untargeted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<String>,
     pub parameters: Vec<RawCalibrationParameter>,
+}
+
+/// How `biocluster calibrate` searches the parameter box.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOptimiser {
+    /// A Latin hypercube over the bounds, then Nelder-Mead from its best point.
+    #[default]
+    NelderMead,
+    /// CMA-ES (Hansen 2016), started at the scenario's values.
+    Cmaes,
+}
+
+impl RawOptimiser {
+    fn is_default(&self) -> bool {
+        *self == RawOptimiser::NelderMead
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -395,6 +395,34 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
         if cal.parameters.is_empty() {
             c.fail("calibration.parameters", "must name at least one parameter".into());
         }
+        c.range("calibration.findings_weight", cal.findings_weight, 0.0, 1e6);
+        c.range("calibration.facts_weight", cal.facts_weight, 0.0, 1e6);
+        if cal.findings_weight == 0.0 && cal.facts_weight == 0.0 {
+            c.fail("calibration.findings_weight", "and facts_weight are both 0: the objective would be empty".into());
+        }
+        if cal.facts_weight > 0.0 && cal.facts.is_empty() {
+            c.fail(
+                "calibration.facts",
+                format!(
+                    "is empty but facts_weight is {}: name the facts to fit (names from the facts file) or set facts_weight = 0",
+                    cal.facts_weight
+                ),
+            );
+        }
+        if !cal.facts.is_empty() && cal.facts_weight == 0.0 {
+            c.fail(
+                "calibration.facts_weight",
+                format!(
+                    "is 0 but {} facts are named to fit: give them a weight > 0, or leave `facts` out",
+                    cal.facts.len()
+                ),
+            );
+        }
+        for (i, name) in cal.facts.iter().enumerate() {
+            if cal.facts[..i].contains(name) {
+                c.fail(&format!("calibration.facts[{i}]"), format!("names \"{name}\" twice"));
+            }
+        }
         for (i, p) in cal.parameters.iter().enumerate() {
             let bounded = |x: f64| x.is_finite() && x.abs() <= MAX_MAGNITUDE;
             if !(bounded(p.min) && bounded(p.max) && p.min < p.max) {
