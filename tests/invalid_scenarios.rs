@@ -101,3 +101,53 @@ fn a_runaway_population_stops_the_run() {
     assert!(stderr.contains("would pass 1000000 agents") && !stderr.contains("panicked"), "{stderr}");
     assert!(!out.path().join("runaway").join("timeseries.csv").exists());
 }
+
+/// `scenario.base` layers a file over another (relative to it): the world is the base's, with the
+/// file's own keys on top, and the base's [experiment] and [calibration] are not inherited. A cycle,
+/// a missing base, a base that is not a path, and a base in text that is not a file are refused,
+/// naming the key.
+#[test]
+fn a_base_file_is_layered_under_and_its_problems_are_named() {
+    use biocluster::Scenario;
+    let dir = tempfile::tempdir().unwrap();
+    let calibrated = std::fs::canonicalize("scenarios/calibrated/korea.toml").unwrap();
+    let child = dir.path().join("child.toml");
+    std::fs::write(
+        &child,
+        format!(
+            "[scenario]\nbase = \"{}\"\nname = \"child\"\n[firms]\nwage_musd_per_employee_year = 0.06\n",
+            calibrated.display()
+        ),
+    )
+    .unwrap();
+    let layered = Scenario::load(&child).unwrap();
+    let base = Scenario::load(&calibrated).unwrap();
+    assert_eq!(layered.name, "child");
+    assert_eq!(layered.firms.wage_musd_per_employee_year, 0.06);
+    assert_eq!(layered.clusters[0].population.firms, base.clusters[0].population.firms);
+    assert!(base.raw.calibration.is_some() && layered.raw.calibration.is_none());
+    let mut same = layered.raw.clone();
+    same.scenario = base.raw.scenario.clone();
+    same.firms.wage_musd_per_employee_year = base.firms.wage_musd_per_employee_year;
+    same.calibration = base.raw.calibration.clone();
+    assert_eq!(toml::to_string(&same).unwrap(), base.resolved_toml(), "everything else is the base's");
+
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("a.toml", "[scenario]\nbase = \"b.toml\"\n");
+    write("b.toml", "[scenario]\nbase = \"a.toml\"\n");
+    write("missing.toml", "[scenario]\nbase = \"nowhere.toml\"\n");
+    write("number.toml", "[scenario]\nbase = 3\n");
+    for (file, says) in [("a.toml", "cycle"), ("missing.toml", "nowhere.toml"), ("number.toml", "path")] {
+        let out = biocluster(&[
+            "run",
+            dir.path().join(file).to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains("scenario.base") && stderr.contains(says), "{file}: {stderr}");
+    }
+    let err = Scenario::from_toml_str("[scenario]\nbase = \"x.toml\"\n", "text").unwrap_err().to_string();
+    assert!(err.contains("scenario.base") && err.contains("scenario file"), "{err}");
+}

@@ -285,12 +285,18 @@ pub fn effects(eff: &Table, cluster: &str, outcomes: &[String]) -> Result<Forest
     })
 }
 
-/// Experiment: for each parameter that takes three or more values across variants, the final-year
-/// outcomes (whole ecosystem) against it: medians with 50 % and 90 % bars.
-pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>> {
-    let [v, year, cluster, m, q05, q25, q50, q75, q95] =
-        agg.cols(["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"])?;
-    let horizon = agg.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
+/// A parameter a grid or Latin-hypercube experiment sweeps (three or more values): its column in
+/// variants.csv, its path, and the swept variants grouped by the values of the other parameters.
+struct SweepAxis<'a> {
+    column: usize,
+    path: String,
+    /// (label, variants) per group; one group when the others do not vary.
+    groups: Vec<(String, Vec<&'a Vec<String>>)>,
+    /// Few enough groups to draw one connected line each.
+    connect: bool,
+}
+
+fn sweep_axes(variants: &Table) -> Result<Vec<SweepAxis<'_>>> {
     let vname = variants.col("variant")?;
     let params: Vec<usize> = (0..variants.header.len()).filter(|&i| variants.header[i].starts_with("set.")).collect();
     // Only the points of a sweep (a grid or a Latin hypercube) make a sweep chart: hand-made
@@ -299,76 +305,166 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
         variants.rows.iter().filter(|r| r[vname].starts_with("grid-") || r[vname].starts_with("lhs-")).collect();
     let mut out = Vec::new();
     for &p in &params {
-        let values: Vec<f64> = swept.iter().map(|r| Table::num(r, p)).collect();
-        let mut distinct: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        let mut distinct: Vec<f64> = swept.iter().map(|r| Table::num(r, p)).filter(|x| x.is_finite()).collect();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
         if distinct.len() < 3 {
             continue;
         }
-        // Group variants by the values of the other parameters (one line per group when few).
         let others: Vec<usize> = params.iter().copied().filter(|&q| q != p).collect();
         let key = |r: &Vec<String>| {
             others.iter().map(|&q| format!("{}={}", &variants.header[q][4..], r[q])).collect::<Vec<_>>().join(", ")
         };
-        let mut groups: Vec<String> = Vec::new();
-        for r in &swept {
-            if Table::num(r, p).is_finite() && !groups.contains(&key(r)) {
-                groups.push(key(r));
+        let mut groups: Vec<(String, Vec<&Vec<String>>)> = Vec::new();
+        for r in swept.iter().copied().filter(|r| Table::num(r, p).is_finite()) {
+            match groups.iter_mut().find(|g| g.0 == key(r)) {
+                Some(g) => g.1.push(r),
+                None => groups.push((key(r), vec![r])),
             }
         }
         let connect = groups.len() <= 6;
-        let path = variants.header[p][4..].to_string();
+        if !connect {
+            groups =
+                vec![("variants".into(), swept.iter().copied().filter(|r| Table::num(r, p).is_finite()).collect())];
+        }
+        out.push(SweepAxis { column: p, path: variants.header[p][4..].to_string(), groups, connect });
+    }
+    Ok(out)
+}
+
+impl SweepAxis<'_> {
+    /// One series per group, each point from `point(variant name)` at the variant's value.
+    fn series(&self, vname: usize, point: impl Fn(&str) -> Option<(f64, (f64, f64), (f64, f64))>) -> Vec<Series> {
+        self.groups
+            .iter()
+            .enumerate()
+            .map(|(i, (label, members))| {
+                let mut points: Vec<BandPoint> = members
+                    .iter()
+                    .filter_map(|vr| {
+                        let (mid, band50, band90) = point(&vr[vname])?;
+                        Some(BandPoint {
+                            x: Table::num(vr, self.column),
+                            mid,
+                            band50: Some(band50),
+                            band90: Some(band90),
+                        })
+                    })
+                    .collect();
+                points.sort_by(|a, b| a.x.total_cmp(&b.x));
+                let label = if label.is_empty() { "median".into() } else { label.clone() };
+                Series { label, points, colour: Some(i) }
+            })
+            .collect()
+    }
+}
+
+/// Experiment: for each parameter that takes three or more values across variants, the final-year
+/// outcomes (whole ecosystem) against it: medians with 50 % and 90 % bars.
+pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>> {
+    let [v, year, cluster, m, q05, q25, q50, q75, q95] =
+        agg.cols(["variant", "year", "cluster", "metric", "q05", "q25", "q50", "q75", "q95"])?;
+    let horizon = agg.rows.iter().map(|r| Table::num(r, year)).fold(f64::NEG_INFINITY, f64::max);
+    let vname = variants.col("variant")?;
+    let mut out = Vec::new();
+    for axis in sweep_axes(variants)? {
         let panels = OUTCOME_METRICS[..4]
             .iter()
             .map(|&metric| {
                 let (title, unit) = metric_title(metric);
-                let series_for = |members: Vec<&Vec<String>>, label: String| {
-                    let mut points: Vec<BandPoint> = members
-                        .iter()
-                        .filter_map(|vr| {
-                            let x = Table::num(vr, p);
-                            let r = agg.rows.iter().find(|r| {
-                                r[v] == vr[vname]
-                                    && r[cluster] == "all"
-                                    && r[m] == metric
-                                    && Table::num(r, year) == horizon
-                            })?;
-                            x.is_finite().then(|| BandPoint {
-                                x,
-                                mid: Table::num(r, q50),
-                                band50: Some((Table::num(r, q25), Table::num(r, q75))),
-                                band90: Some((Table::num(r, q05), Table::num(r, q95))),
-                            })
-                        })
-                        .collect();
-                    points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                    Series { label, points, colour: None }
-                };
-                let series = if connect {
-                    groups
-                        .iter()
-                        .enumerate()
-                        .map(|(i, g)| {
-                            let members = swept.iter().copied().filter(|r| &key(r) == g).collect();
-                            let label = if g.is_empty() { "median".into() } else { g.clone() };
-                            Series { colour: Some(i), ..series_for(members, label) }
-                        })
-                        .collect()
-                } else {
-                    vec![Series { colour: Some(0), ..series_for(swept.clone(), "variants".into()) }]
-                };
+                let series = axis.series(vname, |variant| {
+                    let r = agg.rows.iter().find(|r| {
+                        r[v] == variant && r[cluster] == "all" && r[m] == metric && Table::num(r, year) == horizon
+                    })?;
+                    let q = |i: usize| Table::num(r, i);
+                    Some((q(q50), (q(q25), q(q75)), (q(q05), q(q95))))
+                });
                 Panel { title, y_label: unit, series, integer: is_count(metric) }
             })
             .collect();
         out.push((
-            path.clone(),
+            axis.path.clone(),
             BandChart {
-                title: format!("Outcomes in {horizon} against {path}"),
-                x_label: path.clone(),
+                title: format!("Outcomes in {horizon} against {}", axis.path),
+                x_label: axis.path.clone(),
                 panels,
                 x_is_year: false,
-                style: Style::Markers { connect },
+                style: Style::Markers { connect: axis.connect },
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Experiment: for each swept parameter, each stated finding's coefficient in the survey of every
+/// replication (survey_findings.csv) against it: medians with 50 % and 90 % bars, the study's
+/// finding in the panel title. Shows where a coefficient responds to the parameter and where it is
+/// flat.
+pub fn coefficient_sweeps(findings: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>> {
+    let [v, finding, implied, sample, regressor, sign, significant, coef] = findings.cols([
+        "variant",
+        "finding",
+        "implied",
+        "sample",
+        "regressor",
+        "study_sign",
+        "study_significant",
+        "coef",
+    ])?;
+    let vname = variants.col("variant")?;
+    let mut stated: Vec<&Vec<String>> = Vec::new();
+    // The study's stated findings, in file order (not the implied ones, nor the "all_stated" row).
+    for r in findings.rows.iter().filter(|r| r[implied] == "false" && !r[sample].is_empty()) {
+        if !stated.iter().any(|s| s[finding] == r[finding]) {
+            stated.push(r);
+        }
+    }
+    let mut out = Vec::new();
+    for axis in sweep_axes(variants)? {
+        let panels = stated
+            .iter()
+            .map(|first| {
+                let series = axis.series(vname, |variant| {
+                    let mut values: Vec<f64> = findings
+                        .rows
+                        .iter()
+                        .filter(|r| r[v] == variant && r[finding] == first[finding])
+                        .map(|r| Table::num(r, coef))
+                        .filter(|x| x.is_finite())
+                        .collect();
+                    values.sort_by(f64::total_cmp);
+                    if values.is_empty() {
+                        return None;
+                    }
+                    let q = |p: f64| crate::sensitivity::quantile_sorted(&values, p);
+                    Some((q(0.5), (q(0.25), q(0.75)), (q(0.05), q(0.95))))
+                });
+                let study = match (first[sign].as_str(), first[significant].as_str()) {
+                    (_, "false") => "study: not significant",
+                    ("1", _) => "study: +, significant",
+                    _ => "study: -, significant",
+                };
+                Panel {
+                    title: format!(
+                        "{}: {}, {} ({study})",
+                        first[finding],
+                        first[sample].replace('_', "-"),
+                        first[regressor]
+                    ),
+                    y_label: "coefficient on ln sales".into(),
+                    series,
+                    integer: false,
+                }
+            })
+            .collect();
+        out.push((
+            axis.path.clone(),
+            BandChart {
+                title: format!("Survey coefficients against {}", axis.path),
+                x_label: axis.path.clone(),
+                panels,
+                x_is_year: false,
+                style: Style::Markers { connect: axis.connect },
             },
         ));
     }
@@ -857,4 +953,44 @@ pub fn morris_scatter(t: &Table) -> Result<Option<Scatter>> {
         y_label: "sigma".into(),
         panels,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coefficient_sweeps_draw_each_stated_finding_against_the_swept_parameter() {
+        let table = |header: &str, rows: &[&str]| Table {
+            header: header.split(',').map(String::from).collect(),
+            rows: rows.iter().map(|r| r.split(',').map(String::from).collect()).collect(),
+            path: "test".into(),
+        };
+        let variants = table(
+            "variant,description,set.x",
+            &["baseline,as written,", "grid-0001,x = 0,0", "grid-0002,x = 0.5,0.5", "grid-0003,x = 1,1"],
+        );
+        let header = "variant,replication,finding,implied,sample,specification,regressor,study_sign,study_significant,coef,se,t,p,holds";
+        let mut rows = Vec::new();
+        for (v, base) in [("grid-0001", 0.0), ("grid-0002", 0.1), ("grid-0003", 0.2), ("baseline", 9.0)] {
+            for rep in 0..3 {
+                let c = base + 0.01 * f64::from(rep);
+                rows.push(format!("{v},{rep},L1,false,government_led,open_innovation,oi,1,true,{c},0.1,1,0.3,false"));
+                rows.push(format!("{v},{rep},L5,true,private_led,cooperation,tech,0,false,{c},0.1,1,0.3,true"));
+                rows.push(format!("{v},{rep},all_stated,false,,,,,,,,,,false"));
+            }
+        }
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let charts = coefficient_sweeps(&table(header, &rows), &variants).unwrap();
+        assert_eq!(charts.len(), 1);
+        let (path, chart) = &charts[0];
+        assert_eq!(path, "x");
+        assert_eq!(chart.panels.len(), 1, "only the stated finding L1");
+        assert!(chart.panels[0].title.starts_with("L1: government-led, oi (study: +, significant)"));
+        let points = &chart.panels[0].series[0].points;
+        let xs: Vec<f64> = points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [0.0, 0.5, 1.0], "the baseline is not a sweep point");
+        let mids: Vec<f64> = points.iter().map(|p| p.mid).collect();
+        assert!(mids.iter().zip([0.01, 0.11, 0.21]).all(|(m, e)| (m - e).abs() < 1e-12), "{mids:?}");
+    }
 }

@@ -238,6 +238,18 @@ fn build_charts(
                     &|d, s| render::render(&chart, d, s),
                 )?;
             }
+            let findings = dir.join("survey_findings.csv");
+            if findings.is_file() {
+                for (path, chart) in data::coefficient_sweeps(&Table::read(&findings)?, &variants)? {
+                    let stem = format!("sweep_coef_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+                    add(
+                        stem,
+                        &format!("Survey coefficients against {path}"),
+                        "One panel per stated finding of the study: dots are the median coefficient across replications, thick bars hold 50 % of replications, thin bars 90 % (survey_findings.csv). A flat stretch means the coefficient does not respond to the parameter there.",
+                        &|d, s| render::render(&chart, d, s),
+                    )?;
+                }
+            }
             tables.push(html::table_from_csv("Variants (variants.csv)", &variants));
             tables.push(html::effects_table(&eff)?);
             let shares = dir.join("survey_shares.csv");

@@ -267,11 +267,12 @@ impl Scenario {
         Self::from_toml_str("", "<embedded default>").expect("the embedded default scenario is valid")
     }
 
-    /// Reads a scenario file and layers it over the default.
+    /// Reads a scenario file and layers it over its base file (`scenario.base`, if any), which is
+    /// layered over the default.
     pub fn load(path: &Path) -> Result<Scenario> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| Error::ReadScenario { path: path.to_path_buf(), source })?;
-        Self::from_toml_str(&text, &path.display().to_string())
+        let start = path.canonicalize().map_err(|source| Error::ReadScenario { path: path.to_path_buf(), source })?;
+        let table = load_layers(path, &mut vec![start])?;
+        Self::from_table(table, &path.display().to_string())
     }
 
     /// Parses scenario text (layered over the default); `file` names it in error messages.
@@ -282,6 +283,15 @@ impl Scenario {
 
     /// Builds a scenario from a TOML table layered over the default.
     pub fn from_table(table: toml::Table, file: &str) -> Result<Scenario> {
+        if table.get("scenario").and_then(|s| s.get("base")).is_some() {
+            return Err(Error::InvalidScenario {
+                file: file.to_string(),
+                problems: vec![Problem {
+                    key: "scenario.base".into(),
+                    message: "is read only from a scenario file (biocluster run FILE), relative to it".into(),
+                }],
+            });
+        }
         let mut merged = parse_table(DEFAULT_TOML, "<embedded default>")?;
         merge(&mut merged, table);
         let raw: raw::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|err| {
@@ -328,6 +338,46 @@ impl Scenario {
     pub fn months(&self) -> u32 {
         self.years * 12
     }
+}
+
+/// Most base files a chain may hold (a file, its base, the base's base, ...).
+const MAX_BASES: usize = 8;
+
+/// A scenario file's table layered over its `scenario.base` chain. A base is a path relative to the
+/// file that names it; its `[experiment]` and `[calibration]` sections are not inherited (they say
+/// what to do with a file, not what the world is). `chain` holds the files read so far (a cycle is
+/// refused, naming it).
+fn load_layers(path: &Path, chain: &mut Vec<std::path::PathBuf>) -> Result<toml::Table> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|source| Error::ReadScenario { path: path.to_path_buf(), source })?;
+    let mut table = parse_table(&text, &file)?;
+    let Some(base) = table.get_mut("scenario").and_then(|s| s.as_table_mut()).and_then(|s| s.remove("base")) else {
+        return Ok(table);
+    };
+    let problem = |message: String| Error::InvalidScenario {
+        file: file.clone(),
+        problems: vec![Problem { key: "scenario.base".into(), message }],
+    };
+    let Some(base) = base.as_str() else {
+        return Err(problem(format!("must be the path of a scenario file, relative to this one (got {base})")));
+    };
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+    let canonical =
+        base_path.canonicalize().map_err(|e| problem(format!("cannot read `{}`: {e}", base_path.display())))?;
+    if chain.contains(&canonical) {
+        let names: Vec<String> = chain.iter().chain([&canonical]).map(|p| p.display().to_string()).collect();
+        return Err(problem(format!("makes a cycle of base files: {}", names.join(" -> "))));
+    }
+    if chain.len() > MAX_BASES {
+        return Err(problem(format!("starts a chain of more than {MAX_BASES} base files")));
+    }
+    chain.push(canonical);
+    let mut merged = load_layers(&base_path, chain)?;
+    merged.remove("experiment");
+    merged.remove("calibration");
+    merge(&mut merged, table);
+    Ok(merged)
 }
 
 fn parse_table(text: &str, file: &str) -> Result<toml::Table> {
