@@ -4,9 +4,10 @@
 //!
 //! Why here: a calibration loss is jagged (a finite sample of replications) and partly flat; CMA-ES
 //! ranks candidates instead of trusting their differences, adapts its search distribution to the
-//! loss's valleys, and needs no gradient. Written out rather than taken from a crate: the crates
-//! found use other versions of rand and nalgebra than this project (two copies of each in every
-//! build), and the method is a page of linear algebra. Draws come from the caller's seeded stream,
+//! loss's valleys, and needs no gradient. Written out rather than taken from a crate: of those on
+//! crates.io, `fcmaes-core` brings older nalgebra and rand (second copies in every build), `cmaes`
+//! draws plots with FreeType by default and `haru_cmaes` wants OpenBLAS (docs/notes.md); the method
+//! is a page of linear algebra. Draws come from the caller's seeded stream,
 //! and candidates are evaluated in order, so a calibration is reproducible.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
