@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Simulation worker threads (default: all cores).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Memory for finished runs, in MB (all users together; the oldest are forgotten beyond it).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub memory_mb: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -276,6 +279,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         teacher_code: args.teacher_code,
         out: args.out,
         workers: args.workers,
+        memory_bytes: usize::try_from(args.memory_mb).unwrap_or(usize::MAX / (1 << 20)) << 20,
     })?;
     // Written, not println!: a closed stdout (piped into `head`) must not stop the server.
     use std::io::Write as _;

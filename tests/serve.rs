@@ -440,3 +440,30 @@ fn the_server_outlives_a_closed_stdout() {
     assert!(alive, "the server stopped when its stdout closed");
     assert_eq!(page.status, 200);
 }
+
+/// Finished runs share a memory budget: beyond it the oldest are forgotten (404 naming why), the
+/// newest kept, whoever ran them.
+#[test]
+fn finished_runs_beyond_the_memory_budget_are_forgotten_oldest_first() {
+    // A default run streams about 0.2-0.3 MB: a 0.5 MB budget holds about two finished ones (the budget
+    // is applied as each run starts).
+    let server = start(Options { memory_bytes: 1 << 19, ..Options::default() });
+    let addr = server.addr;
+    let (a, b) = (session(addr), session(addr));
+    let mut ids = Vec::new();
+    for (i, token) in [&a, &b, &a, &b, &a, &b].into_iter().enumerate() {
+        let run = http::post(addr, "/api/runs", Some(token), &json!({ "scenario": "korea-default", "replication": i }));
+        let id = run.json()["id"].as_u64().unwrap();
+        finish(addr, token, id);
+        ids.push((token.clone(), id));
+    }
+    let kept: Vec<bool> =
+        ids.iter().map(|(t, id)| http::get(addr, &format!("/api/runs/{id}"), Some(t)).status == 200).collect();
+    assert_eq!(&kept[..2], [false, false], "the oldest are forgotten: {kept:?}");
+    assert!(kept[5] && kept[4], "the newest are kept: {kept:?}");
+    let (token, id) = &ids[0];
+    let gone = http::get(addr, &format!("/api/runs/{id}"), Some(token));
+    assert_eq!(gone.status, 404);
+    assert!(gone.json()["error"].as_str().unwrap().contains("memory budget"), "{}", gone.body);
+    server.stop();
+}

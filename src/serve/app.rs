@@ -16,7 +16,7 @@ use super::class::{Class, ResultRow};
 use super::levers::{self, Base};
 use super::pool::Pool;
 use super::reply::{ApiError, too_many};
-use super::runs::{self, Batch, Job, Run};
+use super::runs::{self, Batch, Job, Run, Status};
 use crate::error::{Error, Result};
 
 /// Largest request body: a scenario upload is a few KB; 256 KiB leaves room, nothing more.
@@ -100,6 +100,9 @@ pub struct App {
     pub(super) exercises: Value,
     pub(super) page: String,
     pub(super) stopping: AtomicBool,
+    /// Bytes of streamed years all finished runs may hold together (`Options::memory_bytes`; a
+    /// survey-sized run holds about 3 MB, the default about 0.3 MB).
+    pub(super) memory_bytes: usize,
 }
 
 impl App {
@@ -139,6 +142,7 @@ impl App {
             exercises,
             page,
             stopping: AtomicBool::new(false),
+            memory_bytes: options.memory_bytes,
         })
     }
 
@@ -259,6 +263,22 @@ impl App {
                 run.cancelled.store(true, Ordering::Relaxed);
             }
         }
+        // All users' finished runs share a memory budget: beyond it the oldest are forgotten (their
+        // years live on in the pages that showed them; a forgotten run's files can no longer be fetched).
+        let mut stored: usize = registry.runs.values().map(|r| r.stored_bytes()).sum();
+        let finished: Vec<(u64, usize)> = registry
+            .runs
+            .values()
+            .filter(|r| !matches!(r.status(), Status::Queued | Status::Running))
+            .map(|r| (r.id, r.stored_bytes()))
+            .collect();
+        for (id, bytes) in finished {
+            if stored <= self.memory_bytes {
+                break;
+            }
+            registry.runs.remove(&id);
+            stored -= bytes;
+        }
         for id in dropped_batches {
             if let Some(batch) = registry.batches.remove(&id) {
                 batch.cancelled.store(true, Ordering::Relaxed);
@@ -275,7 +295,7 @@ impl App {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "id",
-                format!("no run {id} of yours (runs older than your last {RUNS_KEPT} are forgotten)"),
+                format!("no run {id} of yours (the server keeps your last {RUNS_KEPT} runs, fewer when its memory budget is full)"),
             )
         })
     }

@@ -41,6 +41,9 @@ pub struct Options {
     pub out: PathBuf,
     /// Simulation workers (default: the machine's cores).
     pub workers: Option<usize>,
+    /// Memory all finished runs' streamed years may hold together, in bytes (the oldest are forgotten
+    /// beyond it).
+    pub memory_bytes: usize,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             teacher_code: None,
             out: PathBuf::from("output"),
             workers: None,
+            memory_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -65,6 +65,11 @@ pub struct Progress {
 }
 
 impl Run {
+    /// Bytes its streamed years hold.
+    pub fn stored_bytes(&self) -> usize {
+        self.progress.lock().expect("run lock").years.iter().map(|y| y.len()).sum()
+    }
+
     pub fn status(&self) -> Status {
         self.progress.lock().expect("run lock").status.clone().unwrap_or(Status::Queued)
     }
