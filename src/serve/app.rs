@@ -15,17 +15,12 @@ use super::Options;
 use super::class::{Class, ResultRow};
 use super::levers::{self, Base};
 use super::pool::Pool;
-use super::reply::{ApiError, too_many};
+use super::reply::{ApiError, SESSION_BURST, SESSION_RATE, too_many};
 use super::runs::{self, Batch, Job, Run, Status};
 use crate::error::{Error, Result};
 
-/// Largest request body: a scenario upload is a few KB; 256 KiB leaves room, nothing more.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Most replications per variant one request may ask for.
 pub const MAX_REPLICATIONS: u32 = 50;
-/// Requests a session may make in a burst, and per second after it.
-pub(super) const SESSION_BURST: f64 = 60.0;
-pub(super) const SESSION_RATE: f64 = 30.0;
 /// Sessions, joins and code attempts per address: a burst, and per second after it.
 pub(super) const ADDRESS_BURST: f64 = 60.0;
 pub(super) const ADDRESS_RATE: f64 = 2.0;

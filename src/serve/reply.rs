@@ -8,8 +8,13 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::app::{MAX_BODY_BYTES, SESSION_BURST, SESSION_RATE};
 use crate::error::Problem;
+
+/// Largest request body: a scenario upload is a few KB; 256 KiB leaves room, nothing more.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Requests a session may make in a burst, and per second after it.
+pub const SESSION_BURST: f64 = 60.0;
+pub const SESSION_RATE: f64 = 30.0;
 
 #[derive(Debug)]
 pub struct ApiError {
