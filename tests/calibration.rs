@@ -77,6 +77,41 @@ fn cmaes_recovers_the_known_parameter_too() {
     recover("cmaes");
 }
 
+/// The open-innovation and technological-cooperation coefficients of both cluster types, without
+/// estimates yet: a target set to be measured on a simulated truth.
+fn truth_targets() -> Targets {
+    Targets {
+        reference: "simulated truth".into(),
+        notes: String::new(),
+        targets: ["government_led", "private_led"]
+            .iter()
+            .flat_map(|sample| {
+                [("open_innovation", "oi"), ("cooperation", "tech")].map(|(spec, reg)| Target {
+                    id: format!("{sample}-{reg}"),
+                    sample,
+                    specification: spec,
+                    regressor: reg.into(),
+                    sign: 0,
+                    significant: false,
+                    implied: false,
+                    estimate: None,
+                    source: String::new(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Each target's estimate and SE: the means of its coefficient and SE over the truth's replications.
+fn estimate_from<T>(targets: &mut Targets, runs: &[(biocluster::calibration::TargetStats, T)]) {
+    for (i, t) in targets.targets.iter_mut().enumerate() {
+        let stats: Vec<_> = runs.iter().filter_map(|(s, _)| s[i]).collect();
+        let mean = stats.iter().map(|s| s.0).sum::<f64>() / stats.len() as f64;
+        let se = stats.iter().map(|s| s.1).sum::<f64>() / stats.len() as f64;
+        t.estimate = Some((mean, se));
+    }
+}
+
 fn recover(optimiser: &str) {
     const TRUTH: f64 = 0.2;
     const REPLICATIONS: u64 = 24;
@@ -108,33 +143,9 @@ max = 0.4
         )
     };
     let truth = Scenario::from_toml_str(&scenario_text(TRUTH), "truth").unwrap();
-    let mut targets = Targets {
-        reference: "simulated truth".into(),
-        notes: String::new(),
-        targets: ["government_led", "private_led"]
-            .iter()
-            .flat_map(|sample| {
-                [("open_innovation", "oi"), ("cooperation", "tech")].map(|(spec, reg)| Target {
-                    id: format!("{sample}-{reg}"),
-                    sample,
-                    specification: spec,
-                    regressor: reg.into(),
-                    sign: 0,
-                    significant: false,
-                    implied: false,
-                    estimate: None,
-                    source: String::new(),
-                })
-            })
-            .collect(),
-    };
+    let mut targets = truth_targets();
     let runs = simulate(&truth, &targets, 0..REPLICATIONS, |_| ());
-    for (i, t) in targets.targets.iter_mut().enumerate() {
-        let stats: Vec<_> = runs.iter().filter_map(|(s, _)| s[i]).collect();
-        let mean = stats.iter().map(|s| s.0).sum::<f64>() / stats.len() as f64;
-        let se = stats.iter().map(|s| s.1).sum::<f64>() / stats.len() as f64;
-        t.estimate = Some((mean, se));
-    }
+    estimate_from(&mut targets, &runs);
     let start = Scenario::from_toml_str(&scenario_text(0.35), "perturbed").unwrap();
     let result = calibrate(&start, &targets, &biocluster::facts::Facts::embedded()).unwrap();
     let found = result.best.values[0];
@@ -407,34 +418,10 @@ years = [2015, 2021]
         )
     };
     let truth = Scenario::from_toml_str(&text(TRUTH), "truth").unwrap();
-    let mut targets = Targets {
-        reference: "simulated truth".into(),
-        notes: String::new(),
-        targets: ["government_led", "private_led"]
-            .iter()
-            .flat_map(|sample| {
-                [("open_innovation", "oi"), ("cooperation", "tech")].map(|(spec, reg)| Target {
-                    id: format!("{sample}-{reg}"),
-                    sample,
-                    specification: spec,
-                    regressor: reg.into(),
-                    sign: 0,
-                    significant: false,
-                    implied: false,
-                    estimate: None,
-                    source: String::new(),
-                })
-            })
-            .collect(),
-    };
+    let mut targets = truth_targets();
     let probe = biocluster::facts::Facts::parse(&facts_text((0.0, 100.0), (0.0, 1.0)), "probe").unwrap();
     let runs = biocluster::calibration::simulate_until(&truth, &targets, 0..REPLICATIONS, 2021, |r| probe.evaluate(r));
-    for (i, t) in targets.targets.iter_mut().enumerate() {
-        let stats: Vec<_> = runs.iter().filter_map(|(s, _)| s[i]).collect();
-        let mean = stats.iter().map(|s| s.0).sum::<f64>() / stats.len() as f64;
-        let se = stats.iter().map(|s| s.1).sum::<f64>() / stats.len() as f64;
-        t.estimate = Some((mean, se));
-    }
+    estimate_from(&mut targets, &runs);
     let mean_fact = |k: usize| runs.iter().filter_map(|(_, f)| f[k]).sum::<f64>() / runs.len() as f64;
     let (growth, listed) = (mean_fact(0), mean_fact(1));
     eprintln!("truth: growth {growth:.3}, listed share {listed:.3}");

@@ -27,6 +27,31 @@ fn find(variable: &str, names: &[&str]) -> Option<PathBuf> {
     std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
 }
 
+/// Chromium and ChromeDriver, or `None` (the test then passes, saying so) unless
+/// BIOCLUSTER_REQUIRE_BROWSER=1, where their absence fails it.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let found = find("BIOCLUSTER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"])
+        .zip(find("BIOCLUSTER_CHROMEDRIVER", &["chromedriver"]));
+    if found.is_none() {
+        assert!(
+            std::env::var("BIOCLUSTER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "BIOCLUSTER_REQUIRE_BROWSER=1 but Chromium or ChromeDriver is missing"
+        );
+        eprintln!("skipped: Chromium and ChromeDriver are needed (Debian packages chromium, chromium-driver)");
+    }
+    found
+}
+
+/// Waits (30 s at most) for the browser to save `path`, then a moment for it to finish writing.
+fn wait_for_file(path: &Path, what: &str) {
+    let started = Instant::now();
+    while !path.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 struct Driver {
     addr: SocketAddr,
     session: String,
@@ -137,17 +162,7 @@ impl Driver {
 
 #[test]
 fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browser() {
-    let (Some(chromium), Some(chromedriver)) = (
-        find("BIOCLUSTER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]),
-        find("BIOCLUSTER_CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        assert!(
-            std::env::var("BIOCLUSTER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "BIOCLUSTER_REQUIRE_BROWSER=1 but Chromium or ChromeDriver is missing"
-        );
-        eprintln!("skipped: Chromium and ChromeDriver are needed (Debian packages chromium, chromium-driver)");
-        return;
-    };
+    let Some((chromium, chromedriver)) = browser() else { return };
     let server =
         biocluster::serve::start(biocluster::serve::Options { port: 0, workers: Some(2), ..Default::default() })
             .expect("the server starts");
@@ -194,12 +209,7 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     // Every chart saves as an SVG file, for slides.
     driver.click("#chart-firms .save-svg");
     let svg = downloads.path().join("firms-alive.svg");
-    let started = Instant::now();
-    while !svg.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the chart was not saved");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(200));
+    wait_for_file(&svg, "the chart was not saved");
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(
         text.starts_with("<svg") && text.contains("Firms alive") && text.contains("<path"),
@@ -241,12 +251,7 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     // Download the run's scenario file; the CLI reruns it to the bytes the page offers.
     driver.click("#download-run-toml");
     let toml_path = downloads.path().join("korea-default.toml");
-    let started = Instant::now();
-    while !toml_path.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the scenario file was not downloaded");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_file(&toml_path, "the scenario file was not downloaded");
     let token = driver.script("return S.token", json!([]));
     let run_id = driver.script("return S.run.id", json!([])).as_u64().unwrap();
     let served = http::get(server.addr, &format!("/api/runs/{run_id}/files/timeseries.csv"), token.as_str());
@@ -291,17 +296,7 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
 
 #[test]
 fn a_class_joins_the_teacher_pushes_an_exercise_and_sees_every_run() {
-    let (Some(chromium), Some(chromedriver)) = (
-        find("BIOCLUSTER_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]),
-        find("BIOCLUSTER_CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        assert!(
-            std::env::var("BIOCLUSTER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "BIOCLUSTER_REQUIRE_BROWSER=1 but Chromium or ChromeDriver is missing"
-        );
-        eprintln!("skipped: Chromium and ChromeDriver are needed (Debian packages chromium, chromium-driver)");
-        return;
-    };
+    let Some((chromium, chromedriver)) = browser() else { return };
     let out = tempfile::tempdir().unwrap();
     let server = biocluster::serve::start(biocluster::serve::Options {
         port: 0,
@@ -377,12 +372,7 @@ fn a_class_joins_the_teacher_pushes_an_exercise_and_sees_every_run() {
     driver.screenshot(&shots.join("6-teacher.png"));
     driver.click("#export-button");
     let csv = downloads.path().join("class-results.csv");
-    let started = Instant::now();
-    while !csv.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the class CSV was not downloaded");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_file(&csv, "the class CSV was not downloaded");
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 5, "{text}");
     assert!(text.contains("Eve,") && text.contains("policies[0].budget_musd_per_year=80"), "{text}");

@@ -333,6 +333,18 @@ fn sweep_axes(variants: &Table) -> Result<Vec<SweepAxis<'_>>> {
 }
 
 impl SweepAxis<'_> {
+    /// The chart of `panels` against this parameter, keyed by its path.
+    fn chart(&self, title: String, panels: Vec<Panel>) -> (String, BandChart) {
+        let chart = BandChart {
+            title,
+            x_label: self.path.clone(),
+            panels,
+            x_is_year: false,
+            style: Style::Markers { connect: self.connect },
+        };
+        (self.path.clone(), chart)
+    }
+
     /// One series per group, each point from `point(variant name)` at the variant's value.
     fn series(&self, vname: usize, point: impl Fn(&str) -> Option<(f64, (f64, f64), (f64, f64))>) -> Vec<Series> {
         self.groups
@@ -382,16 +394,7 @@ pub fn sweeps(agg: &Table, variants: &Table) -> Result<Vec<(String, BandChart)>>
                 Panel { title, y_label: unit, series, integer: is_count(metric) }
             })
             .collect();
-        out.push((
-            axis.path.clone(),
-            BandChart {
-                title: format!("Outcomes in {horizon} against {}", axis.path),
-                x_label: axis.path.clone(),
-                panels,
-                x_is_year: false,
-                style: Style::Markers { connect: axis.connect },
-            },
-        ));
+        out.push(axis.chart(format!("Outcomes in {horizon} against {}", axis.path), panels));
     }
     Ok(out)
 }
@@ -457,16 +460,7 @@ pub fn coefficient_sweeps(findings: &Table, variants: &Table) -> Result<Vec<(Str
                 }
             })
             .collect();
-        out.push((
-            axis.path.clone(),
-            BandChart {
-                title: format!("Survey coefficients against {}", axis.path),
-                x_label: axis.path.clone(),
-                panels,
-                x_is_year: false,
-                style: Style::Markers { connect: axis.connect },
-            },
-        ));
+        out.push(axis.chart(format!("Survey coefficients against {}", axis.path), panels));
     }
     Ok(out)
 }

@@ -11,8 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -110,19 +108,11 @@ struct JoinRequest {
     code: String,
 }
 
-async fn join(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn join(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, bytes: Body) -> ApiResult {
     app.address(peer.ip())?;
     let request: JoinRequest = body(bytes)?;
     let Some(class) = &app.class else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "code",
-            "this server runs no class (start it with --classroom)",
-        ));
+        return Err(no_class("code"));
     };
     let name = request.name.trim().to_string();
     if let Some(problem) = student_name_problem(&name) {
@@ -141,19 +131,11 @@ struct CodeRequest {
     code: String,
 }
 
-async fn teacher(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn teacher(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, bytes: Body) -> ApiResult {
     app.address(peer.ip())?;
     let request: CodeRequest = body(bytes)?;
     let Some(class) = &app.class else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "code",
-            "this server runs no class (start it with --classroom)",
-        ));
+        return Err(no_class("code"));
     };
     if !codes_match(&request.code, &class.teacher_code) {
         return Err(ApiError::new(
@@ -215,11 +197,7 @@ struct UploadRequest {
     toml: String,
 }
 
-async fn upload(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn upload(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Body) -> ApiResult {
     let (client, _, _) = app.session(&headers)?;
     let request: UploadRequest = body(bytes)?;
     let file_name = request.file_name.unwrap_or_else(|| "upload.toml".into());
@@ -278,6 +256,15 @@ fn check_replication(replication: u64, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The scenario a run request asks for: its base and the settings applied, validated, with its
+/// replication in range.
+fn requested(app: &App, client: u64, request: &RunRequest) -> Result<(Arc<Base>, crate::scenario::Scenario), ApiError> {
+    check_replication(request.replication, "replication")?;
+    let base = app.scenario(client, &request.scenario)?;
+    let scenario = base.with(&request.settings).map_err(ApiError::problems)?;
+    Ok((base, scenario))
+}
+
 /// The settings that differ from the scenario's own values.
 fn changed(base: &Base, settings: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
     settings
@@ -293,30 +280,16 @@ fn changed(base: &Base, settings: &BTreeMap<String, Value>) -> BTreeMap<String, 
         .collect()
 }
 
-async fn start_run(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn start_run(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Body) -> ApiResult {
     let (client, role, name) = app.session(&headers)?;
     let request: RunRequest = body(bytes)?;
-    check_replication(request.replication, "replication")?;
     if let Some(p) = request.prediction
         && !p.is_finite()
     {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "prediction", "must be a number"));
     }
-    if let Some(e) = &request.exercise
-        && !exercise_ids(&app).contains(&e.as_str())
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "exercise",
-            format!("unknown exercise `{e}`; exercises are {}", exercise_ids(&app).join(", ")),
-        ));
-    }
-    let base = app.scenario(client, &request.scenario)?;
-    let scenario = base.with(&request.settings).map_err(ApiError::problems)?;
+    check_exercise(&app, request.exercise.as_deref())?;
+    let (base, scenario) = requested(&app, client, &request)?;
     let id = app.id();
     let run = Arc::new(Run {
         id,
@@ -343,6 +316,23 @@ fn exercise_ids(app: &App) -> Vec<&str> {
     app.exercises["exercises"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|e| e["id"].as_str()).collect())
 }
 
+/// An exercise named in a request must be one of the page's.
+fn check_exercise(app: &App, exercise: Option<&str>) -> Result<(), ApiError> {
+    match exercise {
+        Some(e) if !exercise_ids(app).contains(&e) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "exercise",
+            format!("unknown exercise `{e}`; exercises are {}", exercise_ids(app).join(", ")),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The error of a class request to a server that runs no class.
+fn no_class(field: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, field, "this server runs no class (start it with --classroom)")
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PollQuery {
@@ -362,7 +352,7 @@ async fn poll_run(
     })?;
     let run = app.run(client, id)?;
     let position = app.pool.position(client, id);
-    json_response(run.view(query.from, position))
+    json_text(run.view(query.from, position))
 }
 
 async fn cancel_run(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<u64>) -> ApiResult {
@@ -411,16 +401,10 @@ async fn run_toml(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Pat
     download(&format!("{}.toml", file_stem(&run.scenario)), "application/toml; charset=utf-8", text)
 }
 
-async fn settings_toml(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn settings_toml(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Body) -> ApiResult {
     let (client, _, _) = app.session(&headers)?;
     let request: RunRequest = body(bytes)?;
-    check_replication(request.replication, "replication")?;
-    let base = app.scenario(client, &request.scenario)?;
-    let scenario = base.with(&request.settings).map_err(ApiError::problems)?;
+    let (base, scenario) = requested(&app, client, &request)?;
     let text = toml_text(&base, &scenario, &changed(&base, &request.settings), request.replication);
     download(&format!("{}.toml", file_stem(&scenario)), "application/toml; charset=utf-8", text)
 }
@@ -463,11 +447,7 @@ struct BatchRequest {
     first_replication: u64,
 }
 
-async fn start_batch(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn start_batch(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Body) -> ApiResult {
     let (client, _, _) = app.session(&headers)?;
     let request: BatchRequest = body(bytes)?;
     if !(1..=MAX_REPLICATIONS).contains(&request.replications) {
@@ -556,11 +536,7 @@ fn teacher_only(app: &App, headers: &HeaderMap) -> Result<Arc<Class>, ApiError> 
     let (_, role, _) = app.session(headers)?;
     match (&app.class, role) {
         (Some(class), Role::Teacher) => Ok(Arc::clone(class)),
-        (None, _) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "x-session",
-            "this server runs no class (start it with --classroom)",
-        )),
+        (None, _) => Err(no_class("x-session")),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "x-session",
@@ -602,22 +578,10 @@ struct ExerciseRequest {
     exercise: Option<String>,
 }
 
-async fn push_exercise(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult {
+async fn push_exercise(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Body) -> ApiResult {
     let class = teacher_only(&app, &headers)?;
     let request: ExerciseRequest = body(bytes)?;
-    if let Some(e) = &request.exercise
-        && !exercise_ids(&app).contains(&e.as_str())
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "exercise",
-            format!("unknown exercise `{e}`; exercises are {}", exercise_ids(&app).join(", ")),
-        ));
-    }
+    check_exercise(&app, request.exercise.as_deref())?;
     class
         .push_exercise(request.exercise.clone())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exercise", e.to_string()))?;

@@ -53,7 +53,10 @@ pub(super) fn too_many() -> ApiError {
 }
 
 /// A JSON body: too large, malformed, a wrong type or an unknown field each named.
-pub(super) fn body<T: DeserializeOwned>(bytes: std::result::Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+/// A request body as axum hands it over (or why it could not).
+pub(super) type Body = std::result::Result<Bytes, BytesRejection>;
+
+pub(super) fn body<T: DeserializeOwned>(bytes: Body) -> Result<T, ApiError> {
     let bytes = bytes.map_err(|e| {
         let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
         ApiError::new(
@@ -71,6 +74,13 @@ pub(super) fn body<T: DeserializeOwned>(bytes: std::result::Result<Bytes, BytesR
 }
 
 pub(super) type ApiResult = std::result::Result<Response, ApiError>;
+
+/// JSON text already serialised (a run's stored years spliced in), answered as JSON.
+pub(super) fn json_text(text: String) -> ApiResult {
+    let mut response = text.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
 
 pub(super) fn json_response(value: Value) -> ApiResult {
     Ok(axum::Json(value).into_response())

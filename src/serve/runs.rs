@@ -74,21 +74,23 @@ impl Run {
         self.progress.lock().expect("run lock").status.clone().unwrap_or(Status::Queued)
     }
 
-    /// The run as the page polls it: status and the years from `from` on.
-    pub fn view(&self, from: usize, position: Option<usize>) -> Value {
+    /// The run as the page polls it, as JSON text: the stored years are spliced in as they were
+    /// serialised, not parsed and written again on every poll.
+    pub fn view(&self, from: usize, position: Option<usize>) -> String {
         let p = self.progress.lock().expect("run lock");
-        let years: Vec<Value> =
-            p.years.iter().skip(from).map(|y| serde_json::from_str(y).expect("years are stored as JSON")).collect();
-        json!({
+        let years: Vec<&str> = p.years.iter().skip(from).map(|y| &**y).collect();
+        let head = json!({
             "id": self.id,
             "status": p.status.clone().unwrap_or(Status::Queued),
             "queue_position": position,
             "years_total": self.scenario.years,
             "from": from,
-            "years": years,
             "survey": p.survey,
             "outcomes": p.outcomes,
         })
+        .to_string();
+        // `head` is an object: its closing brace makes way for the years.
+        format!("{},\"years\":[{}]}}", &head[..head.len() - 1], years.join(","))
     }
 }
 
