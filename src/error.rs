@@ -40,6 +40,16 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Error {
+    /// An invalid scenario with one problem: `key` and what is wrong there.
+    pub fn invalid_scenario(file: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::InvalidScenario {
+            file: file.into(),
+            problems: vec![Problem { key: key.into(), message: message.into() }],
+        }
+    }
+}
+
 fn format_problems(problems: &[Problem]) -> String {
     problems.iter().map(|p| format!("  - `{}`: {}", p.key, p.message)).collect::<Vec<_>>().join("\n")
 }

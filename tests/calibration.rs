@@ -156,24 +156,50 @@ max = 0.4
     );
 }
 
-/// A facts file with one fact: the share of alive firms without sales in 2001-2002.
-fn pre_revenue_facts(band: (f64, f64)) -> biocluster::facts::Facts {
-    let text = format!(
+/// One `[[facts]]` entry of a facts file, its data value the middle of its band; `statistic` holds the
+/// statistic line and any lines it needs (metrics).
+fn fact_entry(
+    name: &str,
+    statistic: &str,
+    description: &str,
+    source: &str,
+    data_year: i32,
+    band: (f64, f64),
+    years: (i32, i32),
+) -> String {
+    format!(
         r#"
-description = "one fact for a test"
 [[facts]]
-name = "pre_revenue_early"
-statistic = "pre_revenue_share"
-description = "share of alive firm-years without sales"
-source = "a test"
-data_year = 2002
+name = "{name}"
+{statistic}
+description = "{description}"
+source = "{source}"
+data_year = {data_year}
 data_value = {}
 band = [{}, {}]
-years = [2001, 2002]
+years = [{}, {}]
 "#,
         (band.0 + band.1) / 2.0,
         band.0,
-        band.1
+        band.1,
+        years.0,
+        years.1
+    )
+}
+
+/// A facts file with one fact: the share of alive firms without sales in 2001-2002.
+fn pre_revenue_facts(band: (f64, f64)) -> biocluster::facts::Facts {
+    let text = format!(
+        "description = \"one fact for a test\"\n{}",
+        fact_entry(
+            "pre_revenue_early",
+            "statistic = \"pre_revenue_share\"",
+            "share of alive firm-years without sales",
+            "a test",
+            2002,
+            band,
+            (2001, 2002)
+        )
     );
     biocluster::facts::Facts::parse(&text, "test facts").unwrap()
 }
@@ -387,34 +413,25 @@ max = {}
     };
     let facts_text = |growth: (f64, f64), listed: (f64, f64)| {
         format!(
-            r#"
-description = "two facts of a simulated truth"
-[[facts]]
-name = "growth"
-statistic = "growth_ratio"
-metrics = ["firms_alive"]
-description = "firms alive 2020 over 2004"
-source = "simulated truth"
-data_year = 2020
-data_value = {}
-band = [{}, {}]
-years = [2004, 2020]
-[[facts]]
-name = "listed"
-statistic = "listed_share"
-description = "listed share of alive firm-years"
-source = "simulated truth"
-data_year = 2021
-data_value = {}
-band = [{}, {}]
-years = [2015, 2021]
-"#,
-            (growth.0 + growth.1) / 2.0,
-            growth.0,
-            growth.1,
-            (listed.0 + listed.1) / 2.0,
-            listed.0,
-            listed.1
+            "description = \"two facts of a simulated truth\"\n{}{}",
+            fact_entry(
+                "growth",
+                "statistic = \"growth_ratio\"\nmetrics = [\"firms_alive\"]",
+                "firms alive 2020 over 2004",
+                "simulated truth",
+                2020,
+                growth,
+                (2004, 2020)
+            ),
+            fact_entry(
+                "listed",
+                "statistic = \"listed_share\"",
+                "listed share of alive firm-years",
+                "simulated truth",
+                2021,
+                listed,
+                (2015, 2021)
+            )
         )
     };
     let truth = Scenario::from_toml_str(&text(TRUTH), "truth").unwrap();

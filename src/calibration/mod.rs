@@ -202,16 +202,16 @@ pub fn fitted_facts(scenario: &Scenario, facts: &crate::facts::Facts) -> Result<
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            facts.facts.iter().find(|f| &f.name == name).cloned().ok_or_else(|| Error::InvalidScenario {
-                file: scenario.name.clone(),
-                problems: vec![crate::error::Problem {
-                    key: format!("calibration.facts[{i}]"),
-                    message: format!(
+            facts.facts.iter().find(|f| &f.name == name).cloned().ok_or_else(|| {
+                Error::invalid_scenario(
+                    &scenario.name,
+                    format!("calibration.facts[{i}]"),
+                    format!(
                         "\"{name}\" is not a fact of {}; its facts are {}",
                         facts.file,
                         facts.facts.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
                     ),
-                }],
+                )
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -293,10 +293,8 @@ pub fn parameters(scenario: &Scenario) -> Result<Vec<Parameter>> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let current = path::get(&value, &p.path).map_err(|m| Error::InvalidScenario {
-                file: scenario.name.clone(),
-                problems: vec![crate::error::Problem { key: format!("calibration.parameters[{i}].path"), message: m }],
-            })?;
+            let current = path::get(&value, &p.path)
+                .map_err(|m| Error::invalid_scenario(&scenario.name, format!("calibration.parameters[{i}].path"), m))?;
             let start = current.as_float().or(current.as_integer().map(|x| x as f64)).ok_or_else(|| {
                 Error::Usage(format!("calibration.parameters[{i}].path `{}` is not a number", p.path))
             })?;

@@ -230,9 +230,8 @@ fn build_charts(
                 )?;
             }
             for (path, chart) in data::sweeps(&agg, &variants)? {
-                let stem = format!("sweep_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
                 add(
-                    stem,
+                    sweep_stem("sweep", &path),
                     &format!("Outcomes against {path}"),
                     "Dots are medians across replications at the horizon; thick bars hold 50 % of replications, thin bars 90 %.",
                     &|d, s| render::render(&chart, d, s),
@@ -241,9 +240,8 @@ fn build_charts(
             let findings = dir.join("survey_findings.csv");
             if findings.is_file() {
                 for (path, chart) in data::coefficient_sweeps(&Table::read(&findings)?, &variants)? {
-                    let stem = format!("sweep_coef_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
                     add(
-                        stem,
+                        sweep_stem("sweep_coef", &path),
                         &format!("Survey coefficients against {path}"),
                         "One panel per stated finding of the study: dots are the median coefficient across replications, thick bars hold 50 % of replications, thin bars 90 % (survey_findings.csv). A flat stretch means the coefficient does not respond to the parameter there.",
                         &|d, s| render::render(&chart, d, s),
@@ -386,4 +384,10 @@ fn remove_stale_charts(charts_dir: &Path, figures: &[Figure]) {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// A sweep chart's file stem: `prefix_` and the swept parameter's path with every character that is
+/// not a letter or digit made `_`.
+fn sweep_stem(prefix: &str, path: &str) -> String {
+    format!("{prefix}_{}", path.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
 }

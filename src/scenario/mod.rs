@@ -284,13 +284,11 @@ impl Scenario {
     /// Builds a scenario from a TOML table layered over the default.
     pub fn from_table(table: toml::Table, file: &str) -> Result<Scenario> {
         if table.get("scenario").and_then(|s| s.get("base")).is_some() {
-            return Err(Error::InvalidScenario {
-                file: file.to_string(),
-                problems: vec![Problem {
-                    key: "scenario.base".into(),
-                    message: "is read only from a scenario file (biocluster run FILE), relative to it".into(),
-                }],
-            });
+            return Err(Error::invalid_scenario(
+                file,
+                "scenario.base",
+                "is read only from a scenario file (biocluster run FILE), relative to it",
+            ));
         }
         let mut merged = parse_table(DEFAULT_TOML, "<embedded default>")?;
         merge(&mut merged, table);
@@ -355,10 +353,7 @@ fn load_layers(path: &Path, chain: &mut Vec<std::path::PathBuf>) -> Result<toml:
     let Some(base) = table.get_mut("scenario").and_then(|s| s.as_table_mut()).and_then(|s| s.remove("base")) else {
         return Ok(table);
     };
-    let problem = |message: String| Error::InvalidScenario {
-        file: file.clone(),
-        problems: vec![Problem { key: "scenario.base".into(), message }],
-    };
+    let problem = |message: String| Error::invalid_scenario(&file, "scenario.base", message);
     let Some(base) = base.as_str() else {
         return Err(problem(format!("must be the path of a scenario file, relative to this one (got {base})")));
     };
