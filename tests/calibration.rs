@@ -331,13 +331,8 @@ max = 0.5
     };
     let targets = Targets::load(std::path::Path::new("scenarios/targets/lee_korea_bioclusters.toml")).unwrap();
     let r = report::robustness(&cal, &targets, 2..4);
-    let environment_levels = toml::Value::try_from(&scenario.raw.clusters[0].environment)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .values()
-        .filter(|v| v.is_float() || v.is_integer())
-        .count();
+    // Five per cluster, given as levels or as the measurements they are computed from.
+    let environment_levels = 5;
     assert_eq!(r.rows.len(), 2 * (2 + scenario.clusters.len() * environment_levels));
     assert_eq!(r.replications, 2);
     for row in &r.rows {
@@ -347,15 +342,17 @@ max = 0.5
         }
     }
     // Environment levels are probabilities: one that 10 % would push above 1 is reported, not run.
+    // Measurements (the default's) have no upper bound: every move runs.
     for row in r.rows.iter().filter(|row| row.kind == "environment") {
-        assert_eq!(row.joint_stated_rate.is_err(), row.base * row.factor > 1.0, "{} x {}", row.path, row.factor);
+        let over = row.path.contains(".environment.") && row.base * row.factor > 1.0;
+        assert_eq!(row.joint_stated_rate.is_err(), over, "{} x {}", row.path, row.factor);
     }
 }
 
 /// Issue 16, acceptance 5: three parameters recovered at once by the joint fit (CMA-ES), from a
 /// simulated target set: the four survey coefficients' means and SEs of a known truth (they carry
 /// the service demand per alliance), and two stylized facts measured on the same truth with a band of
-/// +-4 % (firm-population growth 2004-2020 carries the start-up rate; the listed share of 2015-2021
+/// +-2 % (firm-population growth 2004-2020 carries the start-up rate; the listed share of 2015-2021
 /// the technology-listing rate). Tolerances: 15 % of each parameter's range.
 #[test]
 fn the_joint_fit_recovers_three_parameters_at_once() {
@@ -443,7 +440,7 @@ max = {}
     let (growth, listed) = (mean_fact(0), mean_fact(1));
     eprintln!("truth: growth {growth:.3}, listed share {listed:.3}");
     let facts = biocluster::facts::Facts::parse(
-        &facts_text((growth * 0.96, growth * 1.04), (listed * 0.96, listed * 1.04)),
+        &facts_text((growth * 0.98, growth * 1.02), (listed * 0.98, listed * 1.02)),
         "truth facts",
     )
     .unwrap();

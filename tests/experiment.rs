@@ -284,8 +284,8 @@ replications = 1
 parameter = "alliances.searches_per_year"
 values = [0.1, 0.2, 0.3]
 [[experiment.sweeps]]
-parameter = "clusters.osong_daegu.environment.vc_presence"
-values = [0.2, 0.6]
+parameter = "clusters.osong_daegu.measurements.vc_musd_per_year"
+values = [25.0, 150.0]
 [experiment.latin_hypercube]
 samples = 10
 seed = 3
@@ -304,6 +304,7 @@ max = 12.0
         .iter()
         .map(|v| (v.scenario.alliances.searches_per_year, v.scenario.clusters[0].environment.vc_presence))
         .collect();
+    // 25 and 150 M$ a year of VC map to levels 0.2 and 0.6 (m / (m + 100)).
     for s in [0.1, 0.2, 0.3] {
         for c in [0.2, 0.6] {
             assert!(grid.contains(&(s, c)), "grid point ({s}, {c}) missing");

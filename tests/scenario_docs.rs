@@ -33,6 +33,16 @@ fn keys(value: &toml::Value, prefix: &str, out: &mut BTreeMap<String, Option<tom
 /// Every key the parser accepts: the default scenario with every optional policy field set.
 fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
     let mut raw = Scenario::default_scenario().raw;
+    // A cluster gives levels or measurements; both are accepted keys.
+    let c = &mut raw.clusters[0];
+    c.measurements = Some(biocluster::scenario::measurements::HALF_LEVEL);
+    c.environment = Some(biocluster::scenario::raw::RawEnvironment {
+        infrastructure: 0.5,
+        public_research: 0.5,
+        pharma_presence: 0.5,
+        vc_presence: 0.5,
+        labour_pool: 0.5,
+    });
     let p = &mut raw.policies[0];
     p.end_year = Some(2030);
     p.max_firm_age_years = Some(1.0);

@@ -72,14 +72,15 @@ fn a_run_streams_its_years_and_its_downloads_rerun_with_the_cli_to_the_same_byte
     let token = session(addr);
     let scenario = http::get(addr, "/api/scenarios/korea-default", Some(&token)).json();
     let levers = scenario["levers"].as_array().unwrap();
-    let vc = levers.iter().find(|l| l["key"] == "clusters[0].environment.vc_presence").expect("an environment lever");
+    // The default gives its clusters' environments as measurements: their levers are the measurements.
+    let vc =
+        levers.iter().find(|l| l["key"] == "clusters[0].measurements.vc_musd_per_year").expect("an environment lever");
     assert_eq!(vc["min"], 0.0);
-    assert_eq!(vc["max"], 1.0);
-    assert!(vc["meaning"].as_str().unwrap().contains("VC"));
+    assert!(vc["meaning"].as_str().unwrap().contains("Venture capital"));
     assert!(levers.iter().any(|l| l["key"] == "policies[0].budget_musd_per_year"));
     assert!(levers.iter().any(|l| l["key"] == "clusters[1].population.firms" && l["kind"] == "integer"));
 
-    let settings = json!({ "clusters[0].environment.vc_presence": 0.6, "policies[0].budget_musd_per_year": 35.0, "policies[4].enabled": false });
+    let settings = json!({ "clusters[0].measurements.vc_musd_per_year": 150.0, "policies[0].budget_musd_per_year": 35.0, "policies[4].enabled": false });
     let started = http::post(
         addr,
         "/api/runs",
@@ -198,10 +199,10 @@ fn bad_and_hostile_input_gets_a_4xx_naming_the_field_and_the_server_goes_on() {
         http::post(addr, "/api/runs", t, &json!({ "scenario": "korea-default", "settings": settings }))
     };
     check(
-        run(json!({ "clusters[0].environment.pharma_presence": 1.5 })),
+        run(json!({ "clusters[0].measurements.pharma_establishments": -1.5 })),
         400,
-        "clusters[0].environment.pharma_presence",
-        "[0, 1]",
+        "clusters[0].measurements.pharma_establishments",
+        "[0, ",
     );
     check(run(json!({ "clusters[1].population.firms": -3 })), 400, "clusters[1].population.firms", "[0, 1000000]");
     check(run(json!({ "clusters[1].population.firms": 2.5 })), 400, "clusters[1].population.firms", "whole number");
@@ -285,11 +286,11 @@ fn bad_and_hostile_input_gets_a_4xx_naming_the_field_and_the_server_goes_on() {
             addr,
             "/api/batches",
             t,
-            &json!({ "scenario": "korea-default", "replications": 2, "baseline": { "clusters[0].environment.vc_presence": 7.0 } }),
+            &json!({ "scenario": "korea-default", "replications": 2, "baseline": { "clusters[0].measurements.vc_musd_per_year": -7.0 } }),
         ),
         400,
-        "baseline.clusters[0].environment.vc_presence",
-        "[0, 1]",
+        "baseline.clusters[0].measurements.vc_musd_per_year",
+        "[0, ",
     );
     check(http::get(addr, "/api/runs/999999", t), 404, "id", "no run");
     check(http::get(addr, "/api/runs/1?from=minus", t), 400, "from", "years already received");

@@ -174,21 +174,24 @@ fn a_user_moves_a_slider_runs_compares_replicates_and_downloads_in_a_real_browse
     driver.go(&url);
     driver.wait("the levers", "return document.querySelectorAll('#levers details').length");
 
-    // Move a slider with the keyboard: the government-led complex's VC presence, three steps up.
+    // Move a slider with the keyboard: the VC invested in the government-led complex, three steps up.
     driver.script("document.querySelectorAll('#levers details').forEach(d => d.open = true)", json!([]));
-    let slider = "input[data-slider='clusters[0].environment.vc_presence']";
-    let before: f64 = driver
-        .script(&format!("return Number(document.querySelector(\"{slider}\").value)"), json!([]))
-        .as_f64()
-        .unwrap();
+    let slider = "input[data-slider='clusters[0].measurements.vc_musd_per_year']";
+    let value_of = |attribute: &str| -> f64 {
+        driver
+            .script(&format!("return Number(document.querySelector(\"{slider}\").{attribute})"), json!([]))
+            .as_f64()
+            .unwrap()
+    };
+    let (before, step) = (value_of("value"), value_of("step"));
     driver.keys(slider, "\u{E014}\u{E014}\u{E014}");
-    let after = driver.script("return S.settings['clusters[0].environment.vc_presence']", json!([]));
+    let after = driver.script("return S.settings['clusters[0].measurements.vc_musd_per_year']", json!([]));
     assert!(
-        (after.as_f64().expect("the slider changed the setting") - (before + 0.03)).abs() < 1e-9,
+        (after.as_f64().expect("the slider changed the setting") - (before + 3.0 * step)).abs() < 1e-9,
         "{before} -> {after}"
     );
     let number = driver.script(
-        "return Number(document.querySelector(\"input[data-key='clusters[0].environment.vc_presence']\").value)",
+        "return Number(document.querySelector(\"input[data-key='clusters[0].measurements.vc_musd_per_year']\").value)",
         json!([]),
     );
     assert_eq!(number, after, "the number box follows the slider");

@@ -86,11 +86,19 @@ pub fn robustness(cal: &Calibration, targets: &Targets, reps: std::ops::Range<u6
     let base = toml::Value::try_from(&raw).expect("a raw scenario serialises");
     let mut moved: Vec<(String, &'static str, f64)> =
         cal.params.iter().zip(&cal.best.values).map(|(p, v)| (p.path.clone(), "calibrated", *v)).collect();
+    // A cluster's environment as it is given: levels, or the measurements they are computed from.
     for cluster in &raw.clusters {
-        let environment = toml::Value::try_from(&cluster.environment).expect("an environment serialises");
-        for (key, value) in environment.as_table().into_iter().flatten() {
-            if let Some(x) = value.as_float().or(value.as_integer().map(|i| i as f64)) {
-                moved.push((format!("clusters.{}.environment.{key}", cluster.name), "environment", x));
+        let given = [
+            ("environment", cluster.environment.as_ref().map(toml::Value::try_from)),
+            ("measurements", cluster.measurements.as_ref().map(toml::Value::try_from)),
+        ];
+        for (section, table) in given {
+            let Some(table) = table else { continue };
+            let table = table.expect("an environment serialises");
+            for (key, value) in table.as_table().into_iter().flatten() {
+                if let Some(x) = value.as_float().or(value.as_integer().map(|i| i as f64)) {
+                    moved.push((format!("clusters.{}.{section}.{key}", cluster.name), "environment", x));
+                }
             }
         }
     }

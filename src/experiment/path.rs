@@ -68,9 +68,9 @@ mod tests {
     fn sets_plain_and_named_entries() {
         let mut v = default_value();
         set(&mut v, "alliances.searches_per_year", toml::Value::Float(0.9)).unwrap();
-        set(&mut v, "clusters.osong_daegu.environment.vc_presence", toml::Value::Integer(1)).unwrap();
+        set(&mut v, "clusters.osong_daegu.measurements.vc_musd_per_year", toml::Value::Integer(1)).unwrap();
         assert_eq!(get(&v, "alliances.searches_per_year").unwrap().as_float(), Some(0.9));
-        assert_eq!(get(&v, "clusters.osong_daegu.environment.vc_presence").unwrap().as_float(), Some(1.0));
+        assert_eq!(get(&v, "clusters.osong_daegu.measurements.vc_musd_per_year").unwrap().as_float(), Some(1.0));
     }
 
     #[test]

@@ -334,7 +334,22 @@ fn scenario_summary(dir: &Path, kind: Kind) -> Result<(String, String, String)> 
     for c in value.get("clusters").and_then(|c| c.as_array()).into_iter().flatten() {
         let s = |k: &str| c.get(k).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), str::to_string));
         let pop = |k: &str| c.get("population").and_then(|p| p.get(k)).map_or(String::new(), |v| v.to_string());
-        let env = |k: &str| c.get("environment").and_then(|p| p.get(k)).map_or(String::new(), |v| v.to_string());
+        // Levels as written, or computed from the measurements a cluster gives instead.
+        let measured = c
+            .get("measurements")
+            .and_then(|m| m.clone().try_into::<crate::scenario::measurements::RawMeasurements>().ok())
+            .map(|m| crate::scenario::measurements::environment(&m));
+        let env = |k: &str| match &measured {
+            Some(e) => {
+                let v = match k {
+                    "public_research" => e.public_research,
+                    "pharma_presence" => e.pharma_presence,
+                    _ => e.vc_presence,
+                };
+                format!("{v:.3} (measured)")
+            }
+            None => c.get("environment").and_then(|p| p.get(k)).map_or(String::new(), |v| v.to_string()),
+        };
         rows.push(vec![
             s("name"),
             s("type"),

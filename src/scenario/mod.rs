@@ -4,6 +4,7 @@
 //! key by key, arrays (`[[clusters]]`, `[[agencies]]`, `[[policies]]`) replace the default's. The
 //! validated [`Scenario`] is read-only; the model never sees TOML.
 
+pub mod measurements;
 pub mod raw;
 mod validate;
 pub use validate::{MAX_AGENTS, MAX_NAME_CHARS, name_problem};

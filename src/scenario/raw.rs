@@ -78,7 +78,11 @@ pub struct RawCluster {
     pub x_km: f64,
     pub y_km: f64,
     pub radius_km: f64,
-    pub environment: RawEnvironment,
+    /// Environment levels in [0, 1]; or `measurements`, from which they are computed (one of the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<RawEnvironment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurements: Option<super::measurements::RawMeasurements>,
     pub population: RawPopulation,
 }
 

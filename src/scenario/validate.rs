@@ -116,16 +116,50 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
         c.range(&key("x_km"), rc.x_km, -20_000.0, 20_000.0);
         c.range(&key("y_km"), rc.y_km, -20_000.0, 20_000.0);
         c.positive(&key("radius_km"), rc.radius_km);
-        let e = &rc.environment;
-        for (name, v) in [
-            ("infrastructure", e.infrastructure),
-            ("public_research", e.public_research),
-            ("pharma_presence", e.pharma_presence),
-            ("vc_presence", e.vc_presence),
-            ("labour_pool", e.labour_pool),
-        ] {
-            c.probability(&key(&format!("environment.{name}")), v);
-        }
+        let environment = match (&rc.environment, &rc.measurements) {
+            (Some(e), None) => {
+                for (name, v) in [
+                    ("infrastructure", e.infrastructure),
+                    ("public_research", e.public_research),
+                    ("pharma_presence", e.pharma_presence),
+                    ("vc_presence", e.vc_presence),
+                    ("labour_pool", e.labour_pool),
+                ] {
+                    c.probability(&key(&format!("environment.{name}")), v);
+                }
+                Environment {
+                    infrastructure: e.infrastructure,
+                    public_research: e.public_research,
+                    pharma_presence: e.pharma_presence,
+                    vc_presence: e.vc_presence,
+                    labour_pool: e.labour_pool,
+                }
+            }
+            (None, Some(m)) => {
+                for (name, v) in measurements::fields(m) {
+                    c.non_negative(&key(&format!("measurements.{name}")), v);
+                }
+                measurements::environment(m)
+            }
+            (Some(_), Some(_)) => {
+                c.fail(
+                    &key("measurements"),
+                    "give the environment as levels ([clusters.environment]) or as the measurements they are \
+                     computed from ([clusters.measurements]), not both"
+                        .into(),
+                );
+                measurements::environment(&measurements::HALF_LEVEL)
+            }
+            (None, None) => {
+                c.fail(
+                    &key("environment"),
+                    "missing: give [clusters.environment] (levels in [0, 1]: infrastructure, public_research, \
+                     pharma_presence, vc_presence, labour_pool) or [clusters.measurements] (scenarios/README.md)"
+                        .into(),
+                );
+                measurements::environment(&measurements::HALF_LEVEL)
+            }
+        };
         let p = &rc.population;
         for (name, v) in [
             ("firms", p.firms),
@@ -145,13 +179,7 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
             x_km: rc.x_km,
             y_km: rc.y_km,
             radius_km: rc.radius_km,
-            environment: Environment {
-                infrastructure: e.infrastructure,
-                public_research: e.public_research,
-                pharma_presence: e.pharma_presence,
-                vc_presence: e.vc_presence,
-                labour_pool: e.labour_pool,
-            },
+            environment,
             population: p.clone(),
         });
     }

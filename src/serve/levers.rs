@@ -219,8 +219,13 @@ fn levers(scenario: &Scenario, value: &toml::Value) -> Vec<Lever> {
     }
     for (i, cluster) in scenario.raw.clusters.iter().enumerate() {
         let group = format!("Cluster: {}", cluster.name);
+        // A cluster gives levels or the measurements they are computed from; `add` skips the absent.
         for field in ENVIRONMENT {
             add(format!("clusters[{i}].environment.{field}"), group.clone(), field.replace('_', " "), "number");
+        }
+        for (field, _) in crate::scenario::measurements::fields(&crate::scenario::measurements::HALF_LEVEL) {
+            let label = field.replace("_musd_per_year", " (M$ a year)").replace('_', " ");
+            add(format!("clusters[{i}].measurements.{field}"), group.clone(), label, "number");
         }
         for field in POPULATION {
             add(
@@ -354,16 +359,16 @@ mod tests {
     fn settings_are_validated_as_a_file_is_and_keyed_by_lever() {
         let base = shipped("korea-default").unwrap();
         let mut settings = BTreeMap::new();
-        settings.insert("clusters[0].environment.vc_presence".to_string(), serde_json::json!(0.9));
+        settings.insert("clusters[0].measurements.vc_musd_per_year".to_string(), serde_json::json!(900.0));
         let scenario = base.with(&settings).unwrap();
         assert_eq!(scenario.clusters[0].environment.vc_presence, 0.9);
-        settings.insert("clusters[1].environment.labour_pool".to_string(), serde_json::json!(1.5));
+        settings.insert("clusters[1].measurements.bio_employees".to_string(), serde_json::json!(-1.5));
         settings.insert("clusters[1].population.firms".to_string(), serde_json::json!(2.5));
         settings.insert("nonsense".to_string(), serde_json::json!(1));
         let problems = base.with(&settings).unwrap_err();
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["clusters[1].environment.labour_pool", "clusters[1].population.firms", "nonsense"]);
-        assert!(problems[0].message.contains("[0, 1]"), "{}", problems[0].message);
+        assert_eq!(keys, ["clusters[1].measurements.bio_employees", "clusters[1].population.firms", "nonsense"]);
+        assert!(problems[0].message.contains("[0, "), "{}", problems[0].message);
         // A rate inside its range passes; a count beyond the bound validation sets is named.
         let mut settings = BTreeMap::new();
         settings.insert("policies[1].rate".to_string(), serde_json::json!(0.5));

@@ -8,10 +8,12 @@
 //!   `revenue.cogs_share` of sales, cut by `revenue.manufacturing_cost_saving` with a manufacturing
 //!   partner. A co-developer takes its cost share of the product's profit.
 //! - Services (platform and hybrid firms): service staff x `revenue.service_revenue_musd_per_employee_year`
-//!   x quality (0.5 + 0.5 q) x demand, demand = min(1, `revenue.base_service_demand` + the cluster's
-//!   pharma presence x `revenue.service_demand_pharma_presence` + `revenue.service_demand_per_alliance` per
-//!   contract-research, manufacturing or university-collaboration alliance: public institutes
-//!   contract R&D work from their partner firms). Sales saturate towards the firm's reachable market
+//!   x quality (0.5 + 0.5 q) x demand. Demand is `revenue.base_service_demand` + the cluster's pharma
+//!   presence x `revenue.service_demand_pharma_presence` on the open market, plus
+//!   `revenue.service_demand_per_alliance` per contract-research, manufacturing or university-collaboration
+//!   alliance (public institutes contract R&D work from their partner firms), saturated smoothly below
+//!   capacity (`service_demand`) and shared between the channels in proportion, so no channel is switched
+//!   off when the others grow. Sales saturate towards the firm's reachable market
 //!   M = `revenue.service_market_musd_per_year` x productivity x (1 + `revenue.service_market_infrastructure`
 //!   x the cluster's infrastructure): a potential P sells
 //!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
@@ -204,9 +206,13 @@ fn earn_revenue(
             // the market it can reach (both channels as one, an approximation the firm makes).
             let demand = market + per_client * clients.len() as f64;
             firm.service_yield = capacity / firm.employees.max(1.0) * demand;
-            // Contract work counts only where clients add demand (none once open-market demand fills
-            // capacity, see `service_demand`).
-            let contract_market = if per_client > 0.0 && !clients.is_empty() { own_market } else { 0.0 };
+            // The contract market a firm staffs for is the share of its clients' demand it can serve
+            // (all of it while capacity is slack, less as the open market fills it; `service_demand`).
+            let contract_market = if clients.is_empty() || rv.service_demand_per_alliance <= 0.0 {
+                0.0
+            } else {
+                own_market * per_client / rv.service_demand_per_alliance
+            };
             firm.service_market = open_market + contract_market;
             firm.service_sales_month = open_sales + per_contract * clients.len() as f64;
             for &client in clients.iter() {
@@ -235,11 +241,17 @@ pub fn saturate(p: f64, m: f64) -> f64 {
     if m <= 0.0 { 0.0 } else { p / (1.0 + (p / m).powi(SHARPNESS)).powf(1.0 / f64::from(SHARPNESS)) }
 }
 
-/// Share of capacity sold on the open market and to each alliance client; total capped at 1.
+/// Shares of capacity sold on the open market and to each alliance client. The demand of both
+/// channels together saturates smoothly below capacity (`saturate` towards 1) and is shared in
+/// proportion: each channel's share shrinks smoothly as the other grows, and none reaches zero while
+/// it has demand (no threshold switches a channel off).
 pub fn service_demand(market: f64, per_alliance: f64, clients: usize) -> (f64, f64) {
-    let market = market.min(1.0);
-    let per_client = if clients == 0 { 0.0 } else { per_alliance.min((1.0 - market) / clients as f64) };
-    (market, per_client)
+    let total = market + per_alliance * clients as f64;
+    if total <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let served = saturate(total, 1.0) / total;
+    (market * served, if clients == 0 { 0.0 } else { per_alliance * served })
 }
 
 /// Sales ramp: linear from launch to peak over `ramp_years`.
@@ -252,10 +264,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demand_never_exceeds_capacity() {
+    fn demand_never_exceeds_capacity_and_no_channel_is_switched_off() {
         let (m, c) = service_demand(0.8, 0.2, 3);
-        assert!(m + 3.0 * c <= 1.0 + 1e-12);
-        assert_eq!(service_demand(0.4, 0.2, 0), (0.4, 0.0));
+        assert!(m + 3.0 * c < 1.0);
+        assert_eq!(service_demand(0.4, 0.2, 0).1, 0.0);
+        assert_eq!(service_demand(0.0, 0.0, 0), (0.0, 0.0));
+        // However large the open market, contract clients keep a share, shrinking smoothly.
+        let mut last = f64::INFINITY;
+        for i in 0..=40 {
+            let (m, c) = service_demand(0.05 * f64::from(i), 0.3, 2);
+            assert!(c > 0.0 && c < last && m + 2.0 * c < 1.0);
+            last = c;
+        }
     }
 
     #[test]
