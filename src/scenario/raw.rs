@@ -293,6 +293,12 @@ pub struct RawRevenue {
     pub base_service_demand: f64,
     pub service_demand_per_alliance: f64,
     pub service_demand_pharma_presence: f64,
+    /// Share of contract work that needs facilities a small firm rarely owns (GMP suites, animal and
+    /// analytical laboratories): it is taken only as far as the cluster's shared infrastructure allows.
+    pub contract_facilities_dependence: f64,
+    /// Share of a service firm's staff that sells rather than delivers when it sells on its own; a
+    /// commercial partner's channels take that work over.
+    pub selling_staff_share: f64,
     pub regulatory_filing_speedup: f64,
     pub service_start_years: f64,
     pub selling_cost_share: f64,

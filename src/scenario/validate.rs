@@ -291,7 +291,7 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
     check_fields!(c, "licensing", l, non_negative: [deal_value_sigma, university_license_fee_musd]);
 
     let rv = &raw.revenue;
-    check_fields!(c, "revenue", rv, probability: [own_market_access, firm_partner_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, regulatory_filing_speedup]);
+    check_fields!(c, "revenue", rv, probability: [own_market_access, firm_partner_access, partner_commission_share, cogs_share, manufacturing_cost_saving, base_service_demand, service_demand_per_alliance, service_demand_pharma_presence, contract_facilities_dependence, selling_staff_share, regulatory_filing_speedup]);
     c.non_negative("revenue.service_revenue_musd_per_employee_year", rv.service_revenue_musd_per_employee_year);
     c.positive("revenue.service_market_musd_per_year", rv.service_market_musd_per_year);
     c.range("revenue.service_market_infrastructure", rv.service_market_infrastructure, 0.0, 100.0);

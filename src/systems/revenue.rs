@@ -10,8 +10,9 @@
 //! - Services (platform and hybrid firms): service staff x `revenue.service_revenue_musd_per_employee_year`
 //!   x quality (0.5 + 0.5 q) x demand. Demand is `revenue.base_service_demand` + the cluster's pharma
 //!   presence x `revenue.service_demand_pharma_presence` on the open market, plus
-//!   `revenue.service_demand_per_alliance` per contract-research, manufacturing or university-collaboration
-//!   alliance (public institutes contract R&D work from their partner firms), saturated smoothly below
+//!   `revenue.service_demand_per_alliance` per contract-research or university-collaboration alliance
+//!   (public institutes contract R&D work from their partner firms) and per manufacturing alliance another
+//!   party sought from the firm, saturated smoothly below
 //!   capacity (`service_demand`) and shared between the channels in proportion, so no channel is switched
 //!   off when the others grow. Sales saturate towards the firm's reachable market
 //!   M = `revenue.service_market_musd_per_year` x productivity x (1 + `revenue.service_market_infrastructure`
@@ -113,7 +114,9 @@ fn earn_revenue(
             .filter(|t| matches!(t.kind, AllianceKind::Marketing | AllianceKind::Distribution))
             .map(|t| t.other)
             .max_by_key(|&p| (registry.kind[p as usize] == AgentKind::Pharma, std::cmp::Reverse(p)));
-        let manufacturing = book.has_active(id.0, AllianceKind::Manufacturing);
+        // A manufacturing alliance serves the side that sought it: that side's goods cost less, the
+        // other side (the manufacturer) has a contract client.
+        let manufacturing = book.active_of(id.0).iter().any(|t| t.kind == AllianceKind::Manufacturing && t.firm_side);
         for product in &pipeline.products {
             // A drug's market is its own (the peak-sales draw): it sells the same whoever holds it,
             // as after a takeover; the firm's productivity scales its services, not its drugs.
@@ -157,36 +160,44 @@ fn earn_revenue(
         // A service business sells once its platform is built (`revenue.service_start_years`).
         if staff > 0.0 && month >= firm.services_from_month {
             let quality = 0.5 + 0.5 * saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-            let capacity = staff * rv.service_revenue_musd_per_employee_year / 12.0 * quality * firm.productivity;
-            let env = params.clusters[home.cluster].environment;
-            clients.clear();
-            clients.extend(
-                book.active_of(id.0)
-                    .iter()
-                    .filter(|t| {
-                        matches!(
-                            t.kind,
-                            AllianceKind::ContractResearch
-                                | AllianceKind::Manufacturing
-                                | AllianceKind::UniversityCollaboration
-                        )
-                    })
-                    .map(|t| t.other),
-            );
-            let (market, per_client) = service_demand(
-                rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
-                rv.service_demand_per_alliance,
-                clients.len(),
-            );
-            // A commercial partner's channels widen the reachable market for services and tools too
-            // (as for products above: fully through a pharma partner, partly through a firm). An
-            // established maker's own market is already what its own channels reach.
+            // A commercial partner's channels reach customers for the firm: fully a pharma partner's,
+            // `revenue.firm_partner_access` of the way a firm's. An established maker's own channels
+            // are already counted in its own market.
             let reach = match commercial_partner {
                 _ if firm.own_channels => 0.0,
                 Some(p) if registry.kind[p as usize] == AgentKind::Pharma => 1.0,
                 Some(_) => rv.firm_partner_access,
                 None => 0.0,
             };
+            // Selling on its own takes `revenue.selling_staff_share` of the staff away from delivering;
+            // a partner's channels do that selling (complementary downstream assets, Teece 1986).
+            let delivering = 1.0 - rv.selling_staff_share * (1.0 - reach);
+            let capacity =
+                staff * delivering * rv.service_revenue_musd_per_employee_year / 12.0 * quality * firm.productivity;
+            let env = params.clusters[home.cluster].environment;
+            clients.clear();
+            clients.extend(
+                book.active_of(id.0)
+                    .iter()
+                    .filter(|t| match t.kind {
+                        AllianceKind::ContractResearch | AllianceKind::UniversityCollaboration => true,
+                        AllianceKind::Manufacturing => !t.firm_side,
+                        _ => false,
+                    })
+                    .map(|t| t.other),
+            );
+            // Contract work needing facilities is taken as far as the cluster's shared infrastructure
+            // (after policies: support centres, shared GMP) allows.
+            let dependence = rv.contract_facilities_dependence;
+            let per_alliance =
+                rv.service_demand_per_alliance * (1.0 - dependence + dependence * effects.infrastructure[home.cluster]);
+            let (market, per_client) = service_demand(
+                rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
+                per_alliance,
+                clients.len(),
+            );
+            // The same channels widen the reachable market for services and tools (as for products
+            // above).
             // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
             // the cluster's infrastructure, shared facilities included, is rich.
             let plants = 1.0 + rv.service_market_infrastructure * effects.infrastructure[home.cluster];
@@ -208,11 +219,8 @@ fn earn_revenue(
             firm.service_yield = capacity / firm.employees.max(1.0) * demand;
             // The contract market a firm staffs for is the share of its clients' demand it can serve
             // (all of it while capacity is slack, less as the open market fills it; `service_demand`).
-            let contract_market = if clients.is_empty() || rv.service_demand_per_alliance <= 0.0 {
-                0.0
-            } else {
-                own_market * per_client / rv.service_demand_per_alliance
-            };
+            let contract_market =
+                if clients.is_empty() || per_alliance <= 0.0 { 0.0 } else { own_market * per_client / per_alliance };
             firm.service_market = open_market + contract_market;
             firm.service_sales_month = open_sales + per_contract * clients.len() as f64;
             for &client in clients.iter() {
