@@ -323,6 +323,8 @@ pub struct RawFinance {
     pub ipo_window_stay_probability: f64,
     pub ipo_median_musd: f64,
     pub target_operating_margin: f64,
+    /// Share of an operating surplus a firm spends on more staff (the rest is kept as profit).
+    pub profit_reinvestment_share: f64,
     pub follow_on_rate_per_year: f64,
     pub follow_on_median_musd: f64,
 }

@@ -300,7 +300,7 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
     c.probability("revenue.selling_cost_share", rv.selling_cost_share);
 
     let fi = &raw.finance;
-    check_fields!(c, "finance", fi, probability: [staff_budget_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
+    check_fields!(c, "finance", fi, probability: [staff_budget_share, profit_reinvestment_share, hire_rate_per_month, layoff_rate_per_month, infrastructure_cost_saving, remote_investor_factor, ipo_window_open_probability, ipo_window_stay_probability]);
     check_fields!(c, "finance", fi, non_negative: [min_runway_months, round_sigma, stage_round_multiplier, financing_alliance_boost]);
     c.range("finance.target_operating_margin", fi.target_operating_margin, 0.0, 0.9);
     check_fields!(c, "finance", fi, positive: [target_runway_months, round_median_musd, ipo_median_musd, follow_on_median_musd]);

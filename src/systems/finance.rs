@@ -219,7 +219,10 @@ impl StaffPlan {
         let costs = self.cost_of_sales + self.fixed_costs + self.wages;
         let coverage = if costs > 0.0 { (self.revenue / costs).min(1.0) } else { 0.0 };
         let from_cash = (1.0 - coverage) * f.staff_budget_share * self.cash.max(0.0) / f.target_runway_months;
-        let budget = from_cash + (1.0 - m) * other - self.cost_of_sales - self.fixed_costs + service_profit;
+        // Of an operating surplus the firm spends `finance.profit_reinvestment_share` on more (R&D) staff
+        // and keeps the rest; a deficit is cut in full.
+        let surplus = (1.0 - m) * other - self.cost_of_sales - self.fixed_costs + service_profit;
+        let budget = from_cash + if surplus > 0.0 { f.profit_reinvestment_share * surplus } else { surplus };
         (services + budget / cost_per_employee).max(1.0)
     }
 }
