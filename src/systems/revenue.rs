@@ -18,9 +18,10 @@
 //!   M = `revenue.service_market_musd_per_year` x productivity x (1 + `revenue.service_market_infrastructure`
 //!   x the cluster's infrastructure): a potential P sells
 //!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
-//!   work for alliance clients saturate separately. A marketing or distribution partner widens the
-//!   open market by `revenue.commercial_market_expansion` (fully with a pharma partner,
-//!   `revenue.firm_partner_access` of it with a firm).
+//!   work for alliance clients saturate separately. A marketing or distribution partner brings its
+//!   customers: open-market demand and market grow by `revenue.commercial_market_expansion` (fully
+//!   with a pharma partner, `revenue.firm_partner_access` of it with a firm), and the staff who would
+//!   sell (`revenue.selling_staff_share`) deliver instead.
 //!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
 //!   one, the rest by outside customers.
 //! - Established makers (`Firm::own_channels`) sell through their own channels: their whole market,
@@ -191,20 +192,21 @@ fn earn_revenue(
             let dependence = rv.contract_facilities_dependence;
             let per_alliance =
                 rv.service_demand_per_alliance * (1.0 - dependence + dependence * effects.infrastructure[home.cluster]);
+            // A commercial partner's channels bring their customers: open-market demand and the market
+            // it saturates towards both grow by `revenue.commercial_market_expansion` x reach.
+            let channels = 1.0 + rv.commercial_market_expansion * reach;
             let (market, per_client) = service_demand(
-                rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence,
+                (rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence) * channels,
                 per_alliance,
                 clients.len(),
             );
-            // The same channels widen the reachable market for services and tools (as for products
-            // above).
             // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
             // the cluster's infrastructure, shared facilities included, is rich.
             let plants = 1.0 + rv.service_market_infrastructure * effects.infrastructure[home.cluster];
             let base_market =
                 firm.own_market_musd_per_year.unwrap_or(rv.service_market_musd_per_year * firm.productivity);
             let own_market = base_market / 12.0 * plants;
-            let open_market = own_market * (1.0 + rv.commercial_market_expansion * reach);
+            let open_market = own_market * channels;
             // The reachable market is finite, so a productive service firm cannot grow without bound:
             // open-market sales saturate towards it; contract work for alliance clients is a separate,
             // equally bounded channel.
