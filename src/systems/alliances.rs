@@ -10,7 +10,8 @@
 //! paying `alliances.search_cost_musd` (a matching programme reimburses it while its budget lasts).
 //! - *What it looks for* comes from its situation, never from its cluster's type: the more revenue it
 //!   has, the likelier a non-technological partner (market access, manufacturing, regulatory,
-//!   financing); otherwise a technological one (P(non-tech) = base + (1 - base) R / (R + half)).
+//!   financing), as far as its cluster offers downstream partners; otherwise a technological one
+//!   (P(non-tech) = base + (1 - base) R / (R + half) x pharma presence).
 //! - *Candidates*: its previous partners plus `alliances.candidates` random draws, each from its own
 //!   cluster with probability `alliances.local_share`, else from another cluster; the partner type is
 //!   drawn by the cluster's environment (universities by public research, pharma by pharma presence,
@@ -133,9 +134,14 @@ pub(crate) fn form_alliances(
         );
 
         let seeker = Seeker { id: id.0, cluster: home.cluster, firm, pipeline, knowledge: k.0 };
+        // A firm with something to sell looks for downstream partners as far as its cluster offers
+        // them (pharma, contract research and manufacturing organisations, distributors: the pharma
+        // presence level).
         let revenue = firm.revenue_trailing.max(0.0);
+        let downstream = params.clusters[home.cluster].environment.pharma_presence;
         let nontech = rng.chance(
-            a.nontech_base_share + (1.0 - a.nontech_base_share) * saturation(revenue, a.revenue_half_musd_per_year),
+            a.nontech_base_share
+                + (1.0 - a.nontech_base_share) * saturation(revenue, a.revenue_half_musd_per_year) * downstream,
         );
         let Some((partner, kind)) = choose_partner(&seeker, nontech, &params, &registry, &book, &actors, &mut rng)
         else {
