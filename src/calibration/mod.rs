@@ -130,8 +130,14 @@ fn softplus(x: f64) -> f64 {
     if x > 30.0 { x } else { x.exp().ln_1p() }
 }
 
-/// The loss of simulated statistics against the targets (lower is better).
-pub fn loss(targets: &Targets, stats: &[TargetStats], critical: f64) -> f64 {
+/// The loss of simulated statistics against the targets (lower is better). An implied finding
+/// (read from the study's silence) counts `implied_weight` times a stated one.
+pub fn loss(targets: &Targets, stats: &[TargetStats], critical: f64, implied_weight: f64) -> f64 {
+    let weight = |t: &crate::targets::Target| if t.implied { implied_weight } else { 1.0 };
+    let total_weight: f64 = targets.targets.iter().map(weight).sum();
+    if total_weight == 0.0 {
+        return 0.0;
+    }
     if targets.has_estimates() {
         targets
             .targets
@@ -141,24 +147,27 @@ pub fn loss(targets: &Targets, stats: &[TargetStats], critical: f64) -> f64 {
                 let (estimate, se) = t.estimate.expect("has_estimates");
                 let coefs: Vec<f64> = stats.iter().filter_map(|s| s[i].map(|x| x.0)).collect();
                 if coefs.is_empty() {
-                    return NOT_ESTIMABLE * NOT_ESTIMABLE;
+                    return weight(t) * NOT_ESTIMABLE * NOT_ESTIMABLE;
                 }
                 let mean = coefs.iter().sum::<f64>() / coefs.len() as f64;
-                ((mean - estimate) / se).powi(2)
+                weight(t) * ((mean - estimate) / se).powi(2)
             })
-            .sum()
+            .sum::<f64>()
+            * targets.targets.len() as f64
+            / total_weight
     } else {
         let mut total = 0.0;
         for s in stats {
             for (i, t) in targets.targets.iter().enumerate() {
-                total += match s[i] {
-                    None => NOT_ESTIMABLE,
-                    Some((_, _, tv, _)) if t.significant => softplus((critical - f64::from(t.sign) * tv) / TAU),
-                    Some((_, _, tv, _)) => softplus((tv.abs() - critical) / TAU),
-                };
+                total += weight(t)
+                    * match s[i] {
+                        None => NOT_ESTIMABLE,
+                        Some((_, _, tv, _)) if t.significant => softplus((critical - f64::from(t.sign) * tv) / TAU),
+                        Some((_, _, tv, _)) => softplus((tv.abs() - critical) / TAU),
+                    };
             }
         }
-        total / (stats.len() * targets.targets.len()).max(1) as f64
+        total / (stats.len().max(1) as f64 * total_weight)
     }
 }
 
@@ -226,6 +235,7 @@ struct Objective<'a> {
     facts: &'a crate::facts::Facts,
     last_year: i32,
     findings_weight: f64,
+    implied_weight: f64,
     facts_weight: f64,
     replications: u64,
     critical: f64,
@@ -260,7 +270,7 @@ impl CostFunction for Objective<'_> {
             })
             .into_iter()
             .unzip();
-        let findings = loss(self.targets, &stats, self.critical);
+        let findings = loss(self.targets, &stats, self.critical, self.implied_weight);
         let facts = facts_loss(&self.facts.facts, &fact_values);
         let value = self.findings_weight * findings + self.facts_weight * facts + 100.0 * outside;
         self.history.lock().expect("history lock").push(Evaluation { values, loss: value, findings, facts });
@@ -342,6 +352,7 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets, facts: &crate::facts::F
         facts: &fitted,
         last_year,
         findings_weight: cal.findings_weight,
+        implied_weight: cal.implied_weight,
         facts_weight: cal.facts_weight,
         replications,
         critical: critical_value(scenario.survey.significance),

@@ -11,6 +11,7 @@ use crate::facts::Facts;
 use crate::kinds::Stage;
 use crate::model::resources::PipelineStats;
 use crate::observe::write::{num, write_files};
+use crate::scenario::SurveyErrors;
 
 /// One target's simulated statistics over the validation replications.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct FitRow {
     pub se_mean: f64,
     pub t_mean: f64,
     pub match_rate: f64,
+    /// The sign-match rate with the other kind of standard errors (see `Validation::other_errors`).
+    pub match_rate_other: f64,
 }
 
 /// Fit of the calibrated scenario on replications the optimiser never saw.
@@ -32,6 +35,10 @@ pub struct Validation {
     pub joint_stated_rate: f64,
     /// Same, over all targets including implied ones.
     pub joint_all_rate: f64,
+    /// The survey's other kind of standard errors (cluster-by-firm when the scenario's are HC1, and
+    /// the reverse), and the joint stated rate with them on the same replications.
+    pub other_errors: crate::scenario::SurveyErrors,
+    pub joint_stated_rate_other: f64,
     /// Each fact of the facts file over the validation replications.
     pub facts: Vec<crate::facts::Summary>,
     /// Simulated stage success rates beside their inputs: (check, simulated, input).
@@ -124,6 +131,15 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
     });
     let alpha = cal.scenario.survey.significance;
     let n = runs.len().max(1) as f64;
+    // The same replications regressed with the other kind of standard errors: coefficients are
+    // the same, significance is not (a firm answers in several survey years).
+    let other_errors = match cal.scenario.survey.standard_errors {
+        SurveyErrors::Hc1 => SurveyErrors::ClusterFirm,
+        SurveyErrors::ClusterFirm => SurveyErrors::Hc1,
+    };
+    let mut other = cal.scenario.clone();
+    other.survey.standard_errors = other_errors;
+    let runs_other = simulate(&other, targets, first..first + replications, |_| ());
     let rows = targets
         .targets
         .iter()
@@ -138,6 +154,7 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
                 se_mean: stats.iter().map(|s| s.1).sum::<f64>() / k,
                 t_mean: stats.iter().map(|s| s.2).sum::<f64>() / k,
                 match_rate: runs.iter().filter(|(s, _)| matches(t, s[i], alpha)).count() as f64 / n,
+                match_rate_other: runs_other.iter().filter(|(s, _)| matches(t, s[i], alpha)).count() as f64 / n,
             }
         })
         .collect();
@@ -155,6 +172,8 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
         rows,
         joint_stated_rate: joint(true),
         joint_all_rate: joint(false),
+        other_errors,
+        joint_stated_rate_other: joint_rate(&runs_other, targets, alpha, true),
         facts: summaries,
         pipeline: pipeline_checks(&pipelines, cal),
         robustness: None,
@@ -196,14 +215,14 @@ pub fn write(
     seconds: f64,
 ) -> Result<Vec<PathBuf>> {
     let mut fit = String::from(
-        "id,sample,specification,regressor,implied,target_sign,target_significant,target_estimate,target_se,sim_coef_mean,sim_se_mean,sim_t_mean,sign_match_rate,estimable_replications\n",
+        "id,sample,specification,regressor,implied,target_sign,target_significant,target_estimate,target_se,sim_coef_mean,sim_se_mean,sim_t_mean,sign_match_rate,estimable_replications,other_errors,other_errors_sign_match_rate\n",
     );
     for r in &validation.rows {
         let t = &r.target;
         let (e, se) = t.estimate.map_or((String::new(), String::new()), |(e, s)| (num(e), num(s)));
         let _ = writeln!(
             fit,
-            "{},{},{},{},{},{},{},{e},{se},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{e},{se},{},{},{},{},{},{},{}",
             t.id,
             t.sample,
             t.specification,
@@ -215,7 +234,9 @@ pub fn write(
             num(r.se_mean),
             num(r.t_mean),
             num(r.match_rate),
-            r.estimable
+            r.estimable,
+            validation.other_errors.name(),
+            num(r.match_rate_other)
         );
     }
     let mut history = String::from("evaluation,loss,findings_loss,facts_loss");
@@ -275,10 +296,13 @@ pub fn write(
     }
     let _ = writeln!(
         md,
-        "\n## Fit on {} fresh replications (replications {} to {})\n\n| target | sample | regressor | target | simulated coef (mean) | SE (mean) | t (mean) | sign-match rate |\n|---|---|---|---|---|---|---|---|",
+        "\n## Fit on {} fresh replications (replications {} to {})\n\nStandard errors `{}` (the scenario's `survey.standard_errors`); the last column regresses the same surveys with `{}`.\n\n| target | sample | regressor | target | simulated coef (mean) | SE (mean) | t (mean) | sign-match rate | with {} |\n|---|---|---|---|---|---|---|---|---|",
         validation.replications,
         cal.replications,
-        cal.replications + validation.replications - 1
+        cal.replications + validation.replications - 1,
+        cal.scenario.survey.standard_errors.name(),
+        validation.other_errors.name(),
+        validation.other_errors.name()
     );
     for r in &validation.rows {
         let t = &r.target;
@@ -290,7 +314,7 @@ pub fn write(
         );
         let _ = writeln!(
             md,
-            "| {} | {} | {} ({}) | {target} | {:.3} | {:.3} | {:.2} | {:.0} % |",
+            "| {} | {} | {} ({}) | {target} | {:.3} | {:.3} | {:.2} | {:.0} % | {:.0} % |",
             t.id,
             t.sample,
             t.regressor,
@@ -298,14 +322,17 @@ pub fn write(
             r.coef_mean,
             r.se_mean,
             r.t_mean,
-            100.0 * r.match_rate
+            100.0 * r.match_rate,
+            100.0 * r.match_rate_other
         );
     }
     let _ = writeln!(
         md,
-        "\nAll stated findings (not implied) reproduced together in {:.0} % of replications; all targets together in {:.0} %.\n",
+        "\nAll stated findings (not implied) reproduced together in {:.0} % of replications; all targets together in {:.0} %. With `{}` standard errors, the stated findings together in {:.0} %.\n",
         100.0 * validation.joint_stated_rate,
-        100.0 * validation.joint_all_rate
+        100.0 * validation.joint_all_rate,
+        validation.other_errors.name(),
+        100.0 * validation.joint_stated_rate_other
     );
     let _ = writeln!(
         md,

@@ -561,6 +561,10 @@ pub struct RawCalibration {
     /// Weight of the stated findings' loss in the objective.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub findings_weight: f64,
+    /// Weight of each implied finding (`implied = true` in the targets file: read from the study's
+    /// silence) relative to a stated one, within the findings' loss.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub implied_weight: f64,
     /// Weight of the fitted facts' loss (0: the facts are only reported).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub facts_weight: f64,

@@ -425,6 +425,7 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
         }
         c.range("calibration.findings_weight", cal.findings_weight, 0.0, 1e6);
         c.range("calibration.facts_weight", cal.facts_weight, 0.0, 1e6);
+        c.range("calibration.implied_weight", cal.implied_weight, 0.0, 1.0);
         if cal.findings_weight == 0.0 && cal.facts_weight == 0.0 {
             c.fail("calibration.findings_weight", "and facts_weight are both 0: the objective would be empty".into());
         }
