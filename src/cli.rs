@@ -161,8 +161,8 @@ pub struct CalibrateArgs {
     /// Targets file (e.g. scenarios/targets/lee_korea_bioclusters.toml).
     #[arg(long)]
     pub targets: PathBuf,
-    /// Stylized-facts file shown beside the fit (default: the embedded scenarios/facts/korea.toml);
-    /// never part of the objective.
+    /// Stylized-facts file (default: the embedded scenarios/facts/korea.toml): the facts the
+    /// calibration names in `calibration.facts` are fitted, all are shown beside the fit.
     #[arg(long)]
     pub facts: Option<PathBuf>,
     /// Folder under which `<scenario name>-calibration/` is written.
@@ -171,6 +171,10 @@ pub struct CalibrateArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// No search: score the scenario's own values and validate them on the fresh replications (and
+    /// the +-10 % robustness checks, if the calibration asks for them), e.g. for a calibrated file.
+    #[arg(long)]
+    pub validate_only: bool,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -504,16 +508,25 @@ fn run_calibration(args: CalibrateArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let cal = scenario.raw.calibration.clone().expect("checked above");
     if !args.quiet {
-        eprintln!(
-            "{}: calibrating {} parameters, {} replications per evaluation, budget {} simulations",
-            scenario.name,
-            cal.parameters.len(),
-            cal.replications,
-            cal.budget
-        );
+        if args.validate_only {
+            eprintln!(
+                "{}: validating the scenario's values of {} parameters on {} fresh replications (no search)",
+                scenario.name,
+                cal.parameters.len(),
+                cal.validation_replications.max(1)
+            );
+        } else {
+            eprintln!(
+                "{}: calibrating {} parameters, {} replications per evaluation, budget {} simulations",
+                scenario.name,
+                cal.parameters.len(),
+                cal.replications,
+                cal.budget
+            );
+        }
     }
     let (calibration, validation) = pool.install(|| -> Result<_> {
-        let calibration = crate::calibration::calibrate(&scenario, &targets, &facts)?;
+        let calibration = crate::calibration::calibrate_or_check(&scenario, &targets, &facts, !args.validate_only)?;
         let mut validation = crate::calibration::report::validate(
             &calibration,
             &targets,

@@ -320,7 +320,7 @@ fn calibration_bounds_outside_the_parameters_range_are_refused() {
 /// run.
 #[test]
 fn robustness_moves_each_value_by_ten_percent_one_at_a_time() {
-    use biocluster::calibration::{Calibration, Evaluation, parameters, report};
+    use biocluster::calibration::{calibrate_or_check, parameters, report};
     let text = r#"
 [scenario]
 name = "robust"
@@ -339,18 +339,12 @@ min = 0.0
 max = 0.5
 "#;
     let scenario = Scenario::from_toml_str(text, "robust.toml").unwrap();
-    let params = parameters(&scenario).unwrap();
-    let values: Vec<f64> = params.iter().map(|p| p.start).collect();
-    let best = Evaluation { values, loss: 0.0, findings: 0.0, facts: 0.0 };
-    let cal = Calibration {
-        params,
-        history: vec![best.clone()],
-        best,
-        start_loss: 0.0,
-        scenario: scenario.clone(),
-        replications: 2,
-    };
     let targets = Targets::load(std::path::Path::new("scenarios/targets/lee_korea_bioclusters.toml")).unwrap();
+    // No search: the scenario's own values, scored once.
+    let cal = calibrate_or_check(&scenario, &targets, &biocluster::facts::Facts::embedded(), false).unwrap();
+    assert!(!cal.searched && cal.history.len() == 1);
+    let starts: Vec<f64> = parameters(&scenario).unwrap().iter().map(|p| p.start).collect();
+    assert_eq!(cal.best.values, starts);
     let r = report::robustness(&cal, &targets, 2..4);
     // Five per cluster, given as levels or as the measurements they are computed from.
     let environment_levels = 5;
@@ -489,4 +483,49 @@ max = {}
             TRUTH[k]
         );
     }
+}
+
+/// `calibrate --validate-only` scores and validates a scenario's own values without searching: one
+/// evaluation, the values unchanged, the report saying so and giving each finding's rate with the
+/// other kind of standard errors.
+#[test]
+fn validate_only_checks_a_calibrated_file_without_moving_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("check.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+[scenario]
+name = "check"
+[calibration]
+replications = 2
+budget = 200
+validation_replications = 3
+optimiser = "cmaes"
+[[calibration.parameters]]
+path = "revenue.service_demand_per_alliance"
+min = 0.1
+max = 1.0
+"#,
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_biocluster"))
+        .args(["calibrate", scenario.to_str().unwrap(), "--validate-only", "--quiet", "--targets"])
+        .arg("scenarios/targets/lee_korea_bioclusters.toml")
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let out = dir.path().join("check-calibration");
+    let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 2, "one evaluation:\n{history}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("--validate-only") && report.contains("With `cluster_firm` standard errors"), "{report}");
+    let fit = std::fs::read_to_string(out.join("fit.csv")).unwrap();
+    assert!(fit.lines().next().unwrap().ends_with(",other_errors,other_errors_sign_match_rate"), "{fit}");
+    assert!(fit.lines().skip(1).all(|l| l.contains(",cluster_firm,")), "{fit}");
+    let calibrated = Scenario::load(&out.join("calibrated.toml")).unwrap();
+    let default = Scenario::from_toml_str("", "default").unwrap();
+    assert_eq!(calibrated.raw.revenue.service_demand_per_alliance, default.raw.revenue.service_demand_per_alliance);
 }

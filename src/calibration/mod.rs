@@ -288,6 +288,8 @@ pub struct Calibration {
     /// The calibrated scenario (full horizon).
     pub scenario: Scenario,
     pub replications: u64,
+    /// False when the scenario's own values were only scored (`calibrate --validate-only`).
+    pub searched: bool,
 }
 
 /// The parameters a scenario's `[calibration]` section names, with their starting values.
@@ -332,6 +334,17 @@ pub fn parameters(scenario: &Scenario) -> Result<Vec<Parameter>> {
 /// Runs the optimiser within the scenario's budget: the findings of `targets` and the facts the
 /// calibration names (from `facts`), weighted as it says.
 pub fn calibrate(scenario: &Scenario, targets: &Targets, facts: &crate::facts::Facts) -> Result<Calibration> {
+    calibrate_or_check(scenario, targets, facts, true)
+}
+
+/// With `search` false, no optimiser: the scenario's own values are scored once (the calibration of
+/// a file already calibrated, to be validated on fresh replications).
+pub fn calibrate_or_check(
+    scenario: &Scenario,
+    targets: &Targets,
+    facts: &crate::facts::Facts,
+    search: bool,
+) -> Result<Calibration> {
     let cal = scenario.raw.calibration.clone().expect("checked by parameters()");
     let params = parameters(scenario)?;
     let fitted = fitted_facts(scenario, facts)?;
@@ -362,6 +375,9 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets, facts: &crate::facts::F
     let history = Arc::clone(&objective.history);
     let mut start: Vec<f64> = params.iter().map(|p| (p.start - p.min) / (p.max - p.min)).collect();
     match cal.optimiser {
+        _ if !search => {
+            let _ = objective.cost(&start);
+        }
         RawOptimiser::Cmaes => {
             // From the scenario's values, a quarter of each range as the first step; CMA-ES ranks
             // candidates, so the loss's jaggedness moves it less than a simplex.
@@ -394,7 +410,15 @@ pub fn calibrate(scenario: &Scenario, targets: &Targets, facts: &crate::facts::F
     let mut full = calibrated.raw.clone();
     full.calibration = scenario.raw.calibration.clone();
     let scenario_out = Scenario::from_raw(full, "calibrated")?;
-    Ok(Calibration { start_loss: history[0].loss, params, history, best, scenario: scenario_out, replications })
+    Ok(Calibration {
+        start_loss: history[0].loss,
+        params,
+        history,
+        best,
+        scenario: scenario_out,
+        replications,
+        searched: search,
+    })
 }
 
 /// A Latin hypercube over the bounds, then Nelder-Mead from its best point.

@@ -275,6 +275,7 @@ pub fn write(
         )
     };
     let optimiser = match settings.optimiser {
+        _ if !cal.searched => "none (`--validate-only`: the scenario's own values, scored and validated)",
         crate::scenario::raw::RawOptimiser::Cmaes => "CMA-ES from the scenario's values",
         crate::scenario::raw::RawOptimiser::NelderMead => "a Latin hypercube, then Nelder-Mead",
     };
