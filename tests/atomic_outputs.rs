@@ -60,16 +60,16 @@ fn temporaries(dir: &Path) -> Vec<String> {
     found
 }
 
-/// A tmpfs of `megabytes` mounted for the life of the value.
+/// A tmpfs of `kilobytes` mounted for the life of the value.
 struct Tmpfs {
     dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
-    fn mount(megabytes: u32, test: &str) -> Option<Tmpfs> {
+    fn mount(kilobytes: usize, test: &str) -> Option<Tmpfs> {
         let dir = tempfile::tempdir().unwrap();
         let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .args(["-t", "tmpfs", "-o", &format!("size={kilobytes}k"), "tmpfs"])
             .arg(dir.path())
             .output()
             .is_ok_and(|o| o.status.success());
@@ -94,8 +94,18 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_disk_leaves_the_previous_run_intact_and_no_temporary_file() {
-    // One run without charts takes ~1.9 MB: the first fits, the second cannot be written beside it.
-    let Some(disk) = Tmpfs::mount(3, "a_full_disk_leaves_the_previous_run_intact") else { return };
+    // A disk on which the first run fits and the second cannot be written beside it: the first's
+    // size plus half the second's, measured on a roomy disk first.
+    let roomy = tempfile::tempdir().unwrap();
+    let size_kb = |seed: &str| {
+        let out = biocluster(&["run", "--quiet", "--no-report", "--label", seed, "--seed", seed], roomy.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let bytes: usize =
+            snapshot(&roomy.path().join(format!("korea-default-{seed}"))).iter().map(|f| f.1.len()).sum();
+        bytes / 1024
+    };
+    let kilobytes = size_kb("1") + size_kb("2") / 2;
+    let Some(disk) = Tmpfs::mount(kilobytes, "a_full_disk_leaves_the_previous_run_intact") else { return };
     // One folder (--label) that a second, different run (--force) replaces.
     let first = biocluster(&["run", "--quiet", "--no-report", "--label", "t", "--seed", "1"], disk.path());
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
@@ -112,7 +122,7 @@ fn a_full_disk_leaves_the_previous_run_intact_and_no_temporary_file() {
 
 #[test]
 fn a_full_disk_stops_an_experiment_with_exit_2_and_no_temporary_file() {
-    let Some(disk) = Tmpfs::mount(1, "a_full_disk_stops_an_experiment_cleanly") else { return };
+    let Some(disk) = Tmpfs::mount(1024, "a_full_disk_stops_an_experiment_cleanly") else { return };
     let scenario = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         scenario.path(),

@@ -76,17 +76,24 @@ fn stronger_incubators_mean_more_university_spinoffs() {
     assert_raises("tripling incubator spin-off support", &base, &stronger, GOV, "entries_spinoff");
 }
 
+/// The facility saves its users costs, so more young firms survive and the complex employs more.
+/// Without established makers: their head counts' spread (lognormal around 300 staff) would drown a
+/// young firms' effect in a few replications (over 40 replications of the default, the complex's
+/// employment 2000-2029 falls by 9,200 job-years without the facility, not clearly rises above 0.15).
 #[test]
 fn shared_infrastructure_lowers_costs_so_firms_employ_more() {
-    let none = edited(|raw| {
-        let p = raw.policies.iter_mut().find(|p| p.kind == RawPolicyKind::SharedInfrastructure).unwrap();
-        p.infrastructure_boost = Some(0.0);
-    });
-    let big = edited(|raw| {
-        let p = raw.policies.iter_mut().find(|p| p.kind == RawPolicyKind::SharedInfrastructure).unwrap();
-        p.infrastructure_boost = Some(0.3);
-    });
-    assert_raises("a shared GMP/clinical facility", &none, &big, GOV, "employment");
+    let with_boost = |boost: f64| {
+        edited(|raw| {
+            let p = raw.policies.iter_mut().find(|p| p.kind == RawPolicyKind::SharedInfrastructure).unwrap();
+            p.infrastructure_boost = Some(boost);
+            raw.clusters.iter_mut().for_each(|c| c.population.established_firms = 0);
+        })
+    };
+    let (none, big) = (with_boost(0.0), with_boost(0.3));
+    for metric in ["firms_alive", "employment"] {
+        let (a, b) = (total_over(&none, 16, GOV, metric), total_over(&big, 16, GOV, metric));
+        assert!(b > a, "a shared GMP/clinical facility should raise {metric} in {GOV}: without {a}, with {b}");
+    }
 }
 
 #[test]

@@ -95,6 +95,7 @@ fn accepted_keys() -> BTreeMap<String, Option<toml::Value>> {
         validation_replications = 2
         optimiser = "cmaes"
         findings_weight = 0.5
+        implied_weight = 0.5
         facts_weight = 1.0
         facts = ["pre_revenue_share"]
         [[parameters]]
