@@ -95,6 +95,18 @@ pub fn simulate_until<T: Send>(
     last_year: i32,
     reduce: impl Fn(&RunRecord) -> T + Sync,
 ) -> Vec<(TargetStats, T)> {
+    simulate_surveyed(scenario, targets, reps, last_year, |record, _| reduce(record))
+}
+
+/// As [`simulate_until`], `reduce` also seeing the replication's survey responses (to regress them
+/// another way without simulating again).
+pub fn simulate_surveyed<T: Send>(
+    scenario: &Scenario,
+    targets: &Targets,
+    reps: std::ops::Range<u64>,
+    last_year: i32,
+    reduce: impl Fn(&RunRecord, &[survey::Response]) -> T + Sync,
+) -> Vec<(TargetStats, T)> {
     let mut short = scenario.clone();
     let last_year = last_year.max(scenario.survey.last_year);
     short.years = short.years.min((last_year - scenario.start_year + 1).max(1) as u32);
@@ -104,19 +116,23 @@ pub fn simulate_until<T: Send>(
         .map(|&r| {
             let record = run_replication(Arc::clone(&short), r, |_| {});
             let responses = survey::sample(&short, r, &record.panel);
-            let regressions = survey::regressions(&responses, short.survey.standard_errors);
-            let stats = targets
-                .targets
+            let stats = target_stats(targets, &survey::regressions(&responses, short.survey.standard_errors));
+            (stats, reduce(&record, &responses))
+        })
+        .collect()
+}
+
+/// Each target's (coefficient, SE, t, p) in one survey's regressions; `None` where not estimable.
+pub fn target_stats(targets: &Targets, regressions: &[survey::SurveyRegression]) -> TargetStats {
+    targets
+        .targets
+        .iter()
+        .map(|t| {
+            regressions
                 .iter()
-                .map(|t| {
-                    regressions
-                        .iter()
-                        .find(|g| g.sample == t.sample && g.specification == t.specification)
-                        .and_then(|g| g.fit.as_ref())
-                        .and_then(|f| f.get(&t.regressor))
-                })
-                .collect();
-            (stats, reduce(&record))
+                .find(|g| g.sample == t.sample && g.specification == t.specification)
+                .and_then(|g| g.fit.as_ref())
+                .and_then(|f| f.get(&t.regressor))
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Calibration, Targets, matches, simulate};
+use super::{Calibration, Targets, matches, simulate, simulate_surveyed, target_stats};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::kinds::Stage;
@@ -125,21 +125,22 @@ pub fn robustness(cal: &Calibration, targets: &Targets, reps: std::ops::Range<u6
 
 pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replications: u64) -> Validation {
     let first = cal.replications;
-    // Each replication keeps only its facts and pipeline tallies.
-    let runs = simulate(&cal.scenario, targets, first..first + replications, |record| {
-        (facts.evaluate(record), record.pipeline.clone())
-    });
-    let alpha = cal.scenario.survey.significance;
-    let n = runs.len().max(1) as f64;
-    // The same replications regressed with the other kind of standard errors: coefficients are
-    // the same, significance is not (a firm answers in several survey years).
+    // The same surveys also regressed with the other kind of standard errors: coefficients are the
+    // same, significance is not (a firm answers in several survey years).
     let other_errors = match cal.scenario.survey.standard_errors {
         SurveyErrors::Hc1 => SurveyErrors::ClusterFirm,
         SurveyErrors::ClusterFirm => SurveyErrors::Hc1,
     };
-    let mut other = cal.scenario.clone();
-    other.survey.standard_errors = other_errors;
-    let runs_other = simulate(&other, targets, first..first + replications, |_| ());
+    // Each replication keeps only its facts, pipeline tallies and the other errors' statistics.
+    let last_year = cal.scenario.survey.last_year;
+    let runs =
+        simulate_surveyed(&cal.scenario, targets, first..first + replications, last_year, |record, responses| {
+            let other = target_stats(targets, &crate::survey::regressions(responses, other_errors));
+            (facts.evaluate(record), record.pipeline.clone(), other)
+        });
+    let runs_other: Vec<(super::TargetStats, ())> = runs.iter().map(|(_, (_, _, other))| (other.clone(), ())).collect();
+    let alpha = cal.scenario.survey.significance;
+    let n = runs.len().max(1) as f64;
     let rows = targets
         .targets
         .iter()
@@ -161,12 +162,12 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
     let joint = |stated_only: bool| joint_rate(&runs, targets, alpha, stated_only);
     // Replications in index order (simulate keeps it), so the streaming quantiles are reproducible.
     let mut summaries = vec![crate::facts::Summary::default(); facts.facts.len()];
-    for (_, (values, _)) in &runs {
+    for (_, (values, _, _)) in &runs {
         for ((summary, fact), value) in summaries.iter_mut().zip(&facts.facts).zip(values) {
             summary.push(value.map(|v| (v, fact.in_band(v))));
         }
     }
-    let pipelines: Vec<&PipelineStats> = runs.iter().map(|(_, (_, p))| p).collect();
+    let pipelines: Vec<&PipelineStats> = runs.iter().map(|(_, (_, p, _))| p).collect();
     Validation {
         replications,
         rows,
