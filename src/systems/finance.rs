@@ -8,7 +8,8 @@
 //!   sales), or with a project waiting for money to start a stage, seeks money. Each month it
 //!   closes a VC round with probability `finance.rounds_per_year` / 12 x VC presence x attractiveness
 //!   (x (1 + `finance.financing_alliance_boost`) with a financing partner). Attractiveness is the mean
-//!   of knowledge quality, pipeline maturity, network (alliances / 3, capped) and a floor of 1.
+//!   of knowledge quality, pipeline maturity, network (technological alliances / 3, capped: partners
+//!   that vouch for the science) and a floor of 1.
 //!   The investor is drawn among funds with money, local ones first (`finance.remote_investor_factor`
 //!   for others). Round size: log-normal, median `finance.round_median_musd` (research 3.3: ~$10 M)
 //!   x (1 + `finance.stage_round_multiplier` x maturity).
@@ -273,8 +274,11 @@ fn find_investor(
 }
 
 /// A firm's investor appeal (`attractiveness`) from its knowledge quality in its focus field, its
-/// pipeline maturity and its network (active alliances / 3, capped): what funds, the technology
-/// listing evaluation and founders weighing a closure all look at.
+/// pipeline maturity and its network: what funds, the technology listing evaluation and founders
+/// weighing a closure all look at. The network counts active technological alliances (/ 3, capped):
+/// a research, licensing or co-development partner vouches for the science (an endorsement: Stuart,
+/// Hoang & Hybels 1999), a marketing or distribution partner or another fund does not, and a
+/// financing partner's own pull is `finance.financing_alliance_boost`.
 pub fn investor_appeal(
     params: &crate::scenario::Scenario,
     book: &AllianceBook,
@@ -284,7 +288,7 @@ pub fn investor_appeal(
     maturity: usize,
 ) -> f64 {
     let quality = saturation(knowledge.0[firm.focus], params.research.knowledge_half_saturation);
-    let network = (book.degree(id) as f64 / 3.0).min(1.0);
+    let network = (book.count_active(id, |k| k.is_tech()) as f64 / 3.0).min(1.0);
     attractiveness(quality, maturity, network)
 }
 
