@@ -19,9 +19,11 @@
 //!   x the cluster's infrastructure): a potential P sells
 //!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
 //!   work for alliance clients saturate separately. A marketing or distribution partner brings its
-//!   customers: open-market demand and market grow by `revenue.commercial_market_expansion` (fully
-//!   with a pharma partner, `revenue.firm_partner_access` of it with a firm), and the staff who would
-//!   sell (`revenue.selling_staff_share`) deliver instead.
+//!   customers: open-market demand and market grow by `revenue.commercial_market_expansion` x the
+//!   cluster's pharma presence (fully with a pharma partner, `revenue.firm_partner_access` of it with
+//!   a firm): channels are worth the buyers they reach, many in a thick market of pharma companies,
+//!   CROs and CDMOs, few in a thin one (Teece 1986: complementary downstream assets). The staff who
+//!   would sell (`revenue.selling_staff_share`) deliver instead.
 //!   The alliance-driven share is paid by the pharma or university partner when the alliance is with
 //!   one, the rest by outside customers.
 //! - Established makers (`Firm::own_channels`) sell through their own channels: their whole market,
@@ -192,9 +194,10 @@ fn earn_revenue(
             let dependence = rv.contract_facilities_dependence;
             let per_alliance =
                 rv.service_demand_per_alliance * (1.0 - dependence + dependence * effects.infrastructure[home.cluster]);
-            // A commercial partner's channels bring their customers: open-market demand and the market
-            // it saturates towards both grow by `revenue.commercial_market_expansion` x reach.
-            let channels = 1.0 + rv.commercial_market_expansion * reach;
+            // A commercial partner's channels bring their customers, as many as the cluster's market
+            // holds: open-market demand and the market it saturates towards both grow by
+            // `revenue.commercial_market_expansion` x reach x pharma presence.
+            let channels = 1.0 + rv.commercial_market_expansion * reach * env.pharma_presence;
             let (market, per_client) = service_demand(
                 (rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence) * channels,
                 per_alliance,
