@@ -36,3 +36,41 @@ fn every_shipped_scenario_loads_and_runs_two_years() {
         assert_eq!(record.timeseries.last().map(|r| r.year), Some(record.timeseries[0].year + 1), "{}", path.display());
     }
 }
+
+/// Every key of `base` (tables compared key by key, arrays of tables entry by entry) has the same
+/// value in `other`; `other` may hold more. Returns the paths where they differ.
+fn differences(base: &toml::Value, other: Option<&toml::Value>, path: &str, out: &mut Vec<String>) {
+    match (base, other) {
+        (toml::Value::Table(b), Some(toml::Value::Table(o))) => {
+            for (k, v) in b {
+                differences(v, o.get(k), &format!("{path}.{k}"), out);
+            }
+        }
+        (toml::Value::Array(b), Some(toml::Value::Array(o))) if b.iter().all(|v| v.is_table()) => {
+            for (i, v) in b.iter().enumerate() {
+                differences(v, o.get(i), &format!("{path}[{i}]"), out);
+            }
+        }
+        (b, Some(o)) if b == o => {}
+        _ => out.push(path.to_string()),
+    }
+}
+
+/// A what-if file restates its scenario in full (there is no include mechanism), so the two must be
+/// kept in step: every setting of `<place>/<place>.toml` but its `[scenario]` header appears unchanged
+/// in `<place>/whatif.toml`, whose extra instruments come after the scenario's own. (Korea's what-if once
+/// kept an older calibration's values for a whole release.)
+#[test]
+fn every_what_if_restates_its_scenario() {
+    for place in ["belgium", "beijing", "korea"] {
+        let read = |file: &str| -> toml::Value {
+            let path = format!("scenarios/{place}/{file}.toml");
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path}: {e}"))
+        };
+        let (mut base, whatif) = (read(place), read("whatif"));
+        base.as_table_mut().unwrap().remove("scenario");
+        let mut diffs = Vec::new();
+        differences(&base, Some(&whatif), "", &mut diffs);
+        assert!(diffs.is_empty(), "scenarios/{place}/whatif.toml differs from {place}.toml at {diffs:?}");
+    }
+}
