@@ -68,18 +68,22 @@ pub struct RobustnessRow {
 }
 
 /// Share of runs in which every stated (with `stated_only`) or every target matches.
-fn joint_rate<T>(runs: &[(super::TargetStats, T)], targets: &Targets, alpha: f64, stated_only: bool) -> f64 {
+fn joint_rate<'a>(
+    runs: impl ExactSizeIterator<Item = &'a super::TargetStats>,
+    targets: &Targets,
+    alpha: f64,
+    stated_only: bool,
+) -> f64 {
     let n = runs.len().max(1) as f64;
-    runs.iter()
-        .filter(|(s, _)| {
-            targets
-                .targets
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| !(stated_only && t.implied))
-                .all(|(i, t)| matches(t, s[i], alpha))
-        })
-        .count() as f64
+    runs.filter(|s| {
+        targets
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !(stated_only && t.implied))
+            .all(|(i, t)| matches(t, s[i], alpha))
+    })
+    .count() as f64
         / n
 }
 
@@ -109,14 +113,17 @@ pub fn robustness(cal: &Calibration, targets: &Targets, reps: std::ops::Range<u6
             }
         }
     }
-    let unmoved = joint_rate(&simulate(&cal.scenario, targets, reps.clone(), |_| ()), targets, alpha, true);
+    // The stated findings' joint rate of a scenario over `reps`.
+    let rate = |scenario: &crate::scenario::Scenario| {
+        joint_rate(simulate(scenario, targets, reps.clone(), |_| ()).iter().map(|(s, _)| s), targets, alpha, true)
+    };
+    let unmoved = rate(&cal.scenario);
     let mut rows = Vec::new();
     for (path, kind, x) in moved {
         for factor in [0.9, 1.1] {
             let scenario = crate::experiment::path::number(&base, &path, x * factor)
                 .and_then(|v| crate::experiment::variant_scenario(&base, &[(path.clone(), v)], "robustness check"));
-            let joint_stated_rate = scenario
-                .map(|scenario| joint_rate(&simulate(&scenario, targets, reps.clone(), |_| ()), targets, alpha, true));
+            let joint_stated_rate = scenario.map(|scenario| rate(&scenario));
             rows.push(RobustnessRow { path: path.clone(), kind, base: x, factor, joint_stated_rate });
         }
     }
@@ -138,7 +145,8 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
             let other = target_stats(targets, &crate::survey::regressions(responses, other_errors));
             (facts.evaluate(record), record.pipeline.clone(), other)
         });
-    let runs_other: Vec<(super::TargetStats, ())> = runs.iter().map(|(_, (_, _, other))| (other.clone(), ())).collect();
+    // The other errors' statistics of each replication, beside `runs`' own.
+    let other = || runs.iter().map(|(_, (_, _, other))| other);
     let alpha = cal.scenario.survey.significance;
     let n = runs.len().max(1) as f64;
     let rows = targets
@@ -155,11 +163,11 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
                 se_mean: stats.iter().map(|s| s.1).sum::<f64>() / k,
                 t_mean: stats.iter().map(|s| s.2).sum::<f64>() / k,
                 match_rate: runs.iter().filter(|(s, _)| matches(t, s[i], alpha)).count() as f64 / n,
-                match_rate_other: runs_other.iter().filter(|(s, _)| matches(t, s[i], alpha)).count() as f64 / n,
+                match_rate_other: other().filter(|s| matches(t, s[i], alpha)).count() as f64 / n,
             }
         })
         .collect();
-    let joint = |stated_only: bool| joint_rate(&runs, targets, alpha, stated_only);
+    let joint = |stated_only: bool| joint_rate(runs.iter().map(|(s, _)| s), targets, alpha, stated_only);
     // Replications in index order (simulate keeps it), so the streaming quantiles are reproducible.
     let mut summaries = vec![crate::facts::Summary::default(); facts.facts.len()];
     for (_, (values, _, _)) in &runs {
@@ -174,7 +182,7 @@ pub fn validate(cal: &Calibration, targets: &Targets, facts: &Facts, replication
         joint_stated_rate: joint(true),
         joint_all_rate: joint(false),
         other_errors,
-        joint_stated_rate_other: joint_rate(&runs_other, targets, alpha, true),
+        joint_stated_rate_other: joint_rate(other(), targets, alpha, true),
         facts: summaries,
         pipeline: pipeline_checks(&pipelines, cal),
         robustness: None,
