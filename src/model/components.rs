@@ -111,6 +111,10 @@ pub struct Firm {
     /// and the market they reach (not its drugs: a product's peak sales are its own). Firms differ in
     /// ways no survey control captures.
     pub productivity: f64,
+    /// Firm-specific size of its own market (log-normal, median 1): the demand for what it offers,
+    /// which sets how big it grows but not what an employee sells (firms differ in demand as much as
+    /// in efficiency: Hottman, Redding & Weinstein 2016).
+    pub market_scale: f64,
     /// Month from which its service business has something to sell (a platform takes time to build).
     pub services_from_month: i64,
     /// Month of its first sales of any kind, if any yet (before the run for older firms).
@@ -160,6 +164,7 @@ impl Firm {
             burn_month: 0.0,
             revenue_trailing: 0.0,
             productivity,
+            market_scale: 1.0,
             services_from_month,
             first_sales_month: None,
             cost_of_sales_month: 0.0,

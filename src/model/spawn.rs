@@ -240,6 +240,7 @@ fn spawn_initial_firm(
     let build = service_build_months(scenario, rng);
     let origin = if established { Origin::Established } else { Origin::Initial };
     let mut firm = Firm::new(model, origin, founded_month, employees, focus, productivity, founded_month + build);
+    firm.market_scale = rng.lognormal(1.0, f.market_sigma);
     let sells_services = scenario.business_models.by_model[model as usize].service_staff_share > 0.0;
     let first_product = pipeline.products.iter().map(|p| p.launch_month).min();
     let first_service = sells_services.then_some(firm.services_from_month);

@@ -126,6 +126,7 @@ pub struct RawFirms {
     pub overhead_musd_per_month: f64,
     pub employees_per_project: f64,
     pub productivity_sigma: f64,
+    pub market_sigma: f64,
     pub established_employees_median: f64,
     pub established_employees_sigma: f64,
     pub established_products: u32,

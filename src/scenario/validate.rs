@@ -187,7 +187,7 @@ fn check(raw: RawScenario, c: &mut Check) -> Result<Scenario, Vec<Problem>> {
     // [firms]
     let f = &raw.firms;
     check_fields!(c, "firms", f, probability: [share_product, share_platform, share_hybrid, initial_marketed_probability]);
-    check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month, productivity_sigma]);
+    check_fields!(c, "firms", f, non_negative: [initial_age_max_years, initial_employees_sigma, initial_cash_sigma, overhead_musd_per_month, productivity_sigma, market_sigma]);
     check_fields!(c, "firms", f, positive: [initial_employees_median, initial_cash_median_musd, wage_musd_per_employee_year, employees_per_project]);
     check_fields!(c, "firms", f, positive: [established_employees_median, established_cash_median_musd, staff_per_research_team, established_market_median_musd]);
     check_fields!(c, "firms", f, non_negative: [established_employees_sigma, established_age_years, established_market_sigma]);

@@ -129,8 +129,9 @@ fn found_firms(
         let productivity = rng.lognormal(1.0, params.firms.productivity_sigma);
         let build = service_build_months(&params, &mut *rng);
         let founded = i64::from(clock.month);
-        let firm =
+        let mut firm =
             Firm::new(model, founding.origin, founded, entry.founding_employees, focus, productivity, founded + build);
+        firm.market_scale = rng.lognormal(1.0, params.firms.market_sigma);
         let id = registry.next_id();
         let bundle: FirmBundle = (
             AgentId(id),

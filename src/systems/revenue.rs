@@ -15,7 +15,8 @@
 //!   party sought from the firm, saturated smoothly below
 //!   capacity (`service_demand`) and shared between the channels in proportion, so no channel is switched
 //!   off when the others grow. Sales saturate towards the firm's reachable market
-//!   M = `revenue.service_market_musd_per_year` x productivity x (1 + `revenue.service_market_infrastructure`
+//!   M = `revenue.service_market_musd_per_year` x productivity x the demand it faces (`Firm::market_scale`)
+//!   x (1 + `revenue.service_market_infrastructure`
 //!   x the cluster's infrastructure): a potential P sells
 //!   P / (1 + (P/M)^4)^(1/4), about P below M and about M above it. Open-market sales and contract
 //!   work for alliance clients saturate separately. A marketing or distribution partner brings its
@@ -206,8 +207,9 @@ fn earn_revenue(
             // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
             // the cluster's infrastructure, shared facilities included, is rich.
             let plants = 1.0 + rv.service_market_infrastructure * effects.infrastructure[home.cluster];
-            let base_market =
-                firm.own_market_musd_per_year.unwrap_or(rv.service_market_musd_per_year * firm.productivity);
+            let base_market = firm
+                .own_market_musd_per_year
+                .unwrap_or(rv.service_market_musd_per_year * firm.productivity * firm.market_scale);
             let own_market = base_market / 12.0 * plants;
             let open_market = own_market * channels;
             // The reachable market is finite, so a productive service firm cannot grow without bound:
