@@ -150,6 +150,38 @@ fn documented_defaults_equal_the_default_scenario() {
     }
 }
 
+/// The parameter tables of docs/model.md (`| key | unit | default | used in | source |`) show the embedded
+/// default's value of every key they list, so a recalibration cannot leave the model description behind.
+#[test]
+fn the_model_descriptions_parameter_tables_show_the_defaults() {
+    let text = std::fs::read_to_string("docs/model.md").unwrap();
+    let default: toml::Value = biocluster::scenario::DEFAULT_TOML.parse::<toml::Table>().unwrap().into();
+    let mut in_default = BTreeMap::new();
+    keys(&default, "", &mut in_default);
+    let mut stale = Vec::new();
+    let mut rows = 0;
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(key) = cells.get(1).and_then(|c| c.strip_prefix('`')).and_then(|c| c.strip_suffix('`')) else {
+            continue;
+        };
+        let (Some(shown), Some(Some(value))) = (cells.get(3), in_default.get(key)) else { continue };
+        rows += 1;
+        let matches = match value {
+            toml::Value::Float(f) => shown.replace(',', "").parse::<f64>().ok() == Some(*f),
+            toml::Value::Integer(i) => shown.replace(',', "").parse::<f64>().ok() == Some(*i as f64),
+            toml::Value::String(s) => shown.trim_matches('"') == s,
+            toml::Value::Boolean(b) => *shown == b.to_string(),
+            _ => true,
+        };
+        if !matches {
+            stale.push(format!("`{key}`: docs/model.md shows {shown}, default.toml has {value}"));
+        }
+    }
+    assert!(rows > 100, "expected the parameter tables of docs/model.md, read {rows} rows");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
 /// docs/model.md (the ODD description) names every scenario key, in backticks, as
 /// scenarios/README.md writes it; a key added to the parser without a word in the model
 /// description fails here.
