@@ -131,22 +131,30 @@ fn every_accepted_key_is_documented_and_nothing_else() {
     assert!(stale.is_empty(), "scenarios/README.md documents keys the parser refuses: {stale:?}");
 }
 
-#[test]
-fn documented_defaults_equal_the_default_scenario() {
-    let docs = documented();
+/// Every key the embedded default sets, with its value (tables flattened to dotted keys).
+fn default_values() -> BTreeMap<String, toml::Value> {
     let default: toml::Value = biocluster::scenario::DEFAULT_TOML.parse::<toml::Table>().unwrap().into();
     let mut in_default = BTreeMap::new();
     keys(&default, "", &mut in_default);
-    for (key, value) in in_default {
-        let Some(value) = value else { continue };
+    in_default.into_iter().filter_map(|(key, value)| Some((key, value?))).collect()
+}
+
+/// Whether a documentation table's cell shows `value` (numbers compared as numbers).
+fn shows(shown: &str, value: &toml::Value) -> bool {
+    match value {
+        toml::Value::String(s) => shown == s,
+        toml::Value::Integer(i) => shown.parse::<f64>().ok() == Some(*i as f64),
+        toml::Value::Float(f) => shown.parse::<f64>().ok() == Some(*f),
+        other => shown == other.to_string(),
+    }
+}
+
+#[test]
+fn documented_defaults_equal_the_default_scenario() {
+    let docs = documented();
+    for (key, value) in default_values() {
         let shown = &docs[&key];
-        let matches = match &value {
-            toml::Value::String(s) => shown == s,
-            toml::Value::Integer(i) => shown.parse::<f64>().ok() == Some(*i as f64),
-            toml::Value::Float(f) => shown.parse::<f64>().ok() == Some(*f),
-            other => shown == &other.to_string(),
-        };
-        assert!(matches, "`{key}`: README shows {shown}, default.toml has {value}");
+        assert!(shows(shown, &value), "`{key}`: README shows {shown}, default.toml has {value}");
     }
 }
 
@@ -155,9 +163,7 @@ fn documented_defaults_equal_the_default_scenario() {
 #[test]
 fn the_model_descriptions_parameter_tables_show_the_defaults() {
     let text = std::fs::read_to_string("docs/model.md").unwrap();
-    let default: toml::Value = biocluster::scenario::DEFAULT_TOML.parse::<toml::Table>().unwrap().into();
-    let mut in_default = BTreeMap::new();
-    keys(&default, "", &mut in_default);
+    let in_default = default_values();
     let mut stale = Vec::new();
     let mut rows = 0;
     for line in text.lines() {
@@ -165,16 +171,9 @@ fn the_model_descriptions_parameter_tables_show_the_defaults() {
         let Some(key) = cells.get(1).and_then(|c| c.strip_prefix('`')).and_then(|c| c.strip_suffix('`')) else {
             continue;
         };
-        let (Some(shown), Some(Some(value))) = (cells.get(3), in_default.get(key)) else { continue };
+        let (Some(shown), Some(value)) = (cells.get(3), in_default.get(key)) else { continue };
         rows += 1;
-        let matches = match value {
-            toml::Value::Float(f) => shown.replace(',', "").parse::<f64>().ok() == Some(*f),
-            toml::Value::Integer(i) => shown.replace(',', "").parse::<f64>().ok() == Some(*i as f64),
-            toml::Value::String(s) => shown.trim_matches('"') == s,
-            toml::Value::Boolean(b) => *shown == b.to_string(),
-            _ => true,
-        };
-        if !matches {
+        if !shows(shown, value) {
             stale.push(format!("`{key}`: docs/model.md shows {shown}, default.toml has {value}"));
         }
     }
