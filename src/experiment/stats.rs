@@ -152,8 +152,8 @@ impl P2 {
             self.n[i] += 1.0;
         }
         let dn = [0.0, self.p / 2.0, self.p, (1.0 + self.p) / 2.0, 1.0];
-        for i in 0..5 {
-            self.np[i] += dn[i];
+        for (np, d) in self.np.iter_mut().zip(dn) {
+            *np += d;
         }
         for i in 1..4 {
             let d = self.np[i] - self.n[i];
@@ -248,7 +248,7 @@ pub fn t_quantile_975(df: u64) -> f64 {
         if n < 5.0 {
             c += 0.3 * (n - 4.5) * (x + 0.6);
         }
-        c = (((0.05 * d * x - 5.0) * x - 7.0) * x - 2.0) * x + b + c;
+        c += (((0.05 * d * x - 5.0) * x - 7.0) * x - 2.0) * x + b;
         y = (((((0.4 * y + 6.3) * y + 36.0) * y + 94.5) / c - y - 3.0) / b + 1.0) * x;
         y = a * y * y;
         y = if y > 0.002 { y.exp() - 1.0 } else { 0.5 * y * y + y };

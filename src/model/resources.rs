@@ -44,7 +44,7 @@ impl Clock {
         self.start_year + (self.month / 12) as i32
     }
     pub fn is_year_start(&self) -> bool {
-        self.month % 12 == 0
+        self.month.is_multiple_of(12)
     }
     pub fn is_year_end(&self) -> bool {
         self.month % 12 == 11

@@ -225,14 +225,14 @@ fn record_year(
             .map(|a| (a.firm, a.partner, a.kind.is_tech()))
             .collect(),
     });
-    for c in 0..=n_clusters {
+    for (c, row) in rows.iter_mut().enumerate() {
         let nodes: Vec<u32> = (0..registry.entities.len())
             .filter(|&i| is_node(i) && (c == n_clusters || registry.home[i].cluster == c))
             .map(|i| i as u32)
             .collect();
         let (density, giant) = network_stats(&nodes, &edges, registry.entities.len());
-        rows[c][col("network_density")] = density;
-        rows[c][col("largest_component_share")] = giant;
+        row[col("network_density")] = density;
+        row[col("largest_component_share")] = giant;
     }
 
     // Programmes the agencies pay suppliers for (shared facilities, mobility fellowships), shared

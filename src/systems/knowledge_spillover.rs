@@ -78,8 +78,8 @@ fn diffuse_knowledge(
             AgentKind::Pharma => (&mut pool_other[home.cluster], s.openness_pharma),
             _ => (&mut pool_other[home.cluster], s.openness_firm),
         };
-        for f in 0..N_FIELDS {
-            pool[f] += openness * knowledge.0[f];
+        for (p, k) in pool.iter_mut().zip(&knowledge.0) {
+            *p += openness * k;
         }
     }
     let centres: Vec<(f64, f64)> = params.clusters.iter().map(|c| (c.x_km, c.y_km)).collect();
@@ -123,8 +123,8 @@ fn diffuse_knowledge(
             let rate = if tie.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
             add_flow(&mut delta, (&own, own_norm), (partner, *partner_norm), rate, s);
         }
-        for f in 0..N_FIELDS {
-            knowledge.0[f] += capacity * delta[f];
+        for (k, d) in knowledge.0.iter_mut().zip(&delta) {
+            *k += capacity * d;
         }
     }
 }
