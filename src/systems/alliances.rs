@@ -293,10 +293,11 @@ pub fn kind_for_state(
         }
         (AgentKind::Pharma, true) if marketed => Some(AllianceKind::Marketing),
         (AgentKind::Pharma, true) if late => Some(AllianceKind::Regulatory),
-        // A service or tool seller looks for a partner's sales channels; others for manufacturing.
+        // A service or tool seller looks for a partner's sales channels, with a pharma group or
+        // another firm; others for manufacturing.
         (AgentKind::Pharma, true) if model != BusinessModel::Product => Some(AllianceKind::Distribution),
         (AgentKind::Pharma, true) => Some(AllianceKind::Manufacturing),
-        (AgentKind::Firm, true) if marketed => Some(AllianceKind::Distribution),
+        (AgentKind::Firm, true) if marketed || model != BusinessModel::Product => Some(AllianceKind::Distribution),
         (AgentKind::Firm, true) => Some(AllianceKind::Manufacturing),
         (AgentKind::Investor, true) => Some(AllianceKind::Financing),
         _ => None,
@@ -326,6 +327,17 @@ mod tests {
         let early = Pipeline { projects: vec![project(Stage::Discovery)], products: vec![] };
         let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &early, AgentKind::Pharma, false);
         assert_eq!(kind, Some(AllianceKind::CoDevelopment));
+    }
+
+    #[test]
+    fn a_service_or_tool_seller_seeks_sales_channels_with_a_firm_and_a_product_firm_manufacturing() {
+        let none = Pipeline::default();
+        for model in [BusinessModel::Platform, BusinessModel::Hybrid] {
+            let kind = kind_for_state(model, Stage::Phase1, &none, AgentKind::Firm, true);
+            assert_eq!(kind, Some(AllianceKind::Distribution), "{model:?}");
+        }
+        let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &none, AgentKind::Firm, true);
+        assert_eq!(kind, Some(AllianceKind::Manufacturing));
     }
 
     #[test]
