@@ -43,38 +43,28 @@ pub fn push_num(out: &mut String, v: f64) {
     if v < 0.0 {
         out.push('-');
     }
-    push_uint(out, (millionths / 1_000_000) as u64);
+    // Below 2^64 millionths (|v| < 1.8e13, nearly always) the split is done in 64 bits: a u128
+    // division is a library call.
+    let (whole, frac) = match u64::try_from(millionths) {
+        Ok(n) => (n / 1_000_000, n % 1_000_000),
+        Err(_) => ((millionths / 1_000_000) as u64, (millionths % 1_000_000) as u64),
+    };
+    push_uint(out, whole);
     out.push('.');
-    let frac = (millionths % 1_000_000) as u64;
-    let mut digits = [b'0'; 6];
-    let mut x = frac;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (x % 10) as u8;
-        x /= 10;
-    }
-    out.push_str(std::str::from_utf8(&digits).expect("ascii digits"));
+    // The six decimals with their leading zeros: 1_000_000 + frac has seven digits, the first a 1.
+    let mut digits = itoa::Buffer::new();
+    out.push_str(&digits.format(1_000_000 + frac)[1..]);
 }
 
-/// Appends an integer in decimal.
+/// Writes an integer exactly as `format!("{v}")` does.
 pub fn push_int(out: &mut String, v: i64) {
-    if v < 0 {
-        out.push('-');
-    }
-    push_uint(out, v.unsigned_abs());
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(v));
 }
 
-fn push_uint(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ascii digits"));
+fn push_uint(out: &mut String, v: u64) {
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(v));
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between releases).
