@@ -96,18 +96,20 @@ fn earn_revenue(
     mut ledger: ResMut<Ledger>,
     mut stats: ResMut<PipelineStats>,
     mut clients: Local<Vec<u32>>,
+    mut memo: Local<DemandMemo>,
 ) {
     let rv = &params.revenue;
     let pp = &params.pipeline;
     let customers = Account::External(External::Customers);
     let suppliers = Account::External(External::Suppliers);
-    for (id, home, mut firm, mut pipeline, knowledge) in &mut firms {
+    for (id, home, firm, pipeline, knowledge) in &mut firms {
+        let (firm, pipeline) = (firm.into_inner(), pipeline.into_inner());
         if !firm.is_alive() {
             continue;
         }
         let me = Account::Agent(id.0);
         let month = i64::from(clock.month);
-        stats.withdrawn += withdraw_expired(&mut pipeline, month, pp.product_life_years);
+        stats.withdrawn += withdraw_expired(pipeline, month, pp.product_life_years);
         let mut cost_of_sales = 0.0;
 
         // A commercial (marketing or distribution) partner opens the market; a pharma partner's
@@ -199,10 +201,11 @@ fn earn_revenue(
             // holds: open-market demand and the market it saturates towards both grow by
             // `revenue.commercial_market_expansion` x reach x pharma presence.
             let channels = 1.0 + rv.commercial_market_expansion * reach * env.pharma_presence;
-            let (market, per_client) = service_demand(
+            let (market, per_client) = demand_shares(
                 (rv.base_service_demand + env.pharma_presence * rv.service_demand_pharma_presence) * channels,
                 per_alliance,
                 clients.len(),
+                |total| memo.saturate_unit(total),
             );
             // Plants (GMP capacity) let a firm take manufacturing contracts: a wider market where
             // the cluster's infrastructure, shared facilities included, is rich.
@@ -253,7 +256,12 @@ fn withdraw_expired(pipeline: &mut Pipeline, month: i64, life_years: f64) -> u64
 /// above it (a smooth minimum; sharpness 4, assumed).
 pub fn saturate(p: f64, m: f64) -> f64 {
     const SHARPNESS: i32 = 4;
-    if m <= 0.0 { 0.0 } else { p / (1.0 + (p / m).powi(SHARPNESS)).powf(1.0 / f64::from(SHARPNESS)) }
+    if m <= 0.0 {
+        return 0.0;
+    }
+    let base = 1.0 + (p / m).powi(SHARPNESS);
+    // pow(1, y) is exactly 1: nothing offered (or next to nothing) needs no power.
+    if base == 1.0 { p } else { p / base.powf(1.0 / f64::from(SHARPNESS)) }
 }
 
 /// Shares of capacity sold on the open market and to each alliance client. The demand of both
@@ -261,12 +269,42 @@ pub fn saturate(p: f64, m: f64) -> f64 {
 /// proportion: each channel's share shrinks smoothly as the other grows, and none reaches zero while
 /// it has demand (no threshold switches a channel off).
 pub fn service_demand(market: f64, per_alliance: f64, clients: usize) -> (f64, f64) {
+    demand_shares(market, per_alliance, clients, |total| saturate(total, 1.0))
+}
+
+/// [`service_demand`] with the saturation of the total given (`saturate(total, 1.0)`).
+fn demand_shares(market: f64, per_alliance: f64, clients: usize, saturated: impl FnOnce(f64) -> f64) -> (f64, f64) {
     let total = market + per_alliance * clients as f64;
     if total <= 0.0 {
         return (0.0, 0.0);
     }
-    let served = saturate(total, 1.0) / total;
+    let served = saturated(total) / total;
     (market * served, if clients == 0 { 0.0 } else { per_alliance * served })
+}
+
+/// `saturate(total, 1.0)` remembered by the bits of `total`. A month's demand totals take few values
+/// (they depend on a firm's cluster, its commercial reach and its number of clients), so most firms
+/// find theirs here instead of computing a power; the values are the same bits either way.
+struct DemandMemo {
+    slots: [(u64, f64); 64],
+}
+
+impl Default for DemandMemo {
+    fn default() -> Self {
+        // Bits 0 (a total of +0.0) never reach the memo: `demand_shares` returns before.
+        DemandMemo { slots: [(0, 0.0); 64] }
+    }
+}
+
+impl DemandMemo {
+    fn saturate_unit(&mut self, total: f64) -> f64 {
+        let bits = total.to_bits();
+        let slot = &mut self.slots[(bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
+        if slot.0 != bits {
+            *slot = (bits, saturate(total, 1.0));
+        }
+        slot.1
+    }
 }
 
 /// Sales ramp: linear from launch to peak over `ramp_years`.
