@@ -108,6 +108,16 @@ pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
     e
 }
 
+/// What the monthly instruments ask of an alive firm (id, cluster, eligibility, R&D and burn).
+struct Applicant {
+    id: u32,
+    cluster: usize,
+    age_years: f64,
+    employees: f64,
+    rd_month: f64,
+    burn_month: f64,
+}
+
 /// Serves one month's claims on an entitlement (tax credits, rent subsidies, reimbursed search
 /// costs). The year's remaining budget is paced over the months left, so January's claimants do not
 /// spend December's money; when the claims exceed this month's share, every claimant receives the
@@ -140,10 +150,22 @@ fn pay_instruments(
     mut ledger: ResMut<Ledger>,
     mut effects: ResMut<PolicyEffects>,
     mut streams: ResMut<PolicyRng>,
+    mut alive: Local<Vec<Applicant>>,
 ) {
     let year = clock.year();
     let month_of_year = clock.month % 12;
     let claims = std::mem::take(&mut effects.claims);
+    // The monthly instruments read a few fields of every alive firm: gathered once, in query order,
+    // rather than walked out of the firm table once per instrument.
+    alive.clear();
+    alive.extend(firms.iter().filter(|(_, _, firm, _, _)| firm.is_alive()).map(|(id, home, firm, _, _)| Applicant {
+        id: id.0,
+        cluster: home.cluster,
+        age_years: firm.age_years(clock.month),
+        employees: firm.employees,
+        rd_month: firm.rd_month,
+        burn_month: firm.burn_month,
+    }));
     for (p, policy) in params.policies.iter().enumerate() {
         if !policy.active_in(year) {
             continue;
@@ -157,6 +179,8 @@ fn pay_instruments(
                     && policy.admits(firm.age_years(clock.month), firm.employees)
             })
         };
+        let applicants =
+            || alive.iter().filter(|a| policy.covers(a.cluster) && policy.admits(a.age_years, a.employees));
         match policy.instrument {
             Instrument::Grants { grant_musd } if clock.is_year_start() => {
                 // Annual call, a declared merit rule: the best-scored eligible firms win while the
@@ -180,8 +204,7 @@ fn pay_instruments(
                 effects.count(p, scored.len() as f64 * grant_musd, paid_total);
             }
             Instrument::TaxIncentive { rate } => {
-                let claims: Vec<(u32, f64)> =
-                    eligible().map(|(id, _, firm, _, _)| (id.0, rate * firm.rd_month)).collect();
+                let claims: Vec<(u32, f64)> = applicants().map(|a| (a.id, rate * a.rd_month)).collect();
                 let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
                 for ((firm, _), credit) in claims.iter().zip(paid) {
                     ledger.transfer(agency, Account::Agent(*firm), credit, Flow::TaxCredit);
@@ -189,7 +212,7 @@ fn pay_instruments(
             }
             Instrument::Incubator { rent_subsidy_share, .. } => {
                 let rent = rent_subsidy_share * params.firms.overhead_musd_per_month;
-                let claims: Vec<(u32, f64)> = eligible().map(|(id, ..)| (id.0, rent)).collect();
+                let claims: Vec<(u32, f64)> = applicants().map(|a| (a.id, rent)).collect();
                 let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
                 for ((firm, _), subsidy) in claims.iter().zip(paid) {
                     ledger.transfer(agency, Account::Agent(*firm), subsidy, Flow::RentSubsidy);
@@ -220,10 +243,8 @@ fn pay_instruments(
                 if n == 0 {
                     continue;
                 }
-                let candidates: Vec<u32> = eligible()
-                    .filter(|(id, _, firm, _, _)| ledger.balance(id.0) < min_runway * firm.burn_month)
-                    .map(|(id, ..)| id.0)
-                    .collect();
+                let candidates: Vec<u32> =
+                    applicants().filter(|a| ledger.balance(a.id) < min_runway * a.burn_month).map(|a| a.id).collect();
                 if candidates.is_empty() {
                     continue;
                 }
