@@ -215,7 +215,7 @@ struct AgentAccount {
     last_flow_month: Option<u32>,
 }
 
-#[derive(Resource, Default)]
+#[derive(Resource)]
 pub struct Ledger {
     accounts: Vec<AgentAccount>,
     /// Each agent's row in `year_in`. Agents retired by [`Ledger::retire`] (exited firms, after their
@@ -228,6 +228,19 @@ pub struct Ledger {
     /// Totals by (flow, payer kind, payee kind) since the start, flattened.
     routes: Vec<f64>,
     month: u32,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            accounts: Vec::new(),
+            year_row: Vec::new(),
+            year_in: Vec::new(),
+            external: [0.0; External::ALL.len()],
+            routes: vec![0.0; N_FLOWS * N_PARTIES * N_PARTIES],
+            month: 0,
+        }
+    }
 }
 
 impl Ledger {
@@ -285,13 +298,11 @@ impl Ledger {
         }
         let payer = self.debit(from, amount, flow);
         let payee = self.credit(to, amount, flow);
-        if self.routes.is_empty() {
-            self.routes = vec![0.0; N_FLOWS * N_PARTIES * N_PARTIES];
-        }
-        self.routes[(flow as usize * N_PARTIES + payer.index()) * N_PARTIES + payee.index()] += amount;
+        self.routes[(flow as usize * N_PARTIES + payer) * N_PARTIES + payee] += amount;
     }
 
-    fn debit(&mut self, account: Account, amount: f64, flow: Flow) -> Party {
+    /// Takes `amount` from an account; returns the payer's party index (see [`Party`]).
+    fn debit(&mut self, account: Account, amount: f64, flow: Flow) -> usize {
         match account {
             Account::Agent(id) => {
                 let a = &mut self.accounts[id as usize];
@@ -301,31 +312,33 @@ impl Ledger {
                 }
                 a.total_out += amount;
                 a.last_flow_month = Some(self.month);
-                Party::Agent(a.kind)
+                Party::Agent(a.kind).index()
             }
             Account::External(e) => {
                 self.external[e as usize] -= amount;
-                Party::External(e)
+                Party::External(e).index()
             }
         }
     }
 
-    fn credit(&mut self, account: Account, amount: f64, flow: Flow) -> Party {
+    /// Gives `amount` to an account; returns the payee's party index.
+    fn credit(&mut self, account: Account, amount: f64, flow: Flow) -> usize {
         match account {
             Account::Agent(id) => {
                 let a = &mut self.accounts[id as usize];
                 a.balance += amount;
                 a.total_in += amount;
-                self.year_in[self.year_row[id as usize] as usize][flow as usize] += amount;
                 if flow.is_revenue() {
                     a.month_revenue += amount;
                 }
                 a.last_flow_month = Some(self.month);
-                Party::Agent(a.kind)
+                let index = Party::Agent(a.kind).index();
+                self.year_in[self.year_row[id as usize] as usize][flow as usize] += amount;
+                index
             }
             Account::External(e) => {
                 self.external[e as usize] += amount;
-                Party::External(e)
+                Party::External(e).index()
             }
         }
     }
