@@ -94,7 +94,9 @@ fn run_firm_finances(
     let fp = &params.firms;
     let suppliers = Account::External(External::Suppliers);
 
-    for (id, home, mut firm, pipeline, knowledge, spend) in &mut firms {
+    for (id, home, firm, pipeline, knowledge, spend) in &mut firms {
+        // One change mark per firm, not one per field written (nothing reads change ticks).
+        let firm = firm.into_inner();
         if !firm.is_alive() {
             continue;
         }

@@ -105,7 +105,8 @@ fn diffuse_knowledge(
         })
         .collect();
 
-    for (id, kind, home, mut knowledge, firm) in &mut actors {
+    for (id, kind, home, knowledge, firm) in &mut actors {
+        let knowledge = knowledge.into_inner();
         if *kind == AgentKind::Pharma && book.degree(id.0) == 0 || firm.is_some_and(|f| !f.is_alive()) {
             continue;
         }

@@ -82,7 +82,8 @@ fn advance_firm_projects(
     mut counters: ResMut<YearCounters>,
     mut rng: ResMut<PipelineRng>,
 ) {
-    for (id, home, firm, mut pipeline, knowledge, mut spend) in &mut firms {
+    for (id, home, firm, pipeline, knowledge, spend) in &mut firms {
+        let (pipeline, spend) = (pipeline.into_inner(), spend.into_inner());
         spend.0 = 0.0;
         if !firm.is_alive() {
             continue;
@@ -118,7 +119,7 @@ fn advance_firm_projects(
             stats: &mut stats,
             rng: &mut rng,
         };
-        let (own_spend, approvals) = develop(Owner::Firm(id.0, free_cash_flow.max(0.0)), &mut pipeline, &mut work);
+        let (own_spend, approvals) = develop(Owner::Firm(id.0, free_cash_flow.max(0.0)), pipeline, &mut work);
         spend.0 = own_spend;
         counters.clusters[home.cluster].approvals += approvals.len() as u32;
     }

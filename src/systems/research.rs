@@ -44,7 +44,8 @@ fn accumulate_knowledge(
             *k = *k * keep + gain;
         }
     }
-    for (firm, pipeline, mut knowledge) in &mut firms {
+    for (firm, pipeline, knowledge) in &mut firms {
+        let knowledge = knowledge.into_inner();
         if !firm.is_alive() {
             continue;
         }
