@@ -561,13 +561,22 @@ fn panel_share(
     count: impl Fn(&PanelRow) -> bool,
 ) -> Option<f64> {
     let (mut n, mut k) = (0u64, 0u64);
-    for p in &record.panel {
-        if p.year >= years.0 && p.year <= years.1 && p.status == "alive" && among(p) {
+    for p in window(&record.panel, years) {
+        if p.status == "alive" && among(p) {
             n += 1;
             k += u64::from(count(p));
         }
     }
     (n > 0).then(|| k as f64 / n as f64)
+}
+
+/// The panel's rows of the years `years.0..=years.1`: a slice, as the panel is in year order (a
+/// large world's panel is hundreds of megabytes, and each fact reads a few years of it).
+fn window(panel: &[PanelRow], years: (i32, i32)) -> &[PanelRow] {
+    debug_assert!(panel.is_sorted_by_key(|p| p.year), "the panel is in year order");
+    let start = panel.partition_point(|p| p.year < years.0);
+    let end = start + panel[start..].partition_point(|p| p.year <= years.1);
+    &panel[start..end]
 }
 
 /// Population coefficient of variation (sd with divisor n, over the mean); `None` without values
@@ -656,19 +665,23 @@ fn value(fact: &Fact, record: &RunRecord) -> Option<f64> {
 /// firm's first panel row, the year it entered), the share with a panel row `after` years later
 /// whose status is alive, i.e. alive at the end of that year.
 fn survival(record: &RunRecord, cohorts: (i32, i32), after: i32) -> Option<f64> {
-    let n_ids = record.panel.iter().map(|p| p.firm_id as usize + 1).max().unwrap_or(0);
+    // A firm of a cohort has its first row by the cohort's last year, and is counted in the years
+    // `after` later: two windows of the panel, not all of it.
+    let until_cohorts = window(&record.panel, (i32::MIN, cohorts.1));
+    let n_ids = until_cohorts.iter().map(|p| p.firm_id as usize + 1).max().unwrap_or(0);
     let mut founded: Vec<Option<i32>> = vec![None; n_ids];
-    for p in record.panel.iter().filter(|p| p.origin != "initial") {
+    for p in until_cohorts.iter().filter(|p| p.origin != "initial") {
         let slot = &mut founded[p.firm_id as usize];
         *slot = Some(slot.map_or(p.year, |y| y.min(p.year)));
     }
     let in_cohort = |y: &i32| *y >= cohorts.0 && *y <= cohorts.1;
     let n = founded.iter().flatten().filter(|y| in_cohort(y)).count();
-    let alive = record
-        .panel
+    let alive = window(&record.panel, (cohorts.0.saturating_add(after), cohorts.1.saturating_add(after)))
         .iter()
         .filter(|p| p.status == "alive")
-        .filter(|p| founded[p.firm_id as usize].is_some_and(|y| in_cohort(&y) && p.year == y + after))
+        .filter(|p| {
+            founded.get(p.firm_id as usize).copied().flatten().is_some_and(|y| in_cohort(&y) && p.year == y + after)
+        })
         .count();
     (n > 0).then(|| alive as f64 / n as f64)
 }
@@ -735,12 +748,12 @@ mod tests {
         let fact = facts.facts.iter().find(|f| f.statistic == Statistic::RevenueYearsAtLeastShare).unwrap().clone();
         let record = RunRecord {
             panel: vec![
+                row(2014, 6, 2.0, Some(1990), "alive"),  // before the window
                 row(2021, 1, 2.0, Some(2011), "alive"),  // 10 years: counted
                 row(2021, 2, 2.0, Some(2012), "alive"),  // 9 years
                 row(2021, 3, 0.0, Some(2000), "alive"),  // no sales now: not among
                 row(2021, 4, 2.0, None, "alive"),        // unknown: not among
                 row(2021, 5, 2.0, Some(1990), "failed"), // not alive at year end
-                row(2014, 6, 2.0, Some(1990), "alive"),  // before the window
             ],
             ..RunRecord::default()
         };
@@ -770,6 +783,8 @@ mod tests {
         panel.extend((2006..=2010).map(|y| row(y, 2, 0.0, None, "alive")));
         panel.push(row(2011, 2, 0.0, None, "failed"));
         panel.extend((2004..=2012).map(|y| row(y, 3, 0.0, None, "alive")));
+        // In year order, as the model records it.
+        panel.sort_by_key(|p| p.year);
         let record = RunRecord { panel, ..RunRecord::default() };
         assert_eq!(value(&fact, &record), Some(0.5));
     }

@@ -74,8 +74,8 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
         .map(|r| Response {
             year: r.year,
             firm_id: r.firm_id,
-            cluster: r.cluster.clone(),
-            cluster_type: r.cluster_type.clone(),
+            cluster: r.cluster.to_string(),
+            cluster_type: r.cluster_type.to_string(),
             sales_musd: r.sales_musd,
             ln_sales: ln_sales(sv.zero_sales, r.sales_musd).expect("sampled firm-years have an ln sales"),
             oi: f64::from(u8::from(open_innovation(sv.open_innovation, r))),

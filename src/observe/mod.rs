@@ -85,8 +85,9 @@ impl TimeSeriesRow {
 pub struct PanelRow {
     pub year: i32,
     pub firm_id: u32,
-    pub cluster: String,
-    pub cluster_type: String,
+    /// Shared by every row of the cluster (a panel holds a row per firm and year: no string each).
+    pub cluster: std::sync::Arc<str>,
+    pub cluster_type: &'static str,
     pub business_model: &'static str,
     pub origin: &'static str,
     /// Main technology field.
@@ -132,6 +133,8 @@ pub struct ExitAudit {
 #[derive(Resource, Debug, Clone, Default)]
 pub struct RunRecord {
     pub timeseries: Vec<TimeSeriesRow>,
+    /// Firm-years in year order (each year end appends that year's rows): the stylized facts read a
+    /// window of years as one slice.
     pub panel: Vec<PanelRow>,
     pub pipeline: PipelineStats,
     /// Sum of all balances, agents' and external (zero when money is conserved).

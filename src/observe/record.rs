@@ -103,6 +103,7 @@ fn record_year(
         ["firms_alive", "firms_listed", "employment", "products_marketed"].map(col);
     let model_cols = BusinessModel::ALL.map(|m| col(&format!("firms_{}", m.name())));
     let stage_cols = Stage::ALL.map(|s| col(&format!("projects_{}", s.name())));
+    let cluster_names: Vec<std::sync::Arc<str>> = params.clusters.iter().map(|c| c.name.as_str().into()).collect();
     for (id, home, firm, pipeline) in &firms {
         if !in_year(firm) {
             continue;
@@ -138,8 +139,8 @@ fn record_year(
         record.panel.push(PanelRow {
             year,
             firm_id: id.0,
-            cluster: params.clusters[c].name.clone(),
-            cluster_type: params.clusters[c].cluster_type.name().to_string(),
+            cluster: cluster_names[c].clone(),
+            cluster_type: params.clusters[c].cluster_type.name(),
             business_model: firm.model.name(),
             origin: firm.origin.name(),
             focus_field: crate::kinds::FIELDS[firm.focus],
