@@ -14,6 +14,12 @@ use crate::scenario::Scenario;
 
 /// Writes `contents` to `path` atomically (temporary file + rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| file.write_all(contents))
+}
+
+/// [`write_atomic`] for contents produced piece by piece by `fill` (a large file need not be held
+/// whole in memory first).
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> Result<()> {
     let err = |source| Error::WriteOutput { path: path.to_path_buf(), source };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
@@ -22,7 +28,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     // planted in a shared folder, never shared by two processes writing there), removed if anything
     // fails (a full disk leaves no stray file), renamed into place when complete.
     let mut tmp = temporary_in(dir, &file_name).map_err(err)?;
-    tmp.write_all(contents).map_err(err)?;
+    fill(tmp.as_file_mut()).map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
@@ -113,13 +119,26 @@ pub const PANEL_COLUMNS: &[&str] = &[
 ];
 
 pub fn panel_csv(record: &RunRecord) -> String {
-    let mut out = String::with_capacity(160 * (record.panel.len() + 1));
+    let mut out = Vec::with_capacity(160 * (record.panel.len() + 1));
+    write_panel_csv(record, &mut out).expect("writing into memory does not fail");
+    String::from_utf8(out).expect("the panel is text")
+}
+
+/// Writes [`panel_csv`]'s text to `file` in pieces of about a megabyte: a large world's panel is
+/// hundreds of megabytes of text, which need not exist in memory at once.
+pub fn write_panel_csv(record: &RunRecord, file: &mut impl std::io::Write) -> std::io::Result<()> {
+    const PIECE: usize = 1 << 20;
+    let mut out = String::with_capacity(PIECE + 4096);
     out.push_str(&PANEL_COLUMNS.join(","));
     out.push('\n');
     for r in &record.panel {
         push_panel_row(&mut out, r);
+        if out.len() >= PIECE {
+            file.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
-    out
+    file.write_all(out.as_bytes())
 }
 
 /// Appends one firm-year as a `panel.csv` line (columns as in [`PANEL_COLUMNS`]).
@@ -356,10 +375,11 @@ pub fn write_run(
     let resolved = resolved_text(scenario, replication);
     let responses = crate::survey::sample(scenario, replication, &record.panel);
     let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
-    let files: [(&str, String); 10] = [
+    let panel = dir.join("panel.csv");
+    write_atomic_with(&panel, |file| write_panel_csv(record, file))?;
+    let files: [(&str, String); 9] = [
         ("scenario.resolved.toml", resolved),
         ("timeseries.csv", timeseries_csv(record)),
-        ("panel.csv", panel_csv(record)),
         ("summary.json", summary_json(scenario, replication, record)),
         ("survey.csv", crate::survey::survey_csv(&responses)),
         ("regressions.csv", crate::survey::regressions_csv(&regressions)),
@@ -368,7 +388,9 @@ pub fn write_run(
         ("facts.csv", facts.csv(&facts.evaluate(record))),
         ("instruments.csv", instruments_csv(scenario, record)),
     ];
-    write_files(dir, &files)
+    let mut written = write_files(dir, &files)?;
+    written.insert(2, panel);
+    Ok(written)
 }
 
 #[cfg(test)]
