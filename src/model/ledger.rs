@@ -290,6 +290,7 @@ impl Ledger {
 
     /// Moves `amount` (M$, >= 0) from one account to another. Non-finite or negative amounts are
     /// a bug in a mechanism; they move nothing rather than corrupt the books.
+    #[inline]
     pub fn transfer(&mut self, from: Account, to: Account, amount: f64, flow: Flow) {
         // Tiny negatives are rounding residue (e.g. returning a budget spent to the last cent).
         debug_assert!(amount.is_finite() && amount > -1e-9, "bad transfer {amount} for {flow:?}");
@@ -302,6 +303,7 @@ impl Ledger {
     }
 
     /// Takes `amount` from an account; returns the payer's party index (see [`Party`]).
+    #[inline]
     fn debit(&mut self, account: Account, amount: f64, flow: Flow) -> usize {
         match account {
             Account::Agent(id) => {
@@ -322,6 +324,7 @@ impl Ledger {
     }
 
     /// Gives `amount` to an account; returns the payee's party index.
+    #[inline]
     fn credit(&mut self, account: Account, amount: f64, flow: Flow) -> usize {
         match account {
             Account::Agent(id) => {
