@@ -9,8 +9,10 @@
 #
 # CPU is user + system time (the machine may be shared, so wall time would mislead); a firm-month is
 # one firm alive for one month (the time series' firms_alive summed over years, x 12). Each figure
-# is the median of RUNS runs (default 3; 1 at 100x), the two builds interleaved; a 1x run is timed
-# as 20 in a row and a 10x run as 3, for the 10 ms resolution of the CPU clock. Peak memory needs
+# is the median of RUNS runs (default 3), the two builds interleaved, and each ratio the median of the
+# ratios of the pairs run side by side (on a shared machine the speed drifts between pairs more than
+# within one); a 1x run is timed as 20 in a row and a 10x run as 3, for the 10 ms resolution of the
+# CPU clock. Peak memory needs
 # GNU time (/usr/bin/time; Debian package `time`); without it that column says "n/a".
 set -euo pipefail
 
@@ -86,7 +88,6 @@ echo "| measure | base $BASE | this checkout | ratio (base / this) | outputs ide
 echo "|---|---|---|---|---|"
 for scale in 1 10 100; do
     runs=$RUNS
-    [ "$scale" = 100 ] && runs=1
     case $scale in 1) export REPEAT=20 ;; 10) export REPEAT=3 ;; *) export REPEAT=1 ;; esac
     : >"$WORK/old.cpu"
     : >"$WORK/new.cpu"
@@ -106,10 +107,11 @@ for scale in 1 10 100; do
     fm=$(firm_months "$WORK/new-$scale")
     old=$(median <"$WORK/old.cpu")
     new=$(median <"$WORK/new.cpu")
+    ratio=$(paste "$WORK/old.cpu" "$WORK/new.cpu" | awk -v fo="$fo" -v fm="$fm" '{print ($1 / fo) / ($2 / fm)}' | median)
     same=$(identical "$WORK/old-$scale" "$WORK/new-$scale")
-    awk -v s="$scale" -v o="$old" -v n="$new" -v fo="$fo" -v fm="$fm" -v same="$same" 'BEGIN {
+    awk -v s="$scale" -v o="$old" -v n="$new" -v fo="$fo" -v fm="$fm" -v r="$ratio" -v same="$same" 'BEGIN {
         label = (fo == fm) ? sprintf("%d firm-months", fm) : sprintf("%d / %d firm-months", fo, fm)
-        printf "| CPU per firm-month, %sx (%s) | %.3f us | %.3f us | %.2f | %s |\n", s, label, o / fo * 1e6, n / fm * 1e6, (o / fo) / (n / fm), same }'
+        printf "| CPU per firm-month, %sx (%s) | %.3f us | %.3f us | %.2f | %s |\n", s, label, o / fo * 1e6, n / fm * 1e6, r, same }'
     if [ -n "$GNU_TIME" ]; then
         echo "| peak RSS, ${scale}x | $(($(median <"$WORK/old.rss") / 1024)) MB | $(($(median <"$WORK/new.rss") / 1024)) MB | | |"
     fi
