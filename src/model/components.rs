@@ -259,9 +259,14 @@ pub struct Product {
 /// A firm's projects and marketed products; pharma partners hold one too, for what they acquire.
 #[derive(Component, Debug, Clone, Default)]
 pub struct Pipeline {
-    pub projects: Vec<Project>,
+    pub projects: Projects,
     pub products: Vec<Product>,
 }
+
+/// A pipeline's projects: most firms run one or two, held in the component itself (so the monthly
+/// loops read them in firm order with the rest of the row, not from a heap block per firm); more
+/// spill to the heap.
+pub type Projects = smallvec::SmallVec<[Project; 2]>;
 
 impl Pipeline {
     /// The furthest stage reached by an active project, if any.

@@ -189,7 +189,9 @@ impl Counterfactual {
 #[derive(Resource, Debug, Default)]
 pub struct AllianceBook {
     pub alliances: Vec<Alliance>,
-    active: Vec<Vec<Tie>>,
+    /// Each agent's active ties, by agent id; up to four held in place (most agents have fewer), so
+    /// a monthly loop over firms in id order reads them in order rather than from a heap block each.
+    active: Vec<smallvec::SmallVec<[Tie; 4]>>,
     partners_ever: Vec<Vec<u32>>,
     /// Alliances formed in the current tick, for the deal-signing step.
     pub formed_this_month: Vec<u32>,
@@ -200,7 +202,7 @@ impl AllianceBook {
     pub fn ensure(&mut self, id: u32) {
         let n = id as usize + 1;
         if self.active.len() < n {
-            self.active.resize_with(n, Vec::new);
+            self.active.resize_with(n, smallvec::SmallVec::new);
             self.partners_ever.resize_with(n, Vec::new);
         }
     }
