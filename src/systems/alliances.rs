@@ -321,10 +321,10 @@ mod tests {
 
     #[test]
     fn a_product_firm_licenses_out_a_project_past_its_licensing_stage() {
-        let pipeline = Pipeline { projects: vec![project(Stage::Phase2)], products: vec![] };
+        let pipeline = Pipeline { projects: smallvec::smallvec![project(Stage::Phase2)], products: vec![] };
         let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &pipeline, AgentKind::Pharma, false);
         assert_eq!(kind, Some(AllianceKind::Licensing));
-        let early = Pipeline { projects: vec![project(Stage::Discovery)], products: vec![] };
+        let early = Pipeline { projects: smallvec::smallvec![project(Stage::Discovery)], products: vec![] };
         let kind = kind_for_state(BusinessModel::Product, Stage::Phase1, &early, AgentKind::Pharma, false);
         assert_eq!(kind, Some(AllianceKind::CoDevelopment));
     }

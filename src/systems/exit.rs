@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn a_takeover_moves_every_project_and_product_and_keeps_third_party_contracts() {
         let mut target = Pipeline {
-            projects: vec![project(1, None, None), project(2, Some(50), None), project(3, Some(60), Some(50))],
+            projects: smallvec::smallvec![project(1, None, None), project(2, Some(50), None), project(3, Some(60), Some(50))],
             products: vec![Product {
                 field: 0,
                 peak_sales_musd_per_year: 80.0,
@@ -234,7 +234,7 @@ mod tests {
                 origin_cluster: 1,
             }],
         };
-        let mut acquirer = Pipeline { projects: vec![project(9, None, None)], products: vec![] };
+        let mut acquirer = Pipeline { projects: smallvec::smallvec![project(9, None, None)], products: vec![] };
         transfer_pipeline(&mut target, &mut acquirer, 50);
         assert!(target.projects.is_empty() && target.products.is_empty());
         let ids: Vec<u32> = acquirer.projects.iter().map(|p| p.id).collect();
