@@ -121,22 +121,38 @@ struct Applicant {
 /// Serves one month's claims on an entitlement (tax credits, rent subsidies, reimbursed search
 /// costs). The year's remaining budget is paced over the months left, so January's claimants do not
 /// spend December's money; when the claims exceed this month's share, every claimant receives the
-/// same fraction of its claim, so no firm is served before another. Returns what each is paid.
-pub fn serve_pro_rata(effects: &mut PolicyEffects, p: usize, month_of_year: u32, claims: &[(u32, f64)]) -> Vec<f64> {
+/// same fraction of its claim, so no firm is served before another. Puts what each is paid in `paid`
+/// (a buffer reused from month to month).
+pub fn serve_pro_rata(
+    effects: &mut PolicyEffects,
+    p: usize,
+    month_of_year: u32,
+    claims: &[(u32, f64)],
+    paid: &mut Vec<f64>,
+) {
     let demand: f64 = claims.iter().map(|(_, c)| c).sum();
     let months_left = f64::from(12 - month_of_year.min(11));
     let available = effects.remaining_budget[p].max(0.0) / months_left;
-    let paid: Vec<f64> = if demand <= available {
-        claims.iter().map(|(_, c)| *c).collect()
+    paid.clear();
+    if demand <= available {
+        paid.extend(claims.iter().map(|(_, c)| *c));
     } else {
         // claim / demand is unchanged when every claim scales alike (a doubled tax-credit rate under
         // a binding budget pays exactly what the single rate pays).
-        claims.iter().map(|(_, c)| available * (c / demand)).collect()
-    };
+        paid.extend(claims.iter().map(|(_, c)| available * (c / demand)));
+    }
     let total: f64 = paid.iter().sum();
     effects.remaining_budget[p] = (effects.remaining_budget[p] - total).max(0.0);
     effects.count(p, demand, total);
-    paid
+}
+
+/// The monthly instruments' working lists, kept from month to month: alive firms with what the
+/// instruments ask of them, one instrument's claims, and what each claim is paid.
+#[derive(Default)]
+struct Scratch {
+    alive: Vec<Applicant>,
+    due: Vec<(u32, f64)>,
+    paid: Vec<f64>,
 }
 
 /// Monthly payouts: grants (first month of the year), tax credits, rent subsidies, reimbursed search
@@ -150,8 +166,9 @@ fn pay_instruments(
     mut ledger: ResMut<Ledger>,
     mut effects: ResMut<PolicyEffects>,
     mut streams: ResMut<PolicyRng>,
-    mut alive: Local<Vec<Applicant>>,
+    mut scratch: Local<Scratch>,
 ) {
+    let Scratch { alive, due, paid } = &mut *scratch;
     let year = clock.year();
     let month_of_year = clock.month % 12;
     let claims = std::mem::take(&mut effects.claims);
@@ -204,26 +221,28 @@ fn pay_instruments(
                 effects.count(p, scored.len() as f64 * grant_musd, paid_total);
             }
             Instrument::TaxIncentive { rate } => {
-                let claims: Vec<(u32, f64)> = applicants().map(|a| (a.id, rate * a.rd_month)).collect();
-                let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
-                for ((firm, _), credit) in claims.iter().zip(paid) {
-                    ledger.transfer(agency, Account::Agent(*firm), credit, Flow::TaxCredit);
+                due.clear();
+                due.extend(applicants().map(|a| (a.id, rate * a.rd_month)));
+                serve_pro_rata(&mut effects, p, month_of_year, due, paid);
+                for (&(firm, _), &credit) in due.iter().zip(paid.iter()) {
+                    ledger.transfer(agency, Account::Agent(firm), credit, Flow::TaxCredit);
                 }
             }
             Instrument::Incubator { rent_subsidy_share, .. } => {
                 let rent = rent_subsidy_share * params.firms.overhead_musd_per_month;
-                let claims: Vec<(u32, f64)> = applicants().map(|a| (a.id, rent)).collect();
-                let paid = serve_pro_rata(&mut effects, p, month_of_year, &claims);
-                for ((firm, _), subsidy) in claims.iter().zip(paid) {
-                    ledger.transfer(agency, Account::Agent(*firm), subsidy, Flow::RentSubsidy);
+                due.clear();
+                due.extend(applicants().map(|a| (a.id, rent)));
+                serve_pro_rata(&mut effects, p, month_of_year, due, paid);
+                for (&(firm, _), &subsidy) in due.iter().zip(paid.iter()) {
+                    ledger.transfer(agency, Account::Agent(firm), subsidy, Flow::RentSubsidy);
                 }
             }
             Instrument::CooperationMatching { .. } => {
-                let mine: Vec<(u32, f64)> =
-                    claims.iter().filter(|(q, ..)| *q == p).map(|&(_, firm, cost)| (firm, cost)).collect();
-                let paid = serve_pro_rata(&mut effects, p, month_of_year, &mine);
-                for ((firm, _), subsidy) in mine.iter().zip(paid) {
-                    ledger.transfer(agency, Account::Agent(*firm), subsidy, Flow::MatchingSubsidy);
+                due.clear();
+                due.extend(claims.iter().filter(|(q, ..)| *q == p).map(|&(_, firm, cost)| (firm, cost)));
+                serve_pro_rata(&mut effects, p, month_of_year, due, paid);
+                for (&(firm, _), &subsidy) in due.iter().zip(paid.iter()) {
+                    ledger.transfer(agency, Account::Agent(firm), subsidy, Flow::MatchingSubsidy);
                 }
             }
             Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. } => {
