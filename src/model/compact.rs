@@ -38,6 +38,11 @@ pub fn compact_firms(world: &mut World) {
         let entity = world.spawn(bundle).id();
         world.resource_mut::<Registry>().entities[id as usize] = entity;
     }
+    // bevy_ecs keeps a removal message for every component taken or despawned until its trackers are
+    // cleared, which only an App does each frame: nothing here reads them, so they are dropped rather
+    // than piling up over a run (both of the double buffer).
+    world.clear_trackers();
+    world.clear_trackers();
     // The ledger's yearly rows likewise: exited firms receive nothing more.
     let alive = world.resource::<Registry>().alive.clone();
     world.resource_mut::<Ledger>().retire(&alive);
