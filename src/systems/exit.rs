@@ -223,7 +223,11 @@ mod tests {
     #[test]
     fn a_takeover_moves_every_project_and_product_and_keeps_third_party_contracts() {
         let mut target = Pipeline {
-            projects: smallvec::smallvec![project(1, None, None), project(2, Some(50), None), project(3, Some(60), Some(50))],
+            projects: smallvec::smallvec![
+                project(1, None, None),
+                project(2, Some(50), None),
+                project(3, Some(60), Some(50))
+            ],
             products: vec![Product {
                 field: 0,
                 peak_sales_musd_per_year: 80.0,
