@@ -762,6 +762,21 @@ mod tests {
         assert_eq!(value(&fact, &empty), None);
     }
 
+    /// A window is exactly the rows of its years, in order, for any window (empty, reversed, outside).
+    #[test]
+    fn a_window_holds_exactly_its_years_rows() {
+        let panel: Vec<PanelRow> =
+            (2000..2010).flat_map(|y| (0..(y % 3) as u32).map(move |id| row(y, id, 1.0, None, "alive"))).collect();
+        for from in 1998..2012 {
+            for to in 1998..2012 {
+                let expected: Vec<(i32, u32)> =
+                    panel.iter().filter(|p| p.year >= from && p.year <= to).map(|p| (p.year, p.firm_id)).collect();
+                let got: Vec<(i32, u32)> = window(&panel, (from, to)).iter().map(|p| (p.year, p.firm_id)).collect();
+                assert_eq!(got, expected, "window ({from}, {to})");
+            }
+        }
+    }
+
     #[test]
     fn survival_follows_each_cohort_to_its_fifth_year_end() {
         let fact = Fact {

@@ -338,6 +338,25 @@ mod tests {
         assert!(saturate(10.0, 10.0) < 10.0);
     }
 
+    /// The shortcuts change no bit: `saturate` without the power where its base is 1, and the
+    /// remembered demand saturation, against the formula written out, over magnitudes from next to
+    /// nothing to far above the market, with repeats and colliding slots.
+    #[test]
+    fn shortcuts_give_the_formulas_bits() {
+        let formula = |p: f64, m: f64| p / (1.0 + (p / m).powi(4)).powf(0.25);
+        let mut memo = DemandMemo::default();
+        for i in 0..4000 {
+            let p = 10f64.powf(f64::from(i % 400) / 20.0 - 12.0) * (1.0 + f64::from(i) * 1e-3);
+            for m in [1.0, 0.37, 250.0] {
+                assert_eq!(saturate(p, m).to_bits(), formula(p, m).to_bits(), "saturate({p}, {m})");
+            }
+            assert_eq!(memo.saturate_unit(p).to_bits(), formula(p, 1.0).to_bits(), "memo at {p}");
+            assert_eq!(memo.saturate_unit(p).to_bits(), formula(p, 1.0).to_bits(), "memo again at {p}");
+        }
+        assert_eq!(saturate(0.0, 2.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(saturate(-0.0, 2.0).to_bits(), (-0.0f64).to_bits());
+    }
+
     #[test]
     fn ramp_reaches_peak_and_stays() {
         assert!(ramp(0, 5.0) > 0.0);
