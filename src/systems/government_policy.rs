@@ -15,7 +15,7 @@ use bevy_ecs::prelude::*;
 use super::saturation;
 use crate::kinds::N_FIELDS;
 use crate::model::Tick;
-use crate::model::components::{AgentId, Firm, Home, Knowledge, Pipeline};
+use crate::model::components::{AgentId, Firm, Home, Knowledge};
 use crate::model::ledger::{Account, External, Flow, Ledger};
 use crate::model::resources::{Clock, InstrumentUse, Params, PolicyEffects, Registry};
 use crate::model::rng::{Draws, PolicyRng};
@@ -108,7 +108,8 @@ pub fn year_effects(scenario: &Scenario, year: i32) -> PolicyEffects {
     e
 }
 
-/// What the monthly instruments ask of an alive firm (id, cluster, eligibility, R&D and burn).
+/// What the instruments ask of an alive firm: id, cluster, eligibility (age, size), R&D and burn,
+/// and its knowledge in its focus field (the grants' merit score).
 struct Applicant {
     id: u32,
     cluster: usize,
@@ -116,6 +117,7 @@ struct Applicant {
     employees: f64,
     rd_month: f64,
     burn_month: f64,
+    focus_knowledge: f64,
 }
 
 /// Serves one month's claims on an entitlement (tax credits, rent subsidies, reimbursed search
@@ -146,8 +148,8 @@ pub fn serve_pro_rata(
     effects.count(p, demand, total);
 }
 
-/// The monthly instruments' working lists, kept from month to month: alive firms with what the
-/// instruments ask of them, one instrument's claims, and what each claim is paid.
+/// The instruments' working lists, kept from month to month: alive firms with what the instruments
+/// ask of them, one instrument's claims, and what each claim is paid.
 #[derive(Default)]
 struct Scratch {
     alive: Vec<Applicant>,
@@ -162,7 +164,7 @@ fn pay_instruments(
     clock: Res<Clock>,
     params: Res<Params>,
     registry: Res<Registry>,
-    firms: Query<(&AgentId, &Home, &Firm, &Knowledge, &Pipeline)>,
+    firms: Query<(&AgentId, &Home, &Firm, &Knowledge)>,
     mut ledger: ResMut<Ledger>,
     mut effects: ResMut<PolicyEffects>,
     mut streams: ResMut<PolicyRng>,
@@ -172,16 +174,17 @@ fn pay_instruments(
     let year = clock.year();
     let month_of_year = clock.month % 12;
     let claims = std::mem::take(&mut effects.claims);
-    // The monthly instruments read a few fields of every alive firm: gathered once, in query order,
-    // rather than walked out of the firm table once per instrument.
+    // The instruments read a few fields of every alive firm: gathered once, in query order, rather
+    // than walked out of the firm table once per instrument.
     alive.clear();
-    alive.extend(firms.iter().filter(|(_, _, firm, _, _)| firm.is_alive()).map(|(id, home, firm, _, _)| Applicant {
+    alive.extend(firms.iter().filter(|(_, _, firm, _)| firm.is_alive()).map(|(id, home, firm, k)| Applicant {
         id: id.0,
         cluster: home.cluster,
         age_years: firm.age_years(clock.month),
         employees: firm.employees,
         rd_month: firm.rd_month,
         burn_month: firm.burn_month,
+        focus_knowledge: k.0[firm.focus.min(N_FIELDS - 1)],
     }));
     for (p, policy) in params.policies.iter().enumerate() {
         if !policy.active_in(year) {
@@ -189,13 +192,6 @@ fn pay_instruments(
         }
         let rng = streams.instrument(p);
         let agency = Account::Agent(registry.agencies[policy.agency]);
-        let eligible = || {
-            firms.iter().filter(|(_, home, firm, _, _)| {
-                firm.is_alive()
-                    && policy.covers(home.cluster)
-                    && policy.admits(firm.age_years(clock.month), firm.employees)
-            })
-        };
         let applicants =
             || alive.iter().filter(|a| policy.covers(a.cluster) && policy.admits(a.age_years, a.employees));
         match policy.instrument {
@@ -203,11 +199,8 @@ fn pay_instruments(
                 // Annual call, a declared merit rule: the best-scored eligible firms win while the
                 // budget lasts; scores mix knowledge with reviewers' noise.
                 let half = params.research.knowledge_half_saturation;
-                let mut scored: Vec<(f64, u32)> = eligible()
-                    .map(|(id, _, firm, k, _)| {
-                        (saturation(k.0[firm.focus.min(N_FIELDS - 1)], half) + rng.uniform(), id.0)
-                    })
-                    .collect();
+                let mut scored: Vec<(f64, u32)> =
+                    applicants().map(|a| (saturation(a.focus_knowledge, half) + rng.uniform(), a.id)).collect();
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                 let mut paid_total = 0.0;
                 for &(_, firm) in &scored {
