@@ -49,22 +49,19 @@ pub fn push_num(out: &mut String, v: f64) {
         Ok(n) => (n / 1_000_000, n % 1_000_000),
         Err(_) => ((millionths / 1_000_000) as u64, (millionths % 1_000_000) as u64),
     };
-    push_uint(out, whole);
+    push_integer(out, whole);
     out.push('.');
     // The six decimals with their leading zeros: 1_000_000 + frac has seven digits, the first a 1.
-    let mut digits = itoa::Buffer::new();
-    out.push_str(&digits.format(1_000_000 + frac)[1..]);
+    out.push_str(&itoa::Buffer::new().format(1_000_000 + frac)[1..]);
 }
 
 /// Writes an integer exactly as `format!("{v}")` does.
 pub fn push_int(out: &mut String, v: i64) {
-    let mut digits = itoa::Buffer::new();
-    out.push_str(digits.format(v));
+    push_integer(out, v);
 }
 
-fn push_uint(out: &mut String, v: u64) {
-    let mut digits = itoa::Buffer::new();
-    out.push_str(digits.format(v));
+fn push_integer(out: &mut String, v: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(v));
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between releases).
