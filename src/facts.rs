@@ -712,7 +712,7 @@ mod tests {
             year,
             firm_id,
             cluster: "c".into(),
-            cluster_type: "government_led".into(),
+            cluster_type: "government_led",
             business_model: "platform",
             origin: "startup",
             focus_field: "antibodies",

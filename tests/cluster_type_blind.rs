@@ -21,7 +21,7 @@ fn swapping_cluster_types_changes_only_the_labels() {
     }
     for (r, s) in x.panel.iter().zip(&y.panel) {
         let mut s = s.clone();
-        s.cluster_type = r.cluster_type.clone();
+        s.cluster_type = r.cluster_type;
         assert_eq!(r, &s);
     }
     assert_ne!(x.panel[0].cluster_type, y.panel[0].cluster_type, "the labels themselves did swap");

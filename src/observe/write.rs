@@ -158,7 +158,7 @@ pub fn push_panel_row(out: &mut String, r: &super::PanelRow) {
     int(out, i64::from(r.year));
     int(out, i64::from(r.firm_id));
     text(out, &r.cluster);
-    text(out, &r.cluster_type);
+    text(out, r.cluster_type);
     text(out, r.business_model);
     text(out, r.origin);
     text(out, r.focus_field);

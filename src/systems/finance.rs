@@ -145,7 +145,7 @@ fn run_firm_finances(
                     ledger.transfer(Account::External(External::PublicMarkets), me, amount, Flow::FollowOn);
                 }
             } else {
-                let appeal = investor_appeal(&params, &book, id.0, &firm, knowledge, maturity);
+                let appeal = investor_appeal(&params, &book, id.0, firm, knowledge, maturity);
                 let boost =
                     if book.has_active(id.0, AllianceKind::Financing) { 1.0 + f.financing_alliance_boost } else { 1.0 };
                 if rng.chance(f.rounds_per_year / 12.0 * env.vc_presence * appeal * boost) {

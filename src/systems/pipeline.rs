@@ -100,7 +100,7 @@ fn advance_firm_projects(
         let free_cash_flow = -firm.net_burn();
         let discovery = params.pipeline.stages[Stage::Discovery.index()];
         let year_of_discovery = discovery.cost_musd / discovery.duration_years;
-        let uncommitted = ledger.balance(id.0) - remaining_commitments(&params, &pipeline);
+        let uncommitted = ledger.balance(id.0) - remaining_commitments(&params, pipeline);
         let affordable = uncommitted + 12.0 * free_cash_flow.max(0.0) >= year_of_discovery;
         if (pipeline.projects.len() as f64) < room.floor()
             && affordable
