@@ -16,7 +16,9 @@ pub fn num(v: f64) -> String {
 /// gives. Exact integer arithmetic on the double's mantissa instead of std's general float
 /// formatter: output files hold millions of numbers, and this is several times faster.
 pub fn push_num(out: &mut String, v: f64) {
-    if v == v.trunc() && v.abs() < 1e15 {
+    // Integral below 1e15: `v as i64` is exact, and the round trip tells (`trunc` is a library call on
+    // baseline x86-64). NaN fails both tests.
+    if v.abs() < 1e15 && (v as i64) as f64 == v {
         push_int(out, v as i64);
         return;
     }
@@ -40,19 +42,49 @@ pub fn push_num(out: &mut String, v: f64) {
         let half = 1u128 << (shift - 1);
         q + u128::from(r > half || (r == half && q & 1 == 1))
     };
-    if v < 0.0 {
-        out.push('-');
-    }
     // Below 2^64 millionths (|v| < 1.8e13, nearly always) the split is done in 64 bits: a u128
     // division is a library call.
     let (whole, frac) = match u64::try_from(millionths) {
-        Ok(n) => (n / 1_000_000, n % 1_000_000),
-        Err(_) => ((millionths / 1_000_000) as u64, (millionths % 1_000_000) as u64),
+        Ok(n) => (n / 1_000_000, (n % 1_000_000) as u32),
+        Err(_) => ((millionths / 1_000_000) as u64, (millionths % 1_000_000) as u32),
     };
-    push_integer(out, whole);
-    out.push('.');
-    // The six decimals with their leading zeros: 1_000_000 + frac has seven digits, the first a 1.
-    out.push_str(&itoa::Buffer::new().format(1_000_000 + frac)[1..]);
+    // Written right to left, two digits at a time, into a stack buffer copied once: sign, at most 15
+    // whole digits, the point and the six decimals with their leading zeros.
+    let mut buf = [0u8; 24];
+    let mut pos = buf.len();
+    let mut frac = frac;
+    for _ in 0..3 {
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(pair((frac % 100) as usize));
+        frac /= 100;
+    }
+    pos -= 1;
+    buf[pos] = b'.';
+    let mut whole = whole;
+    while whole >= 10 {
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(pair((whole % 100) as usize));
+        whole /= 100;
+    }
+    if whole > 0 || buf[pos] == b'.' {
+        pos -= 1;
+        buf[pos] = b'0' + whole as u8;
+    }
+    if v < 0.0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    out.push_str(std::str::from_utf8(&buf[pos..]).expect("ASCII digits"));
+}
+
+/// The two ASCII digits of `n` (< 100).
+fn pair(n: usize) -> &'static [u8] {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    &PAIRS[2 * n..2 * n + 2]
 }
 
 /// Writes an integer exactly as `format!("{v}")` does.
