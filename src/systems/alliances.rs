@@ -55,8 +55,12 @@ fn dissolve_alliances(
     mut ties: Local<Vec<Tie>>,
 ) {
     let a = &params.alliances;
-    let (p_tech, p_nontech) =
-        (monthly_probability(a.tech_dissolution_per_year), monthly_probability(a.nontech_dissolution_per_year));
+    // Indexed by `is_tech`. Computed once a month: without the `black_box` the compiler sinks the
+    // exponential into the loop, where it ran once per tie drawn.
+    let p_end = std::hint::black_box([
+        monthly_probability(a.nontech_dissolution_per_year),
+        monthly_probability(a.tech_dissolution_per_year),
+    ]);
     for (id, firm) in &firms {
         if !firm.is_alive() {
             continue;
@@ -74,7 +78,7 @@ fn dissolve_alliances(
             if matches!(kind, AllianceKind::Licensing | AllianceKind::CoDevelopment) {
                 continue;
             }
-            if rng.chance(if kind.is_tech() { p_tech } else { p_nontech }) {
+            if rng.chance(p_end[usize::from(kind.is_tech())]) {
                 book.end(tie.alliance, clock.month);
             }
         }
