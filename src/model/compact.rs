@@ -26,7 +26,7 @@ pub fn compact_firms(world: &mut World) {
     }
     // Spawn order is id order; keep it.
     debug_assert!(rows.windows(2).all(|w| w[0].1 < w[1].1), "firm table in id order");
-    let mut live: Vec<(u32, FirmBundle)> = Vec::with_capacity(rows.len());
+    let mut live: Vec<(u32, FirmBundle)> = Vec::with_capacity(rows.len() - exited);
     for &(entity, id, alive) in &rows {
         if alive {
             let bundle = world.entity_mut(entity).take::<FirmBundle>().expect("a firm has every firm component");

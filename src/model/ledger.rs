@@ -266,18 +266,21 @@ impl Ledger {
     /// Gives up the yearly-inflow rows of agents that `alive` says have left (exited firms, once their
     /// exit year is recorded); the others keep their tallies in fresh, dense rows, in id order.
     pub fn retire(&mut self, alive: &[bool]) {
-        let mut rows = Vec::with_capacity(alive.iter().filter(|a| **a).count() + 1);
-        rows.push([0.0; N_FLOWS]);
+        // Rows follow id order (agents open in id order), so every kept row moves down or stays:
+        // compacted in place, without a second buffer.
+        let mut next = 1;
         for (id, &alive) in alive.iter().enumerate() {
             let row = &mut self.year_row[id];
             if alive {
-                rows.push(self.year_in[*row as usize]);
-                *row = (rows.len() - 1) as u32;
+                debug_assert!(*row as usize >= next, "yearly rows in id order");
+                self.year_in[next] = self.year_in[*row as usize];
+                *row = next as u32;
+                next += 1;
             } else {
                 *row = 0;
             }
         }
-        self.year_in = rows;
+        self.year_in.truncate(next);
     }
 
     fn year_in_of(&self, id: u32) -> &[f64; N_FLOWS] {
@@ -439,6 +442,32 @@ mod tests {
         assert!(ledger.net_total().abs() < 1e-12);
         assert!(ledger.max_reconciliation_gap() < 1e-12);
         assert_eq!(ledger.year_inflow(0, Flow::LicensingUpfront), 12.5);
+    }
+
+    #[test]
+    fn retiring_keeps_the_live_agents_tallies_and_drops_the_rest() {
+        let mut ledger = Ledger::default();
+        for id in 0..6 {
+            ledger.open(id, AgentKind::Firm);
+            ledger.transfer(
+                Account::External(External::Customers),
+                Account::Agent(id),
+                f64::from(id + 1),
+                Flow::ProductSales,
+            );
+        }
+        let alive = [true, false, true, false, false, true];
+        ledger.retire(&alive);
+        // Twice: a second compaction starts from rows already compacted.
+        ledger.retire(&alive);
+        assert_eq!(ledger.year_in.len(), 1 + 3);
+        for (id, &alive) in alive.iter().enumerate() {
+            let expected = if alive { f64::from(id as u32 + 1) } else { 0.0 };
+            assert_eq!(ledger.year_inflow(id as u32, Flow::ProductSales), expected, "agent {id}");
+        }
+        ledger.transfer(Account::External(External::Customers), Account::Agent(5), 0.5, Flow::ProductSales);
+        assert_eq!(ledger.year_inflow(5, Flow::ProductSales), 6.5);
+        assert_eq!(ledger.year_inflow(2, Flow::ProductSales), 3.0);
     }
 
     #[test]

@@ -16,9 +16,13 @@ pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(record_year.in_set(Tick::Record));
 }
 
-/// R&D spend of each firm so far this year (M$), by agent id.
+/// What the record keeps between calls, by agent id: each firm's R&D spend so far this year (M$), and
+/// the year's alliance counts (tech, non-tech, with pharma, financing), a buffer reused every year.
 #[derive(Default)]
-pub struct YearRd(Vec<f64>);
+pub struct YearRd {
+    rd: Vec<f64>,
+    ties: Vec<[u32; 4]>,
+}
 
 #[allow(clippy::too_many_arguments)]
 fn record_year(
@@ -35,7 +39,7 @@ fn record_year(
     mut year_rd: Local<YearRd>,
     mut record: ResMut<RunRecord>,
 ) {
-    let rd = &mut year_rd.0;
+    let YearRd { rd, ties } = &mut *year_rd;
     rd.resize(registry.entities.len(), 0.0);
     let year_first_month = clock.month - clock.month % 12;
     let in_year = |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
@@ -59,19 +63,18 @@ fn record_year(
     let add = |rows: &mut Vec<Vec<f64>>, cluster: usize, name: &str, v: f64| add_at(rows, cluster, col(name), v);
 
     // Alliances by firm and category over the year.
-    let mut tech = vec![0u32; registry.entities.len()];
-    let mut nontech = vec![0u32; registry.entities.len()];
-    let mut with_pharma = vec![0u32; registry.entities.len()];
-    let mut financing = vec![0u32; registry.entities.len()];
+    let [tech, nontech, with_pharma, financing] = [0, 1, 2, 3];
+    ties.clear();
+    ties.resize(registry.entities.len(), [0; 4]);
     for alliance in &book.alliances {
         if alliance.active_during(year_first_month, clock.month) {
-            let counts = if alliance.kind.is_tech() { &mut tech } else { &mut nontech };
-            counts[alliance.firm as usize] += 1;
+            let counts = &mut ties[alliance.firm as usize];
+            counts[if alliance.kind.is_tech() { tech } else { nontech }] += 1;
             if registry.kind[alliance.partner as usize] == AgentKind::Pharma {
-                with_pharma[alliance.firm as usize] += 1;
+                counts[with_pharma] += 1;
             }
             if alliance.kind == crate::kinds::AllianceKind::Financing {
-                financing[alliance.firm as usize] += 1;
+                counts[financing] += 1;
             }
         }
         if alliance.ended_month.is_none() {
@@ -151,10 +154,10 @@ fn record_year(
             sales_product_musd: product,
             sales_services_musd: services,
             sales_licensing_musd: licensing,
-            alliances_tech: tech[id.0 as usize],
-            alliances_nontech: nontech[id.0 as usize],
-            alliances_pharma: with_pharma[id.0 as usize],
-            alliances_financing: financing[id.0 as usize],
+            alliances_tech: ties[id.0 as usize][tech],
+            alliances_nontech: ties[id.0 as usize][nontech],
+            alliances_pharma: ties[id.0 as usize][with_pharma],
+            alliances_financing: ties[id.0 as usize][financing],
             costs_musd: ledger.year_costs(id.0),
             vc_musd: inflow(Flow::VcRound) + inflow(Flow::PublicFundRound),
             public_support_musd: public,
