@@ -16,15 +16,48 @@ pub fn num(v: f64) -> String {
 /// gives. Exact integer arithmetic on the double's mantissa instead of std's general float
 /// formatter: output files hold millions of numbers, and this is several times faster.
 pub fn push_num(out: &mut String, v: f64) {
-    // Integral below 1e15: `v as i64` is exact, and the round trip tells (`trunc` is a library call on
-    // baseline x86-64). NaN fails both tests.
-    if v.abs() < 1e15 && (v as i64) as f64 == v {
-        push_int(out, v as i64);
-        return;
+    if let Some(i) = integral(v) {
+        return push_int(out, i);
     }
+    let mut buf = [0u8; 24];
+    match fixed_digits(v, &mut buf) {
+        Some(start) => out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits")),
+        None => {
+            let _ = write!(out, "{v:.6}");
+        }
+    }
+}
+
+/// [`push_num`] into bytes: for writers that assemble a whole file (the panel), which then needs
+/// no check that the text is UTF-8 number by number.
+pub fn push_num_bytes(out: &mut Vec<u8>, v: f64) {
+    if let Some(i) = integral(v) {
+        return push_int_bytes(out, i);
+    }
+    let mut buf = [0u8; 24];
+    match fixed_digits(v, &mut buf) {
+        Some(start) => out.extend_from_slice(&buf[start..]),
+        None => out.extend_from_slice(format!("{v:.6}").as_bytes()),
+    }
+}
+
+/// [`push_int`] into bytes.
+pub fn push_int_bytes(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// `v` as an integer if it is one below 1e15 (written without decimals). `v as i64` is exact there,
+/// and the round trip tells (`trunc` is a library call on baseline x86-64); NaN fails both tests.
+fn integral(v: f64) -> Option<i64> {
+    (v.abs() < 1e15 && (v as i64) as f64 == v).then_some(v as i64)
+}
+
+/// Writes a non-integral `v` as [`push_num`] does into the end of `buf`, returning where the text
+/// starts; `None` for what std's formatter writes instead (non-finite values and magnitudes from
+/// 1e15).
+fn fixed_digits(v: f64, buf: &mut [u8; 24]) -> Option<usize> {
     if !v.is_finite() || v.abs() >= 1e15 {
-        let _ = write!(out, "{v:.6}");
-        return;
+        return None;
     }
     // A finite non-integer: |v| = m x 2^e with e < 0, and |v| < 2^52.
     let bits = v.to_bits();
@@ -48,9 +81,8 @@ pub fn push_num(out: &mut String, v: f64) {
         Ok(n) => (n / 1_000_000, (n % 1_000_000) as u32),
         Err(_) => ((millionths / 1_000_000) as u64, (millionths % 1_000_000) as u32),
     };
-    // Written right to left, two digits at a time, into a stack buffer copied once: sign, at most 15
-    // whole digits, the point and the six decimals with their leading zeros.
-    let mut buf = [0u8; 24];
+    // Right to left, two digits at a time: the six decimals with their leading zeros, the point, at
+    // most 15 whole digits, the sign.
     let mut pos = buf.len();
     let mut frac = frac;
     for _ in 0..3 {
@@ -74,7 +106,7 @@ pub fn push_num(out: &mut String, v: f64) {
         pos -= 1;
         buf[pos] = b'-';
     }
-    out.push_str(std::str::from_utf8(&buf[pos..]).expect("ASCII digits"));
+    Some(pos)
 }
 
 /// The two ASCII digits of `n` (< 100).
@@ -181,8 +213,16 @@ mod tests {
                 special.push(-f64::from(j) / f64::from(1u32 << k));
             }
         }
+        // Both writers, the text one and the byte one.
+        let check = |v: f64, what: &str| {
+            let expected = reference(v);
+            assert_eq!(num(v), expected, "{v:e} {what}");
+            let mut bytes = b"x".to_vec();
+            push_num_bytes(&mut bytes, v);
+            assert_eq!(&bytes[1..], expected.as_bytes(), "{v:e} {what} (bytes)");
+        };
         for v in special {
-            assert_eq!(num(v), reference(v), "{v:e}");
+            check(v, "");
         }
         // Random doubles over every magnitude that outputs hold, and random bit patterns.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -201,7 +241,7 @@ mod tests {
                 let scale = 10f64.powi((bits % 24) as i32 - 10);
                 if bits & 1 == 0 { mantissa * scale } else { -mantissa * scale }
             };
-            assert_eq!(num(v), reference(v), "{v:e} ({bits:#x})");
+            check(v, &format!("({bits:#x})"));
         }
     }
 }

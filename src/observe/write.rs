@@ -73,6 +73,7 @@ pub fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>>
 }
 
 pub use crate::format::{num, push_int, push_num};
+use crate::format::{push_int_bytes, push_num_bytes};
 
 pub fn timeseries_csv(record: &RunRecord) -> String {
     let mut out = format!("year,cluster,cluster_type,{}\n", TS_COLUMNS.join(","));
@@ -124,36 +125,38 @@ pub fn panel_csv(record: &RunRecord) -> String {
     String::from_utf8(out).expect("the panel is text")
 }
 
-/// Writes [`panel_csv`]'s text to `file` in pieces of about a megabyte: a large world's panel is
-/// hundreds of megabytes of text, which need not exist in memory at once.
+/// Writes [`panel_csv`]'s text to `file` in pieces of about 128 kB: a large world's panel is
+/// hundreds of megabytes of text, which need not exist in memory at once (nor fault in fresh pages
+/// for a buffer larger than the cache).
 pub fn write_panel_csv(record: &RunRecord, file: &mut impl std::io::Write) -> std::io::Result<()> {
-    const PIECE: usize = 1 << 20;
-    let mut out = String::with_capacity(PIECE + 4096);
-    out.push_str(&PANEL_COLUMNS.join(","));
-    out.push('\n');
+    const PIECE: usize = 1 << 17;
+    let mut out = Vec::with_capacity(PIECE + 4096);
+    out.extend_from_slice(PANEL_COLUMNS.join(",").as_bytes());
+    out.push(b'\n');
     for r in &record.panel {
         push_panel_row(&mut out, r);
         if out.len() >= PIECE {
-            file.write_all(out.as_bytes())?;
+            file.write_all(&out)?;
             out.clear();
         }
     }
-    file.write_all(out.as_bytes())
+    file.write_all(&out)
 }
 
-/// Appends one firm-year as a `panel.csv` line (columns as in [`PANEL_COLUMNS`]).
-pub fn push_panel_row(out: &mut String, r: &super::PanelRow) {
-    let int = |out: &mut String, v: i64| {
-        push_int(out, v);
-        out.push(',');
+/// Appends one firm-year as a `panel.csv` line (columns as in [`PANEL_COLUMNS`]), as bytes: the row
+/// is numbers and fixed labels, ASCII but for a cluster's name, which is a `str`.
+pub fn push_panel_row(out: &mut Vec<u8>, r: &super::PanelRow) {
+    let int = |out: &mut Vec<u8>, v: i64| {
+        push_int_bytes(out, v);
+        out.push(b',');
     };
-    let text = |out: &mut String, v: &str| {
-        out.push_str(v);
-        out.push(',');
+    let text = |out: &mut Vec<u8>, v: &str| {
+        out.extend_from_slice(v.as_bytes());
+        out.push(b',');
     };
-    let number = |out: &mut String, v: f64| {
-        push_num(out, v);
-        out.push(',');
+    let number = |out: &mut Vec<u8>, v: f64| {
+        push_num_bytes(out, v);
+        out.push(b',');
     };
     int(out, i64::from(r.year));
     int(out, i64::from(r.firm_id));
@@ -182,11 +185,11 @@ pub fn push_panel_row(out: &mut String, r: &super::PanelRow) {
     int(out, i64::from(r.products));
     int(out, i64::from(u8::from(r.listed)));
     if let Some(y) = r.first_sales_year {
-        push_int(out, i64::from(y));
+        push_int_bytes(out, i64::from(y));
     }
-    out.push(',');
-    out.push_str(r.status);
-    out.push('\n');
+    out.push(b',');
+    out.extend_from_slice(r.status.as_bytes());
+    out.push(b'\n');
 }
 
 /// The run summary: what ran, the final year per cluster, pipeline rates against their inputs,
