@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::error::{Error, Problem, Result};
 use crate::experiment::stats::{Moments, P2, exact_quantile};
 use crate::format::{csv_field, num};
-use crate::model::components::AgentKind;
+use crate::model::components::{AgentKind, Origin, Status};
 use crate::observe::{PanelRow, RunRecord, TS_COLUMNS};
 
 /// The default facts file, compiled in so every run has facts without any file at hand.
@@ -562,7 +562,7 @@ fn panel_share(
 ) -> Option<f64> {
     let (mut n, mut k) = (0u64, 0u64);
     for p in window(&record.panel, years) {
-        if p.status == "alive" && among(p) {
+        if p.status == Status::Alive && among(p) {
             n += 1;
             k += u64::from(count(p));
         }
@@ -670,7 +670,7 @@ fn survival(record: &RunRecord, cohorts: (i32, i32), after: i32) -> Option<f64> 
     let until_cohorts = window(&record.panel, (i32::MIN, cohorts.1));
     let n_ids = until_cohorts.iter().map(|p| p.firm_id as usize + 1).max().unwrap_or(0);
     let mut founded: Vec<Option<i32>> = vec![None; n_ids];
-    for p in until_cohorts.iter().filter(|p| p.origin != "initial") {
+    for p in until_cohorts.iter().filter(|p| p.origin != Origin::Initial) {
         let slot = &mut founded[p.firm_id as usize];
         *slot = Some(slot.map_or(p.year, |y| y.min(p.year)));
     }
@@ -678,7 +678,7 @@ fn survival(record: &RunRecord, cohorts: (i32, i32), after: i32) -> Option<f64> 
     let n = founded.iter().flatten().filter(|y| in_cohort(y)).count();
     let alive = window(&record.panel, (cohorts.0.saturating_add(after), cohorts.1.saturating_add(after)))
         .iter()
-        .filter(|p| p.status == "alive")
+        .filter(|p| p.status == Status::Alive)
         .filter(|p| {
             founded.get(p.firm_id as usize).copied().flatten().is_some_and(|y| in_cohort(&y) && p.year == y + after)
         })
@@ -707,15 +707,15 @@ mod tests {
         assert!((cv(&[1.0, 3.0]).unwrap() - 0.5).abs() < 1e-12);
     }
 
-    fn row(year: i32, firm_id: u32, sales: f64, first_sales_year: Option<i32>, status: &'static str) -> PanelRow {
+    fn row(year: i32, firm_id: u32, sales: f64, first_sales_year: Option<i32>, status: Status) -> PanelRow {
         PanelRow {
             year,
             firm_id,
             cluster: "c".into(),
-            cluster_type: "government_led",
-            business_model: "platform",
-            origin: "startup",
-            focus_field: "antibodies",
+            cluster_type: crate::kinds::ClusterType::GovernmentLed,
+            business_model: crate::kinds::BusinessModel::Platform,
+            origin: Origin::Startup,
+            focus_field: 0,
             age_years: 1.0,
             employees: 10.0,
             rd_musd: 0.0,
@@ -732,7 +732,7 @@ mod tests {
             public_support_musd: 0.0,
             cash_musd: 0.0,
             projects: 0,
-            max_stage: "none",
+            max_stage: None,
             products: 0,
             listed: false,
             first_sales_year,
@@ -748,25 +748,26 @@ mod tests {
         let fact = facts.facts.iter().find(|f| f.statistic == Statistic::RevenueYearsAtLeastShare).unwrap().clone();
         let record = RunRecord {
             panel: vec![
-                row(2014, 6, 2.0, Some(1990), "alive"),  // before the window
-                row(2021, 1, 2.0, Some(2011), "alive"),  // 10 years: counted
-                row(2021, 2, 2.0, Some(2012), "alive"),  // 9 years
-                row(2021, 3, 0.0, Some(2000), "alive"),  // no sales now: not among
-                row(2021, 4, 2.0, None, "alive"),        // unknown: not among
-                row(2021, 5, 2.0, Some(1990), "failed"), // not alive at year end
+                row(2014, 6, 2.0, Some(1990), Status::Alive),  // before the window
+                row(2021, 1, 2.0, Some(2011), Status::Alive),  // 10 years: counted
+                row(2021, 2, 2.0, Some(2012), Status::Alive),  // 9 years
+                row(2021, 3, 0.0, Some(2000), Status::Alive),  // no sales now: not among
+                row(2021, 4, 2.0, None, Status::Alive),        // unknown: not among
+                row(2021, 5, 2.0, Some(1990), Status::Failed), // not alive at year end
             ],
             ..RunRecord::default()
         };
         assert_eq!(value(&fact, &record), Some(0.5));
-        let empty = RunRecord { panel: vec![row(2021, 4, 2.0, None, "alive")], ..RunRecord::default() };
+        let empty = RunRecord { panel: vec![row(2021, 4, 2.0, None, Status::Alive)], ..RunRecord::default() };
         assert_eq!(value(&fact, &empty), None);
     }
 
     /// A window is exactly the rows of its years, in order, for any window (empty, reversed, outside).
     #[test]
     fn a_window_holds_exactly_its_years_rows() {
-        let panel: Vec<PanelRow> =
-            (2000..2010).flat_map(|y| (0..(y % 3) as u32).map(move |id| row(y, id, 1.0, None, "alive"))).collect();
+        let panel: Vec<PanelRow> = (2000..2010)
+            .flat_map(|y| (0..(y % 3) as u32).map(move |id| row(y, id, 1.0, None, Status::Alive)))
+            .collect();
         for from in 1998..2012 {
             for to in 1998..2012 {
                 let expected: Vec<(i32, u32)> =
@@ -794,10 +795,10 @@ mod tests {
         let mut panel = Vec::new();
         // Firm 1 founded 2005, alive through 2010; firm 2 founded 2006, fails in 2011; firm 3
         // founded 2004 (outside the cohorts).
-        panel.extend((2005..=2010).map(|y| row(y, 1, 0.0, None, "alive")));
-        panel.extend((2006..=2010).map(|y| row(y, 2, 0.0, None, "alive")));
-        panel.push(row(2011, 2, 0.0, None, "failed"));
-        panel.extend((2004..=2012).map(|y| row(y, 3, 0.0, None, "alive")));
+        panel.extend((2005..=2010).map(|y| row(y, 1, 0.0, None, Status::Alive)));
+        panel.extend((2006..=2010).map(|y| row(y, 2, 0.0, None, Status::Alive)));
+        panel.push(row(2011, 2, 0.0, None, Status::Failed));
+        panel.extend((2004..=2012).map(|y| row(y, 3, 0.0, None, Status::Alive)));
         // In year order, as the model records it.
         panel.sort_by_key(|p| p.year);
         let record = RunRecord { panel, ..RunRecord::default() };

@@ -23,6 +23,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::format::num;
+use crate::model::components::Status;
 use crate::model::rng::stream_seed;
 use crate::observe::PanelRow;
 use crate::regression::{Fit, StandardErrors, ols};
@@ -51,13 +52,12 @@ pub const SPECIFICATIONS: [&str; 2] = ["open_innovation", "cooperation"];
 /// Draws the survey from one replication's panel.
 pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<Response> {
     let sv = &scenario.survey;
-    let fields: Vec<&str> = sv.fields.iter().map(|&f| crate::kinds::FIELDS[f]).collect();
     let mut eligible: Vec<&PanelRow> = panel
         .iter()
         .filter(|r| {
             (sv.first_year..=sv.last_year).contains(&r.year)
-                && r.status == "alive"
-                && fields.contains(&r.focus_field)
+                && r.status == Status::Alive
+                && sv.fields.contains(&usize::from(r.focus_field))
                 && ln_sales(sv.zero_sales, r.sales_musd).is_some()
         })
         .collect();
@@ -75,7 +75,7 @@ pub fn sample(scenario: &Scenario, replication: u64, panel: &[PanelRow]) -> Vec<
             year: r.year,
             firm_id: r.firm_id,
             cluster: r.cluster.to_string(),
-            cluster_type: r.cluster_type.to_string(),
+            cluster_type: r.cluster_type.name().to_string(),
             sales_musd: r.sales_musd,
             ln_sales: ln_sales(sv.zero_sales, r.sales_musd).expect("sampled firm-years have an ln sales"),
             oi: f64::from(u8::from(open_innovation(sv.open_innovation, r))),

@@ -2,6 +2,7 @@
 
 mod common;
 
+use biocluster::model::components::Status;
 use biocluster::observe::write::{panel_csv, summary_json, timeseries_csv};
 use common::*;
 
@@ -159,8 +160,8 @@ fn failed_and_acquired_firms_take_no_actions() {
         let later = record.panel.iter().filter(|r| r.firm_id == exit.firm_id && r.year > exit_year).count();
         assert_eq!(later, 0, "firm {} has panel rows after its exit year {exit_year}", exit.firm_id);
     }
-    let acquired = record.panel.iter().filter(|r| r.status == "acquired").count();
-    let failed = record.panel.iter().filter(|r| r.status == "failed").count();
+    let acquired = record.panel.iter().filter(|r| r.status == Status::Acquired).count();
+    let failed = record.panel.iter().filter(|r| r.status == Status::Failed).count();
     assert!(failed > 0, "some firms fail");
     assert_eq!(acquired + failed, record.exits.len(), "each exit shows once in the panel");
 }

@@ -65,6 +65,16 @@ pub enum Status {
     Acquired,
 }
 
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Alive => "alive",
+            Status::Failed => "failed",
+            Status::Acquired => "acquired",
+        }
+    }
+}
+
 /// How a firm came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {

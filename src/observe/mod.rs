@@ -80,18 +80,19 @@ impl TimeSeriesRow {
     }
 }
 
-/// One firm in one year it was alive (at least part of it).
+/// One firm in one year it was alive (at least part of it). Labels are kept typed (a byte each, not
+/// a 16-byte string): a large world's panel holds millions of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelRow {
     pub year: i32,
     pub firm_id: u32,
     /// Shared by every row of the cluster (a panel holds a row per firm and year: no string each).
     pub cluster: std::sync::Arc<str>,
-    pub cluster_type: &'static str,
-    pub business_model: &'static str,
-    pub origin: &'static str,
-    /// Main technology field.
-    pub focus_field: &'static str,
+    pub cluster_type: crate::kinds::ClusterType,
+    pub business_model: crate::kinds::BusinessModel,
+    pub origin: crate::model::components::Origin,
+    /// Main technology field (an index into `kinds::FIELDS`).
+    pub focus_field: u8,
     pub age_years: f64,
     pub employees: f64,
     pub rd_musd: f64,
@@ -111,12 +112,13 @@ pub struct PanelRow {
     pub public_support_musd: f64,
     pub cash_musd: f64,
     pub projects: u32,
-    pub max_stage: &'static str,
+    /// The most advanced project's stage (`None`: no project).
+    pub max_stage: Option<crate::kinds::Stage>,
     pub products: u32,
     pub listed: bool,
     /// Calendar year of the firm's first sales, if it has had any (before the run for older firms).
     pub first_sales_year: Option<i32>,
-    pub status: &'static str,
+    pub status: crate::model::components::Status,
 }
 
 /// A firm's exit seen from the books: for the "dead firms take no actions" audit.

@@ -143,10 +143,10 @@ fn record_year(
             year,
             firm_id: id.0,
             cluster: cluster_names[c].clone(),
-            cluster_type: params.clusters[c].cluster_type.name(),
-            business_model: firm.model.name(),
-            origin: firm.origin.name(),
-            focus_field: crate::kinds::FIELDS[firm.focus],
+            cluster_type: params.clusters[c].cluster_type,
+            business_model: firm.model,
+            origin: firm.origin,
+            focus_field: firm.focus as u8,
             age_years: firm.age_years(clock.month).max(0.0),
             employees: firm.employees,
             rd_musd: rd[id.0 as usize],
@@ -163,15 +163,11 @@ fn record_year(
             public_support_musd: public,
             cash_musd: ledger.balance(id.0),
             projects: pipeline.projects.len() as u32,
-            max_stage: pipeline.max_stage().map_or("none", Stage::name),
+            max_stage: pipeline.max_stage(),
             products: pipeline.products.len() as u32,
             listed: firm.listed,
             first_sales_year: firm.first_sales_month.map(|m| clock.start_year + m.div_euclid(12) as i32),
-            status: match firm.status {
-                Status::Alive => "alive",
-                Status::Failed => "failed",
-                Status::Acquired => "acquired",
-            },
+            status: firm.status,
         });
     }
 

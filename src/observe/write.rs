@@ -161,10 +161,10 @@ pub fn push_panel_row(out: &mut Vec<u8>, r: &super::PanelRow) {
     int(out, i64::from(r.year));
     int(out, i64::from(r.firm_id));
     text(out, &r.cluster);
-    text(out, r.cluster_type);
-    text(out, r.business_model);
-    text(out, r.origin);
-    text(out, r.focus_field);
+    text(out, r.cluster_type.name());
+    text(out, r.business_model.name());
+    text(out, r.origin.name());
+    text(out, crate::kinds::FIELDS[usize::from(r.focus_field)]);
     number(out, r.age_years);
     number(out, r.employees);
     number(out, r.rd_musd);
@@ -181,14 +181,14 @@ pub fn push_panel_row(out: &mut Vec<u8>, r: &super::PanelRow) {
     number(out, r.public_support_musd);
     number(out, r.cash_musd);
     int(out, i64::from(r.projects));
-    text(out, r.max_stage);
+    text(out, r.max_stage.map_or("none", Stage::name));
     int(out, i64::from(r.products));
     int(out, i64::from(u8::from(r.listed)));
     if let Some(y) = r.first_sales_year {
         push_int_bytes(out, i64::from(y));
     }
     out.push(b',');
-    out.extend_from_slice(r.status.as_bytes());
+    out.extend_from_slice(r.status.name().as_bytes());
     out.push(b'\n');
 }
 
