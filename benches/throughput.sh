@@ -14,14 +14,20 @@
 # within one); a 1x run is timed as 20 in a row and a 10x run as 3, for the 10 ms resolution of the
 # CPU clock. Peak memory needs
 # GNU time (/usr/bin/time; Debian package `time`); without it that column says "n/a".
+#
+# With BENCH_INSTRUCTIONS=1 (and valgrind installed), it also counts the instructions each build
+# executes per firm-month at 1x and 10x (valgrind's callgrind; about a minute): unlike CPU time, the
+# count does not move with what else the machine is doing, so it records a step's effect exactly.
 set -euo pipefail
 
 BASE=${1:-c93978b}
 RUNS=${2:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-$ROOT/target/throughput}
-mkdir -p "$WORK"
 cd "$ROOT"
+mkdir -p "$WORK"
+# Absolute: the base is built from inside its worktree.
+WORK=$(cd "$WORK" && pwd)
 
 echo "building this checkout and base $BASE (release)..." >&2
 cargo build --release --locked --quiet
@@ -116,6 +122,27 @@ for scale in 1 10 100; do
         echo "| peak RSS, ${scale}x | $(($(median <"$WORK/old.rss") / 1024)) MB | $(($(median <"$WORK/new.rss") / 1024)) MB | | |"
     fi
 done
+
+# Instructions per firm-month (deterministic; optional, see the header).
+if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
+    if ! command -v valgrind >/dev/null; then
+        echo "| instructions per firm-month | | | | n/a: valgrind is not installed |"
+    else
+        for scale in 1 10; do
+            count() {
+                rm -rf "$2"
+                valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" run --scale "$scale" --no-report \
+                    --out "$2" --quiet 2>&1 | awk '/Collected :/ {print $NF}'
+            }
+            io=$(count "$OLD" "$WORK/ins-old-$scale")
+            in=$(count "$NEW" "$WORK/ins-new-$scale")
+            fo=$(firm_months "$WORK/ins-old-$scale")
+            fm=$(firm_months "$WORK/ins-new-$scale")
+            awk -v s="$scale" -v io="$io" -v in_="$in" -v fo="$fo" -v fm="$fm" 'BEGIN {
+                printf "| instructions per firm-month, %sx | %.0f | %.0f | %.2f | |\n", s, io / fo, in_ / fm, (io / fo) / (in_ / fm) }'
+        done
+    fi
+fi
 
 export REPEAT=1
 # Byte-identical outputs of the shipped scenarios the issue names.
