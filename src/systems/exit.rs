@@ -80,8 +80,12 @@ fn fail_insolvent_firms(
     mut counters: ResMut<YearCounters>,
 ) {
     for (id, home, mut firm, pipeline) in &mut firms {
+        // The alive test first: an exited firm's account is not read (a cache miss at scale).
+        if !firm.is_alive() {
+            continue;
+        }
         let cash = ledger.balance(id.0);
-        if !firm.is_alive() || cash >= 0.0 {
+        if cash >= 0.0 {
             continue;
         }
         stats.lost_in_failures += pipeline.projects.len() as u64;
@@ -117,8 +121,11 @@ fn take_over_firms(
     let mut deals: Vec<(u32, usize, f64)> = Vec::new();
     let mut weights = vec![0.0; buyers.len()];
     for (id, _, firm, pipeline, knowledge) in &firms {
+        if !firm.is_alive() {
+            continue;
+        }
         let maturity = pipeline.maturity();
-        if !firm.is_alive() || maturity < min_maturity {
+        if maturity < min_maturity {
             continue;
         }
         // Each target draws its own hazard (better science draws more interest), so takeovers scale
