@@ -123,6 +123,25 @@ for scale in 1 10 100; do
     fi
 done
 
+# Scale: each build's CPU per firm-month at 100x over its own at 1x, the median of RUNS pairs run back to
+# back (twenty 1x runs, then one 100x run): the two scales timed minutes apart above see different loads on
+# a shared machine, which moves this ratio more than the build does.
+scale_ratio() {
+    local bin=$1 tag=$2 c1 c100 m
+    : >"$WORK/scale-$tag.ratio"
+    for _ in $(seq "$RUNS"); do
+        export REPEAT=20
+        read -r c1 m < <(cpu_of "$bin" "$WORK/scale-$tag-1" run --scale 1 --no-report)
+        export REPEAT=1
+        read -r c100 m < <(cpu_of "$bin" "$WORK/scale-$tag-100" run --scale 100 --no-report)
+        awk -v c1="$c1" -v c100="$c100" -v f1="$(firm_months "$WORK/scale-$tag-1")" \
+            -v f100="$(firm_months "$WORK/scale-$tag-100")" 'BEGIN {print (c100 / f100) / (c1 / f1)}' \
+            >>"$WORK/scale-$tag.ratio"
+    done
+    median <"$WORK/scale-$tag.ratio"
+}
+printf "| CPU per firm-month at 100x over 1x (paired) | %.2f | %.2f | | |\n" "$(scale_ratio "$OLD" old)" "$(scale_ratio "$NEW" new)"
+
 # Instructions per firm-month (deterministic; optional, see the header).
 if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
     if ! command -v valgrind >/dev/null; then
