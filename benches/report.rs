@@ -38,7 +38,7 @@ fn run_dir() -> &'static PathBuf {
         let record = biocluster::simulation::run_replication(scenario.clone(), 0, |_| {});
         let tmp = tempfile::tempdir().expect("temporary folder");
         let dir = tmp.path().join("run");
-        biocluster::observe::write::write_run(&dir, &scenario, 0, &record, &biocluster::facts::Facts::embedded())
+        biocluster::run_output::write_run(&dir, &scenario, 0, &record, &biocluster::facts::Facts::embedded())
             .expect("writes");
         (tmp, dir)
     })

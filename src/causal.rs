@@ -26,12 +26,12 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::experiment::stats::Moments;
 use crate::format::num;
 use crate::kinds::AllianceKind;
 use crate::model::resources::Counterfactual;
 use crate::scenario::{OpenInnovation, Scenario};
 use crate::simulation::run_counterfactual;
+use crate::stats::Moments;
 use crate::survey::{Response, SurveyRegression, ln_sales};
 
 /// The survey's cooperation dummies, each with the alliance kinds that set it.

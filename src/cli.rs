@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::experiment::Experiment;
 use crate::experiment::run::Options;
 use crate::facts::Facts;
-use crate::observe::write::{write_files, write_run};
+use crate::observe::write::write_files;
+use crate::run_output::write_run;
 use crate::scenario::Scenario;
 use crate::simulation::run_replication;
 

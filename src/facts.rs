@@ -8,7 +8,7 @@
 //!   threshold uses the value panel.csv shows (six decimals), so a recount from the files agrees.
 //! - Facts are observed, never fitted: nothing in the model or in the calibration's objective reads
 //!   them. Single runs write `facts.csv`; experiments and calibrations aggregate over replications
-//!   with the streaming statistics of `experiment::stats` (memory does not grow with replications).
+//!   with the streaming statistics of `stats` (memory does not grow with replications).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,10 +17,10 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::error::{Error, Problem, Result};
-use crate::experiment::stats::{Moments, P2, exact_quantile};
 use crate::format::{csv_field, num};
 use crate::model::components::{AgentKind, Origin, Status};
 use crate::observe::{PanelRow, RunRecord, TS_COLUMNS};
+use crate::stats::{Moments, P2, exact_quantile};
 
 /// The default facts file, compiled in so every run has facts without any file at hand.
 pub const DEFAULT_FACTS_TOML: &str = include_str!("../scenarios/facts/korea.toml");

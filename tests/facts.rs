@@ -11,7 +11,7 @@ use std::process::Command;
 use biocluster::experiment::run::{Options, run, unit_facts_path};
 use biocluster::experiment::seal::{Seal, write_seal};
 use biocluster::facts::Facts;
-use biocluster::observe::write::write_run;
+use biocluster::run_output::write_run;
 
 /// A CSV file without quoted fields (panel, time series, network): header -> column, rows.
 fn plain_csv(path: &Path) -> (BTreeMap<String, usize>, Vec<Vec<String>>) {

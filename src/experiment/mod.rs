@@ -13,7 +13,6 @@ pub mod path;
 pub mod run;
 pub mod seal;
 pub mod shard;
-pub mod stats;
 
 use std::sync::Arc;
 

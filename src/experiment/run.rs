@@ -17,12 +17,12 @@ use rayon::prelude::*;
 use super::Experiment;
 use super::seal::{Seal, UnitBytes, parse_series, read_unit as read_sealed, write_unit};
 pub use super::seal::{manifest, same_experiment, unit_facts_path, unit_path, unit_survey_path};
-use super::stats::{Cell, Moments, Paired};
 use crate::error::{Error, Result};
 use crate::format::csv_field;
 use crate::observe::TS_COLUMNS;
 use crate::observe::write::{num, remove_stray_temporaries, timeseries_csv, write_atomic, write_files};
 use crate::simulation::run_replication;
+use crate::stats::{Cell, Moments, Paired};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -366,36 +366,6 @@ pub fn same_run(old: &str, new: &str) -> bool {
     key(old) == key(new)
 }
 
-/// Writes one run's outputs into `dir`, with its stylized facts measured against `facts`; returns
-/// the paths written.
-pub fn write_run(
-    dir: &Path,
-    scenario: &Scenario,
-    replication: u64,
-    record: &RunRecord,
-    facts: &crate::facts::Facts,
-) -> Result<Vec<PathBuf>> {
-    let resolved = resolved_text(scenario, replication);
-    let responses = crate::survey::sample(scenario, replication, &record.panel);
-    let regressions = crate::survey::regressions(&responses, scenario.survey.standard_errors);
-    let panel = dir.join("panel.csv");
-    write_atomic_with(&panel, |file| write_panel_csv(record, file))?;
-    let files: [(&str, String); 9] = [
-        ("scenario.resolved.toml", resolved),
-        ("timeseries.csv", timeseries_csv(record)),
-        ("summary.json", summary_json(scenario, replication, record)),
-        ("survey.csv", crate::survey::survey_csv(&responses)),
-        ("regressions.csv", crate::survey::regressions_csv(&regressions)),
-        ("network_nodes.csv", network_nodes_csv(scenario, record)),
-        ("network_edges.csv", network_edges_csv(record)),
-        ("facts.csv", facts.csv(&facts.evaluate(record))),
-        ("instruments.csv", instruments_csv(scenario, record)),
-    ];
-    let mut written = write_files(dir, &files)?;
-    written.insert(2, panel);
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

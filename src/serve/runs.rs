@@ -166,7 +166,7 @@ fn paired_effects(current: &[Option<Replicated>], baseline: &[Option<Replicated>
     let names = ["firms_alive", "revenue_musd", "approvals", "public_spend_musd", "alliances_active"];
     let mut out = serde_json::Map::new();
     for (k, name) in names.iter().enumerate() {
-        let mut stats = crate::experiment::stats::Paired::default();
+        let mut stats = crate::stats::Paired::default();
         for (a, b) in &pairs {
             stats.push(field(a, k) - field(b, k), 0.0);
         }
