@@ -121,10 +121,6 @@ fn pair(n: usize) -> &'static [u8] {
 
 /// Writes an integer exactly as `format!("{v}")` does.
 pub fn push_int(out: &mut String, v: i64) {
-    push_integer(out, v);
-}
-
-fn push_integer(out: &mut String, v: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(v));
 }
 

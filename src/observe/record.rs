@@ -19,7 +19,7 @@ pub(crate) fn install(schedule: &mut Schedule) {
 /// What the record keeps between calls, by agent id: each firm's R&D spend so far this year (M$), and
 /// the year's alliance counts (tech, non-tech, with pharma, financing), a buffer reused every year.
 #[derive(Default)]
-pub struct YearRd {
+pub struct YearTallies {
     rd: Vec<f64>,
     ties: Vec<[u32; 4]>,
 }
@@ -36,10 +36,10 @@ fn record_year(
     firms: Query<(&AgentId, &Home, &Firm, &Pipeline)>,
     knowledge: Query<(&Home, &Knowledge, Option<&Firm>), Without<Pharma>>,
     acquirers: Query<&Pipeline, With<Pharma>>,
-    mut year_rd: Local<YearRd>,
+    mut tallies: Local<YearTallies>,
     mut record: ResMut<RunRecord>,
 ) {
-    let YearRd { rd, ties } = &mut *year_rd;
+    let YearTallies { rd, ties } = &mut *tallies;
     rd.resize(registry.entities.len(), 0.0);
     let year_first_month = clock.month - clock.month % 12;
     let in_year = |firm: &Firm| firm.is_alive() || firm.exit_month.is_some_and(|m| m >= year_first_month);
@@ -112,6 +112,7 @@ fn record_year(
             continue;
         }
         let c = home.cluster;
+        let [alliances_tech, alliances_nontech, alliances_pharma, alliances_financing] = ties[id.0 as usize];
         let flows = ledger.year_inflows(id.0);
         let inflow = |f: Flow| flows[f as usize];
         let product = inflow(Flow::ProductSales);
@@ -154,10 +155,10 @@ fn record_year(
             sales_product_musd: product,
             sales_services_musd: services,
             sales_licensing_musd: licensing,
-            alliances_tech: ties[id.0 as usize][tech],
-            alliances_nontech: ties[id.0 as usize][nontech],
-            alliances_pharma: ties[id.0 as usize][with_pharma],
-            alliances_financing: ties[id.0 as usize][financing],
+            alliances_tech,
+            alliances_nontech,
+            alliances_pharma,
+            alliances_financing,
             costs_musd: ledger.year_costs(id.0),
             vc_musd: inflow(Flow::VcRound) + inflow(Flow::PublicFundRound),
             public_support_musd: public,

@@ -148,6 +148,13 @@ pub fn serve_pro_rata(
     effects.count(p, demand, total);
 }
 
+/// Pays each claimant of `due` what [`serve_pro_rata`] put beside its claim in `paid`, from `agency`.
+fn pay_claims(ledger: &mut Ledger, agency: Account, due: &[(u32, f64)], paid: &[f64], flow: Flow) {
+    for (&(firm, _), &amount) in due.iter().zip(paid) {
+        ledger.transfer(agency, Account::Agent(firm), amount, flow);
+    }
+}
+
 /// The instruments' working lists, kept from month to month: alive firms with what the instruments
 /// ask of them, one instrument's claims, and what each claim is paid.
 #[derive(Default)]
@@ -217,26 +224,20 @@ fn pay_instruments(
                 due.clear();
                 due.extend(applicants().map(|a| (a.id, rate * a.rd_month)));
                 serve_pro_rata(&mut effects, p, month_of_year, due, paid);
-                for (&(firm, _), &credit) in due.iter().zip(paid.iter()) {
-                    ledger.transfer(agency, Account::Agent(firm), credit, Flow::TaxCredit);
-                }
+                pay_claims(&mut ledger, agency, due, paid, Flow::TaxCredit);
             }
             Instrument::Incubator { rent_subsidy_share, .. } => {
                 let rent = rent_subsidy_share * params.firms.overhead_musd_per_month;
                 due.clear();
                 due.extend(applicants().map(|a| (a.id, rent)));
                 serve_pro_rata(&mut effects, p, month_of_year, due, paid);
-                for (&(firm, _), &subsidy) in due.iter().zip(paid.iter()) {
-                    ledger.transfer(agency, Account::Agent(firm), subsidy, Flow::RentSubsidy);
-                }
+                pay_claims(&mut ledger, agency, due, paid, Flow::RentSubsidy);
             }
             Instrument::CooperationMatching { .. } => {
                 due.clear();
                 due.extend(claims.iter().filter(|(q, ..)| *q == p).map(|&(_, firm, cost)| (firm, cost)));
                 serve_pro_rata(&mut effects, p, month_of_year, due, paid);
-                for (&(firm, _), &subsidy) in due.iter().zip(paid.iter()) {
-                    ledger.transfer(agency, Account::Agent(firm), subsidy, Flow::MatchingSubsidy);
-                }
+                pay_claims(&mut ledger, agency, due, paid, Flow::MatchingSubsidy);
             }
             Instrument::SharedInfrastructure { .. } | Instrument::ResearcherMobility { .. } => {
                 let due = policy.budget_musd_per_year / 12.0;
