@@ -147,14 +147,15 @@ if [ "${BENCH_INSTRUCTIONS:-0}" = 1 ]; then
     if ! command -v valgrind >/dev/null; then
         echo "| instructions per firm-month | | | | n/a: valgrind is not installed |"
     else
+        # count BIN OUTDIR SCALE: instructions of one run.
+        count() {
+            rm -rf "$2"
+            valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" run --scale "$3" --no-report \
+                --out "$2" --quiet 2>&1 | awk '/Collected :/ {print $NF}'
+        }
         for scale in 1 10; do
-            count() {
-                rm -rf "$2"
-                valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" run --scale "$scale" --no-report \
-                    --out "$2" --quiet 2>&1 | awk '/Collected :/ {print $NF}'
-            }
-            io=$(count "$OLD" "$WORK/ins-old-$scale")
-            in=$(count "$NEW" "$WORK/ins-new-$scale")
+            io=$(count "$OLD" "$WORK/ins-old-$scale" "$scale")
+            in=$(count "$NEW" "$WORK/ins-new-$scale" "$scale")
             fo=$(firm_months "$WORK/ins-old-$scale")
             fm=$(firm_months "$WORK/ins-new-$scale")
             awk -v s="$scale" -v io="$io" -v in_="$in" -v fo="$fo" -v fm="$fm" 'BEGIN {
