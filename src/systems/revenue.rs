@@ -253,15 +253,17 @@ fn withdraw_expired(pipeline: &mut Pipeline, month: i64, life_years: f64) -> u64
 }
 
 /// Sales of a potential `p` in a market of size `m`: close to p while p is well below m, close to m
-/// above it (a smooth minimum; sharpness 4, assumed).
+/// above it: p / (1 + (p / m)^4)^(1/4), a smooth minimum of sharpness 4 (assumed).
 pub fn saturate(p: f64, m: f64) -> f64 {
-    const SHARPNESS: i32 = 4;
     if m <= 0.0 {
         return 0.0;
     }
-    let base = 1.0 + (p / m).powi(SHARPNESS);
+    // (p / m)^4 as two squarings: what `powi(4)` computes, without its library call.
+    let ratio = p / m;
+    let square = ratio * ratio;
+    let base = 1.0 + square * square;
     // pow(1, y) is exactly 1: nothing offered (or next to nothing) needs no power.
-    if base == 1.0 { p } else { p / base.powf(1.0 / f64::from(SHARPNESS)) }
+    if base == 1.0 { p } else { p / crate::roots::fourth_root(base) }
 }
 
 /// Shares of capacity sold on the open market and to each alliance client. The demand of both
