@@ -54,11 +54,32 @@ pub trait Draws {
         LogNormal::new(median.ln(), sigma).map_or(median, |d| d.sample(self.rng()))
     }
     /// Poisson count with mean `lambda`.
+    ///
+    /// Below a mean of 12 this is rand_distr's own method, draw for draw (multiply uniforms until
+    /// the product falls to e^-lambda; the count is how many it took, less one), so the counts are
+    /// rand_distr's. Most calls are spin-out chances with a small mean, which the first uniform
+    /// settles: when it is below 1 - lambda (less two ULP) it is below the library's e^-lambda too
+    /// (e^-x > 1 - x, and `exp` errs by under one ULP), and e^-lambda need not be computed.
     fn poisson(&mut self, lambda: f64) -> u32 {
         if lambda <= 0.0 || !lambda.is_finite() {
             return 0;
         }
-        Poisson::new(lambda).map_or(0, |d| d.sample(self.rng()) as u32)
+        if lambda >= 12.0 {
+            return Poisson::new(lambda).map_or(0, |d| d.sample(self.rng()) as u32);
+        }
+        let rng = self.rng();
+        let first = rng.random::<f64>();
+        if first <= (1.0 - lambda) - 2.0 * f64::EPSILON {
+            return 0;
+        }
+        let limit = (-lambda).exp();
+        let mut product = first;
+        let mut count = 0;
+        while product > limit {
+            product *= rng.random::<f64>();
+            count += 1;
+        }
+        count
     }
     /// Gamma-distributed duration with the given mean and shape (shape 1 = exponential).
     fn duration(&mut self, mean: f64, shape: f64) -> f64 {
@@ -166,6 +187,23 @@ mod tests {
         assert_ne!(base, stream_seed(1, 1, "alliances"));
         assert_ne!(base, stream_seed(2, 0, "alliances"));
         assert_eq!(base, stream_seed(1, 0, "alliances"), "derivation must be a pure function");
+    }
+
+    /// The same counts as rand_distr's Poisson and the stream left at the same place, for means
+    /// on both sides of the shortcut and of rand_distr's switch of method at 12.
+    #[test]
+    fn poisson_counts_are_rand_distrs() {
+        for (i, lambda) in
+            [1e-9, 1e-4, 0.003, 0.05, 0.3, 0.999, 1.0, 1.5, 4.0, 11.99, 12.0, 40.0].into_iter().enumerate()
+        {
+            let mut ours = EntryRng::new(11, i as u64);
+            let mut theirs = EntryRng::new(11, i as u64).0;
+            let poisson = Poisson::new(lambda).unwrap();
+            for _ in 0..20_000 {
+                assert_eq!(ours.poisson(lambda), poisson.sample(&mut theirs) as u32, "mean {lambda}");
+            }
+            assert_eq!(ours.0.random::<u64>(), theirs.random::<u64>(), "stream position, mean {lambda}");
+        }
     }
 
     #[test]
