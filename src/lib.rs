@@ -17,7 +17,6 @@ pub mod model;
 pub mod observe;
 pub mod regression;
 pub mod report;
-pub mod roots;
 pub mod run_output;
 pub mod scenario;
 pub mod sensitivity;

@@ -238,7 +238,7 @@ pub fn optimal_service_staff(yield_per_employee: f64, market: f64, margin: f64, 
     if yield_per_employee <= 0.0 || market <= 0.0 || ratio <= 1.0 {
         return 0.0;
     }
-    market / yield_per_employee * crate::roots::fourth_root(ratio.powf(0.8) - 1.0)
+    market / yield_per_employee * (ratio.powf(0.8) - 1.0).powf(0.25)
 }
 
 /// How many funds a firm pitches to per round (assumed): keeps the search O(1) per firm.

@@ -263,7 +263,7 @@ pub fn saturate(p: f64, m: f64) -> f64 {
     let square = ratio * ratio;
     let base = 1.0 + square * square;
     // pow(1, y) is exactly 1: nothing offered (or next to nothing) needs no power.
-    if base == 1.0 { p } else { p / crate::roots::fourth_root(base) }
+    if base == 1.0 { p } else { p / base.powf(0.25) }
 }
 
 /// Shares of capacity sold on the open market and to each alliance client. The demand of both
