@@ -26,25 +26,21 @@ pub(crate) fn install(schedule: &mut Schedule) {
     schedule.add_systems(diffuse_knowledge.in_set(Tick::Spillover));
 }
 
-/// Every alive actor's knowledge as it stood before this month's flows, by agent id, with its norm,
-/// and the cognitive fit of each alliance's two ends, by alliance: the same both ways (the cosine
-/// distance is symmetric, bit for bit), so the second end reads what the first computed. Kept from
-/// month to month (no allocation sized to every agent ever, each tick): an entry is valid when its
-/// stamp is this tick's.
+/// Every alive actor's knowledge as it stood before this month's flows, by agent id, with its norm.
+/// Kept from month to month (no allocation sized to every agent ever, each tick): an entry is valid
+/// when its stamp is this tick's.
 #[derive(Default)]
 struct Snapshot {
     tick: u32,
     stamp: Vec<u32>,
     knowledge: Vec<(KnowledgeVec, f64)>,
-    tie_fits: Vec<(u32, f64)>,
 }
 
 impl Snapshot {
-    fn start(&mut self, n_agents: usize, n_alliances: usize) {
+    fn start(&mut self, n_agents: usize) {
         self.tick += 1;
         self.stamp.resize(n_agents, 0);
         self.knowledge.resize(n_agents, ([0.0; N_FIELDS], 0.0));
-        self.tie_fits.resize(n_alliances, (0, 0.0));
     }
     fn put(&mut self, id: u32, knowledge: &KnowledgeVec) {
         self.stamp[id as usize] = self.tick;
@@ -67,7 +63,7 @@ fn diffuse_knowledge(
     let n_clusters = params.clusters.len();
 
     // Snapshot: every alive actor's knowledge, by id, and each cluster's pools.
-    snapshot.start(registry.entities.len(), book.alliances.len());
+    snapshot.start(registry.entities.len());
     let mut pool_university = vec![[0.0; N_FIELDS]; n_clusters];
     let mut pool_other = vec![[0.0; N_FIELDS]; n_clusters];
     let mut members = vec![0usize; n_clusters];
@@ -119,24 +115,14 @@ fn diffuse_knowledge(
         let capacity = saturation(own.iter().sum(), s.absorptive_half_stock);
         let mut delta = [0.0; N_FIELDS];
         for (w, pool, pool_norm) in &pools[home.cluster] {
-            let fit = fit_between((&own, own_norm), (pool, *pool_norm), s);
-            add_flow(&mut delta, &own, pool, s.local_rate * w, fit);
+            add_flow(&mut delta, (&own, own_norm), (pool, *pool_norm), s.local_rate * w, s);
         }
         for tie in book.active_of(id.0) {
-            let Some(&(partner, partner_norm)) = snapshot.get(tie.other) else {
+            let Some((partner, partner_norm)) = snapshot.get(tie.other) else {
                 continue;
             };
-            let tick = snapshot.tick;
-            let fit = match snapshot.tie_fits[tie.alliance as usize] {
-                (stamp, fit) if stamp == tick => fit,
-                _ => {
-                    let fit = fit_between((&own, own_norm), (&partner, partner_norm), s);
-                    snapshot.tie_fits[tie.alliance as usize] = (tick, fit);
-                    fit
-                }
-            };
             let rate = if tie.kind.is_tech() { s.tie_rate } else { s.tie_rate * s.nontech_tie_share };
-            add_flow(&mut delta, &own, &partner, rate, fit);
+            add_flow(&mut delta, (&own, own_norm), (partner, *partner_norm), rate, s);
         }
         for (k, d) in knowledge.0.iter_mut().zip(&delta) {
             *k += capacity * d;
@@ -144,18 +130,16 @@ fn diffuse_knowledge(
     }
 }
 
-/// The cognitive fit g(cd) of two profiles (each with its norm).
-fn fit_between(
+/// Adds `rate x g(cd) x (source - own)+` to `delta`, field by field (each profile with its norm).
+fn add_flow(
+    delta: &mut KnowledgeVec,
     (own, own_norm): (&KnowledgeVec, f64),
     (source, source_norm): (&KnowledgeVec, f64),
+    rate: f64,
     s: &crate::scenario::SpilloverParams,
-) -> f64 {
+) {
     let distance = cosine_distance_with_norms(own, own_norm, source, source_norm);
-    cognitive_fit(distance, s.optimal_cognitive_distance, s.cognitive_tolerance)
-}
-
-/// Adds `rate x fit x (source - own)+` to `delta`, field by field.
-fn add_flow(delta: &mut KnowledgeVec, own: &KnowledgeVec, source: &KnowledgeVec, rate: f64, fit: f64) {
+    let fit = cognitive_fit(distance, s.optimal_cognitive_distance, s.cognitive_tolerance);
     for f in 0..N_FIELDS {
         delta[f] += rate * fit * (source[f] - own[f]).max(0.0);
     }
