@@ -7,6 +7,9 @@
 #
 #   bash benches/throughput.sh [BASE_COMMIT] [RUNS]
 #
+# This checkout is built as `cargo build --release` builds it, with profile-guided optimisation when
+# the toolchain allows (.cargo/config.toml, benches/pgo-train.sh).
+#
 # CPU is user + system time (the machine may be shared, so wall time would mislead); a firm-month is
 # one firm alive for one month (the time series' firms_alive summed over years, x 12). Each figure
 # is the median of RUNS runs (default 3), the two builds interleaved, and each ratio the median of the
@@ -37,7 +40,10 @@ if [ ! -d "$WORK/base-src" ]; then
 else
     git -C "$WORK/base-src" checkout --quiet --detach "$BASE"
 fi
-(cd "$WORK/base-src" && CARGO_TARGET_DIR="$WORK/base-target" cargo build --release --locked --quiet)
+# The base is built as it was: without this checkout's profile-guided optimisation (its worktree
+# lies under this one, so .cargo/config.toml's wrapper would otherwise apply; an empty RUSTC_WRAPPER
+# turns it off).
+(cd "$WORK/base-src" && RUSTC_WRAPPER= CARGO_TARGET_DIR="$WORK/base-target" cargo build --release --locked --quiet)
 OLD="$WORK/base-target/release/biocluster"
 
 GNU_TIME=""
