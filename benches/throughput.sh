@@ -18,6 +18,10 @@
 # CPU clock. Peak memory needs
 # GNU time (/usr/bin/time; Debian package `time`); without it that column says "n/a".
 #
+# Two more rows time the simulation alone (benches/sim_cpu.rs, built into both builds): replications
+# of the same scaled default inside one process, so that what a `biocluster run` adds around it (the
+# process start, reading the scenario, writing the files) can be told apart from the model's own cost.
+#
 # With BENCH_INSTRUCTIONS=1 (and valgrind installed), it also counts the instructions each build
 # executes per firm-month at 1x and 10x (valgrind's callgrind; about a minute): unlike CPU time, the
 # count does not move with what else the machine is doing, so it records a step's effect exactly.
@@ -33,7 +37,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
 echo "building this checkout and base $BASE (release)..." >&2
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --bins --example sim_cpu
 NEW="$ROOT/target/release/biocluster"
 if [ ! -d "$WORK/base-src" ]; then
     git worktree add --detach "$WORK/base-src" "$BASE" >/dev/null 2>&1
@@ -43,7 +47,10 @@ fi
 # The base is built as it was: without this checkout's profile-guided optimisation (its worktree
 # lies under this one, so .cargo/config.toml's wrapper would otherwise apply; an empty RUSTC_WRAPPER
 # turns it off).
-(cd "$WORK/base-src" && RUSTC_WRAPPER= CARGO_TARGET_DIR="$WORK/base-target" cargo build --release --locked --quiet)
+# The base also gets this checkout's in-process timer (benches/sim_cpu.rs) as an example of its own.
+mkdir -p "$WORK/base-src/examples"
+cp benches/sim_cpu.rs "$WORK/base-src/examples/sim_cpu.rs"
+(cd "$WORK/base-src" && RUSTC_WRAPPER= CARGO_TARGET_DIR="$WORK/base-target" cargo build --release --locked --quiet --bins --example sim_cpu)
 OLD="$WORK/base-target/release/biocluster"
 
 GNU_TIME=""
@@ -127,6 +134,29 @@ for scale in 1 10 100; do
     if [ -n "$GNU_TIME" ]; then
         echo "| peak RSS, ${scale}x | $(($(median <"$WORK/old.rss") / 1024)) MB | $(($(median <"$WORK/new.rss") / 1024)) MB | | |"
     fi
+done
+
+# The simulation alone: replication 0 of the same scaled default run inside one process, after a run to
+# warm it (benches/sim_cpu.rs), without the process start, the scenario file and the output files of a
+# `biocluster run`; divided by the firm-months of the runs above (the same scenario and replication).
+# Twenty replications a figure at 1x and three at 10x, for the CPU clock's resolution.
+for scale in 1 10; do
+    case $scale in 1) reps=20 ;; *) reps=3 ;; esac
+    : >"$WORK/sim.ratio"
+    : >"$WORK/sim-old.cpu"
+    : >"$WORK/sim-new.cpu"
+    fo=$(firm_months "$WORK/old-$scale")
+    fm=$(firm_months "$WORK/new-$scale")
+    for _ in $(seq "$RUNS"); do
+        o=$("$WORK/base-target/release/examples/sim_cpu" "$scale" "$reps")
+        n=$("$ROOT/target/release/examples/sim_cpu" "$scale" "$reps")
+        echo "$o" >>"$WORK/sim-old.cpu"
+        echo "$n" >>"$WORK/sim-new.cpu"
+        awk -v o="$o" -v n="$n" -v fo="$fo" -v fm="$fm" 'BEGIN {print (o / fo) / (n / fm)}' >>"$WORK/sim.ratio"
+    done
+    awk -v s="$scale" -v o="$(median <"$WORK/sim-old.cpu")" -v n="$(median <"$WORK/sim-new.cpu")" -v k="$reps" \
+        -v fo="$fo" -v fm="$fm" -v r="$(median <"$WORK/sim.ratio")" 'BEGIN {
+        printf "| CPU per firm-month of the simulation alone, %sx (in one process) | %.3f us | %.3f us | %.2f | |\n", s, o / k / fo / 1e3, n / k / fm / 1e3, r }'
 done
 
 # Scale: each build's CPU per firm-month at 100x over its own at 1x, the median of RUNS pairs run back to
